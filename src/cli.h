@@ -1,0 +1,59 @@
+/* cli.h - what every command shares: global options, configuration, the target, errors.
+ *
+ * The library returns codes and messages; this layer turns them into output and exit
+ * codes (0 ok, 1 the job failed, 2 usage or configuration). Settings resolve as flag >
+ * environment (SPARKIFY_*) > dwh.cfg > built-in default.
+ */
+#ifndef SPARKIFY_CLI_H
+#define SPARKIFY_CLI_H
+
+#include "config.h"
+#include "error.h"
+#include "warehouse.h"
+
+#include <getopt.h>
+#include <stdbool.h>
+
+enum progress_mode { PROGRESS_AUTO, PROGRESS_ALWAYS, PROGRESS_NEVER };
+
+struct cli {
+    const char *config_path; /* --config, or NULL */
+    const char *target_flag; /* --target, or NULL */
+    bool quiet;
+    enum progress_mode progress;
+    struct config_file config;
+};
+
+/* Global options, accepted before or after the command name. */
+#define CLI_COMMON_OPTIONS                                                                     \
+    {"config", required_argument, NULL, 'C'}, {"target", required_argument, NULL, 'T'},       \
+        {"quiet", no_argument, NULL, 'q'}, {"progress", required_argument, NULL, 'P'},        \
+        {"help", no_argument, NULL, 'h'}
+#define CLI_COMMON_SHORT "+qh"
+
+/* Handles a common option; returns 1 when handled, 0 when not one, -1 on a bad value. */
+int cli_common_option(struct cli *cli, int option, const char *value);
+
+/* Loads dwh.cfg: --config, else $SPARKIFY_CONFIG, else ./dwh.cfg when present. */
+int cli_load_config(struct cli *cli, struct sp_error *err);
+
+/* The target URL (malloc'd; it may hold a password: show it masked). */
+char *cli_target(const struct cli *cli);
+
+int cli_open_warehouse(const struct cli *cli, enum warehouse_mode mode, struct warehouse **out,
+                       struct sp_error *err);
+
+/* Prints "sparkify: <message>" on stderr and returns the exit status for `err`. */
+int cli_report_error(const struct sp_error *err);
+
+/* Prints a usage error about `command` and returns 2. */
+int cli_usage_error(const char *command, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Parses a non-negative integer option; returns 0 or -1. */
+int cli_parse_count(const char *text, long long max, long long *out);
+
+/* Informational output on stderr, silenced by -q. */
+void cli_info(const struct cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,53 @@
+/* cmd_create_tables.c - `sparkify create-tables`: drop and create every table, atomically. */
+#include "commands.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static void usage(void)
+{
+    printf("usage: sparkify create-tables [--target URL]\n\n"
+           "Drops (if present) and creates the staging tables, the star tables (songplays, users,\n"
+           "songs, artists, time) and the bookkeeping tables (loaded_objects, load_errors,\n"
+           "song_lookup), in one transaction. All loaded data is lost.\n");
+}
+
+int cmd_create_tables(int argc, char **argv, struct cli *cli)
+{
+    static const struct option options[] = {CLI_COMMON_OPTIONS, {NULL, 0, NULL, 0}};
+    int c;
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, CLI_COMMON_SHORT, options, NULL)) != -1) {
+        int handled = cli_common_option(cli, c, optarg);
+        if (handled > 0)
+            continue;
+        if (c == 'h') {
+            usage();
+            return 0;
+        }
+        return cli_usage_error("create-tables", "unknown or invalid option '%s'",
+                               argv[optind - 1]);
+    }
+    if (optind < argc)
+        return cli_usage_error("create-tables", "unexpected argument '%s'", argv[optind]);
+    struct sp_error err;
+    sp_error_clear(&err);
+    struct warehouse *wh = NULL;
+    int status = cli_load_config(cli, &err);
+    if (status == SP_OK)
+        status = cli_open_warehouse(cli, WAREHOUSE_WRITE, &wh, &err);
+    if (status == SP_OK)
+        status = wh->ops->begin(wh, &err);
+    if (status == SP_OK) {
+        status = wh->ops->create_tables(wh, true, &err);
+        if (status == SP_OK)
+            status = wh->ops->commit(wh, &err);
+        if (status != SP_OK)
+            wh->ops->rollback(wh);
+    }
+    if (status == SP_OK)
+        cli_info(cli, "created tables in %s\n", wh->display);
+    warehouse_close(wh);
+    return status == SP_OK ? 0 : cli_report_error(&err);
+}

@@ -1,0 +1,128 @@
+/* config.c - dwh.cfg with inih, and the flag > environment > file > default rule. */
+#include "config.h"
+
+#include "buffer.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+void config_file_init(struct config_file *c)
+{
+    memset(c, 0, sizeof *c);
+}
+
+void config_file_release(struct config_file *c)
+{
+    char **fields[] = {&c->path,           &c->cluster_host,       &c->cluster_db_name,
+                       &c->cluster_db_user, &c->cluster_db_password, &c->cluster_db_port,
+                       &c->iam_role_arn,   &c->s3_log_data,        &c->s3_log_jsonpath,
+                       &c->s3_song_data,   &c->aws_key,            &c->aws_secret};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        free(*fields[i]);
+        *fields[i] = NULL;
+    }
+}
+
+static char *unquote(const char *value)
+{
+    size_t n = strlen(value);
+    if (n >= 2 && (value[0] == '\'' || value[0] == '"') && value[n - 1] == value[0])
+        return xstrndup(value + 1, n - 2);
+    return xstrdup(value);
+}
+
+struct known_key {
+    const char *section;
+    const char *name;
+    size_t offset;
+};
+
+#define KEY(section, name, field) {section, name, offsetof(struct config_file, field)}
+
+static const struct known_key known_keys[] = {
+    KEY("CLUSTER", "HOST", cluster_host),
+    KEY("CLUSTER", "DB_NAME", cluster_db_name),
+    KEY("CLUSTER", "DB_USER", cluster_db_user),
+    KEY("CLUSTER", "DB_PASSWORD", cluster_db_password),
+    KEY("CLUSTER", "DB_PORT", cluster_db_port),
+    KEY("IAM_ROLE", "ARN", iam_role_arn),
+    KEY("S3", "LOG_DATA", s3_log_data),
+    KEY("S3", "LOG_JSONPATH", s3_log_jsonpath),
+    KEY("S3", "SONG_DATA", s3_song_data),
+    KEY("AWS", "KEY", aws_key),
+    KEY("AWS", "SECRET", aws_secret),
+};
+
+static int on_value(void *user, const char *section, const char *name, const char *value)
+{
+    struct config_file *c = user;
+    for (size_t i = 0; i < sizeof known_keys / sizeof known_keys[0]; i++) {
+        const struct known_key *k = &known_keys[i];
+        if (strcasecmp(section, k->section) == 0 && strcasecmp(name, k->name) == 0) {
+            char **field = (char **)((char *)c + k->offset);
+            free(*field);
+            *field = unquote(value);
+        }
+    }
+    return 1;
+}
+
+int config_file_load(struct config_file *c, const char *path, bool required,
+                     struct sp_error *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        if (!required && errno == ENOENT)
+            return SP_OK;
+        return sp_usage(err, "config %s: cannot open: %s", path, strerror(errno));
+    }
+    int rc = ini_parse_file(f, on_value, c);
+    fclose(f);
+    if (rc > 0)
+        return sp_usage(err, "config %s:%d: syntax error (expected [SECTION] or KEY = VALUE)",
+                        path, rc);
+    if (rc < 0)
+        return sp_usage(err, "config %s: cannot be read", path);
+    free(c->path);
+    c->path = xstrdup(path);
+    return SP_OK;
+}
+
+const char *config_pick(const char *flag, const char *env_name, const char *file_value,
+                        const char *fallback)
+{
+    if (flag)
+        return flag;
+    const char *env = env_name ? getenv(env_name) : NULL;
+    if (env && *env)
+        return env;
+    if (file_value && *file_value)
+        return file_value;
+    return fallback;
+}
+
+char *config_cluster_target(const struct config_file *c)
+{
+    if (!c->cluster_host || !*c->cluster_host)
+        return NULL;
+    struct buffer url;
+    buffer_init(&url);
+    buffer_append_str(&url, "redshift://");
+    if (c->cluster_db_user && *c->cluster_db_user) {
+        buffer_append_str(&url, c->cluster_db_user);
+        if (c->cluster_db_password && *c->cluster_db_password)
+            buffer_printf(&url, ":%s", c->cluster_db_password);
+        buffer_append_char(&url, '@');
+    }
+    buffer_append_str(&url, c->cluster_host);
+    buffer_printf(&url, ":%s", c->cluster_db_port && *c->cluster_db_port ? c->cluster_db_port
+                                                                          : "5439");
+    if (c->cluster_db_name && *c->cluster_db_name)
+        buffer_printf(&url, "/%s", c->cluster_db_name);
+    return url.data;
+}

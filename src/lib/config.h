@@ -1,0 +1,39 @@
+/* config.h - settings from dwh.cfg, the environment and flags, in that rising precedence.
+ *
+ * dwh.cfg is the classic file ([CLUSTER] HOST DB_NAME DB_USER DB_PASSWORD DB_PORT, [IAM_ROLE]
+ * ARN, [S3] LOG_DATA LOG_JSONPATH SONG_DATA, [AWS] KEY SECRET), read with inih. Section and
+ * key names are case-insensitive, as Python's configparser treats keys; values may be
+ * wrapped in single or double quotes, which are removed. Unknown sections and keys are left
+ * alone, so a file shared with other tools still loads.
+ */
+#ifndef SPARKIFY_CONFIG_H
+#define SPARKIFY_CONFIG_H
+
+#include "error.h"
+
+#include <stdbool.h>
+
+struct config_file {
+    char *path; /* NULL when no file was read */
+    char *cluster_host, *cluster_db_name, *cluster_db_user, *cluster_db_password, *cluster_db_port;
+    char *iam_role_arn;
+    char *s3_log_data, *s3_log_jsonpath, *s3_song_data;
+    char *aws_key, *aws_secret;
+};
+
+void config_file_init(struct config_file *c);
+void config_file_release(struct config_file *c);
+
+/* Reads `path`. A missing file is an error only when `required`. */
+int config_file_load(struct config_file *c, const char *path, bool required,
+                     struct sp_error *err);
+
+/* The first of: flag, $env_name (when set and non-empty), file_value, fallback. */
+const char *config_pick(const char *flag, const char *env_name, const char *file_value,
+                        const char *fallback);
+
+/* The default target: redshift://... when [CLUSTER] HOST is set, else NULL. The result is
+ * malloc'd and holds the password: show it only through warehouse_mask_target. */
+char *config_cluster_target(const struct config_file *c);
+
+#endif

@@ -1,0 +1,809 @@
+/* etl.c - one ETL run: list, skip what is loaded, songs in parallel, events pipelined.
+ *
+ * Threads: song files are small and many, so several workers each read and parse whole
+ * files into their own row buffers, a window of objects at a time; the calling thread then
+ * merges the results in object order, which keeps the model and error reports deterministic.
+ * Events stream through a producer thread (read, parse, model) into a short queue of row
+ * batches that the calling thread writes; only the calling thread touches the warehouse.
+ * Everything happens inside one transaction, rolled back on any failure, so a failed run
+ * leaves the warehouse exactly as it was.
+ */
+#include "etl.h"
+
+#include "buffer.h"
+#include "hashmap.h"
+#include "json.h"
+#include "model.h"
+#include "source.h"
+#include "timeconv.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SONG_WINDOW 8192   /* song objects read per round of workers */
+#define BATCH_ROWS 8192    /* songplay rows per batch handed to the writer */
+#define BATCH_COUNT 4      /* batches in flight between the two threads */
+#define RAW_EXCERPT 256    /* bytes of a bad record kept in load_errors */
+#define MAX_THREADS 16
+
+/* ---- bad records ---- */
+
+struct bad_records {
+    long max;
+    size_t count;
+    struct rowbuf rows; /* load_errors */
+    char loaded_at[32];
+};
+
+/* Copies at most `max` bytes of `s`, replacing bytes that are not valid UTF-8 with '?'. */
+static size_t utf8_excerpt(const char *s, size_t len, char *out, size_t max)
+{
+    size_t o = 0, i = 0;
+    while (i < len && o < max) {
+        unsigned char c = (unsigned char)s[i];
+        size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+        int valid = n > 0 && i + n <= len && (n != 2 || c >= 0xC2);
+        for (size_t k = 1; valid && k < n; k++)
+            valid = ((unsigned char)s[i + k] & 0xC0) == 0x80;
+        if (valid && n > 1 && o + n > max)
+            break;
+        if (!valid || c < 0x20) {
+            out[o++] = (c == '\t') ? '\t' : '?';
+            i++;
+        } else {
+            memcpy(out + o, s + i, n);
+            o += n;
+            i += n;
+        }
+    }
+    return o;
+}
+
+static int bad_record(struct bad_records *b, const char *source, size_t line, const char *reason,
+                      const char *raw, size_t raw_len, struct sp_error *err)
+{
+    b->count++;
+    if ((long)b->count > b->max) {
+        if (b->max == 0)
+            return sp_fail(err,
+                           "%s:%zu: %s; nothing was written (fix the record, or skip up to N bad "
+                           "records into load_errors with --max-errors N)",
+                           source, line, reason);
+        return sp_fail(err, "%s:%zu: %s; more than --max-errors %ld bad records, nothing was "
+                            "written",
+                       source, line, reason, b->max);
+    }
+    struct cell *row = rowbuf_add_row(&b->rows);
+    rowbuf_set_text(&b->rows, &row[0], source, strlen(source));
+    row[1].type = CELL_INT;
+    row[1].i = (int64_t)line;
+    rowbuf_set_text(&b->rows, &row[2], reason, strlen(reason));
+    if (raw) {
+        char excerpt[RAW_EXCERPT];
+        size_t n = utf8_excerpt(raw, raw_len, excerpt, sizeof excerpt);
+        rowbuf_set_text(&b->rows, &row[3], excerpt, n);
+    }
+    rowbuf_set_text(&b->rows, &row[4], b->loaded_at, strlen(b->loaded_at));
+    return SP_OK;
+}
+
+/* ---- the loaded-objects record ---- */
+
+struct loaded_entry {
+    uint64_t size;
+    char *version;
+};
+
+struct loaded_record {
+    struct strmap index; /* "kind\0key" -> entries[] */
+    struct loaded_entry *entries;
+    size_t count, capacity;
+    struct arena strings;
+    struct buffer key;
+};
+
+static void loaded_key(struct buffer *key, const char *kind, const char *object_key)
+{
+    buffer_clear(key);
+    buffer_append(key, kind, strlen(kind) + 1);
+    buffer_append_str(key, object_key);
+}
+
+static int on_loaded_row(void *ctx, size_t columns, const char *const *names,
+                         const struct cell *v)
+{
+    (void)columns;
+    (void)names;
+    struct loaded_record *r = ctx;
+    struct buffer kind;
+    buffer_init(&kind);
+    buffer_append(&kind, v[0].text.ptr, v[0].text.len);
+    buffer_clear(&r->key);
+    buffer_append(&r->key, kind.data, kind.len + 1);
+    buffer_append(&r->key, v[1].text.ptr, v[1].text.len);
+    buffer_release(&kind);
+    int inserted;
+    uint32_t *slot = strmap_upsert(&r->index, r->key.data, r->key.len, &inserted);
+    if (r->count == r->capacity) {
+        r->capacity = r->capacity ? r->capacity * 2 : 256;
+        r->entries = xrealloc(r->entries, r->capacity * sizeof *r->entries);
+    }
+    *slot = (uint32_t)r->count;
+    struct loaded_entry *e = &r->entries[r->count++];
+    e->size = (uint64_t)v[2].i;
+    e->version = arena_copy(&r->strings, v[3].text.ptr, v[3].text.len);
+    return SP_OK;
+}
+
+static void loaded_record_init(struct loaded_record *r)
+{
+    memset(r, 0, sizeof *r);
+    strmap_init(&r->index);
+    arena_init(&r->strings);
+    buffer_init(&r->key);
+}
+
+static void loaded_record_release(struct loaded_record *r)
+{
+    strmap_release(&r->index);
+    arena_release(&r->strings);
+    buffer_release(&r->key);
+    free(r->entries);
+}
+
+/* Removes from `list` the objects already loaded unchanged. Changed log objects are an
+ * error: their events are already in songplays and cannot be replaced one object at a time. */
+static int skip_loaded(struct loaded_record *r, const char *kind, struct source_list *list,
+                       size_t *skipped, struct sp_error *err)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < list->count; i++) {
+        struct source_object *o = &list->items[i];
+        loaded_key(&r->key, kind, o->key);
+        uint32_t *slot = strmap_find(&r->index, r->key.data, r->key.len);
+        if (slot) {
+            const struct loaded_entry *e = &r->entries[*slot];
+            if (e->size == o->size && strcmp(e->version, o->version) == 0) {
+                (*skipped)++;
+                free(o->key);
+                continue;
+            }
+            if (strcmp(kind, "log") == 0) {
+                int status = sp_fail(err,
+                                     "%s: changed since it was loaded (size %llu -> %llu); its "
+                                     "events are already in songplays: rerun with --full-refresh",
+                                     o->key, (unsigned long long)e->size,
+                                     (unsigned long long)o->size);
+                for (size_t j = i; j < list->count; j++)
+                    free(list->items[j].key);
+                list->count = kept;
+                return status;
+            }
+        }
+        list->items[kept++] = *o;
+    }
+    list->count = kept;
+    return SP_OK;
+}
+
+static void record_loaded(struct rowbuf *rows, const char *kind, const struct source_list *list,
+                          const char *loaded_at)
+{
+    for (size_t i = 0; i < list->count; i++) {
+        const struct source_object *o = &list->items[i];
+        struct cell *row = rowbuf_add_row(rows);
+        rowbuf_set_text(rows, &row[0], kind, strlen(kind));
+        rowbuf_set_text(rows, &row[1], o->key, strlen(o->key));
+        row[2].type = CELL_INT;
+        row[2].i = (int64_t)o->size;
+        rowbuf_set_text(rows, &row[3], o->version, strlen(o->version));
+        rowbuf_set_text(rows, &row[4], loaded_at, strlen(loaded_at));
+    }
+}
+
+/* ---- songs: parallel readers, ordered merge ---- */
+
+struct song_worker {
+    struct json_parser *parser;
+    struct buffer file;
+    struct rowbuf rows; /* staging_songs shape */
+    size_t *lines;
+    size_t line_capacity;
+};
+
+enum slot_status { SLOT_OK, SLOT_BAD, SLOT_FATAL };
+
+struct song_slot {
+    enum slot_status status;
+    int worker;
+    size_t first_row, rows;
+    size_t bad_line;
+    char reason[256];
+    char excerpt[RAW_EXCERPT];
+    size_t excerpt_len;
+    struct sp_error fatal;
+};
+
+struct song_round {
+    const struct source_list *objects;
+    size_t begin, end;
+    atomic_size_t next;
+    const struct field_spec *spec;
+    struct song_slot *slots;
+    struct song_worker *workers;
+};
+
+struct song_worker_arg {
+    struct song_round *round;
+    int index;
+};
+
+struct song_collect {
+    struct song_worker *worker;
+    struct song_slot *slot;
+};
+
+static int collect_song(void *ctx, const struct cell *cells, size_t line)
+{
+    struct song_collect *c = ctx;
+    struct song_worker *w = c->worker;
+    struct cell *row = rowbuf_add_row(&w->rows);
+    for (size_t i = 0; i < SONG_FIELD_COUNT; i++)
+        rowbuf_set_cell(&w->rows, &row[i], &cells[i]);
+    if (w->rows.rows > w->line_capacity) {
+        w->line_capacity = w->rows.capacity;
+        w->lines = xrealloc(w->lines, w->line_capacity * sizeof *w->lines);
+    }
+    w->lines[w->rows.rows - 1] = line;
+    c->slot->rows++;
+    return 0;
+}
+
+/* The text of line `line` of `buf`, for a load_errors excerpt. */
+static void line_excerpt(const char *buf, size_t len, size_t line, struct song_slot *slot)
+{
+    const char *p = buf, *end = buf + len;
+    for (size_t l = 1; l < line && p < end; l++) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        p = nl ? nl + 1 : end;
+    }
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    size_t n = (size_t)((nl ? nl : end) - p);
+    slot->excerpt_len = utf8_excerpt(p, n, slot->excerpt, sizeof slot->excerpt);
+}
+
+static void *song_worker_main(void *arg)
+{
+    struct song_worker_arg *a = arg;
+    struct song_round *round = a->round;
+    struct song_worker *w = &round->workers[a->index];
+    size_t i;
+    while ((i = atomic_fetch_add(&round->next, 1)) < round->end) {
+        const struct source_object *o = &round->objects->items[i];
+        struct song_slot *slot = &round->slots[i - round->begin];
+        memset(slot, 0, offsetof(struct song_slot, excerpt));
+        slot->worker = a->index;
+        slot->first_row = w->rows.rows;
+        if (source_read_all(o->key, JSON_PADDING, &w->file, &slot->fatal) != SP_OK) {
+            slot->status = SLOT_FATAL;
+            continue;
+        }
+        struct song_collect collect = {w, slot};
+        if (json_parse_objects(w->parser, w->file.data, w->file.len, round->spec, collect_song,
+                               &collect, &slot->bad_line, slot->reason,
+                               sizeof slot->reason) != 0) {
+            slot->status = SLOT_BAD;
+            line_excerpt(w->file.data, w->file.len, slot->bad_line, slot);
+        }
+    }
+    return NULL;
+}
+
+static int online_cores(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : (int)n;
+}
+
+struct run {
+    struct warehouse *wh;
+    const struct etl_options *options;
+    struct etl_result *result;
+    struct model *model;
+    struct field_spec event_spec, song_spec;
+    struct bad_records bad;
+    struct rowbuf staging_songs;
+};
+
+static void report_progress(const struct run *run, const char *phase, size_t done, size_t total,
+                            uint64_t bytes_done, uint64_t bytes_total, uint64_t records)
+{
+    if (!run->options->progress)
+        return;
+    struct etl_progress p = {phase, done, total, bytes_done, bytes_total, records};
+    run->options->progress(run->options->progress_ctx, &p);
+}
+
+static int merge_song_slot(struct run *run, const struct source_object *o,
+                           struct song_worker *workers, struct song_slot *slot,
+                           struct sp_error *err)
+{
+    if (slot->status == SLOT_FATAL) {
+        *err = slot->fatal;
+        return SP_FAIL;
+    }
+    struct song_worker *w = &workers[slot->worker];
+    for (size_t r = slot->first_row; r < slot->first_row + slot->rows; r++) {
+        const struct cell *cells = rowbuf_row(&w->rows, r);
+        char reason[256];
+        if (model_add_song(run->model, cells, reason, sizeof reason) != 0) {
+            if (bad_record(&run->bad, o->key, w->lines[r], reason, NULL, 0, err) != SP_OK)
+                return SP_FAIL;
+            continue;
+        }
+        run->result->song_records++;
+        if (run->options->keep_staging) {
+            struct cell *row = rowbuf_add_row(&run->staging_songs);
+            for (size_t i = 0; i < SONG_FIELD_COUNT; i++)
+                rowbuf_set_cell(&run->staging_songs, &row[i], &cells[i]);
+        }
+    }
+    if (slot->status == SLOT_BAD)
+        return bad_record(&run->bad, o->key, slot->bad_line, slot->reason, slot->excerpt,
+                          slot->excerpt_len, err);
+    return SP_OK;
+}
+
+static int load_songs(struct run *run, const struct source_list *objects, struct sp_error *err)
+{
+    int threads = run->options->threads > 0 ? run->options->threads : online_cores();
+    if (threads > MAX_THREADS)
+        threads = MAX_THREADS;
+    struct song_worker workers[MAX_THREADS];
+    for (int t = 0; t < threads; t++) {
+        memset(&workers[t], 0, sizeof workers[t]);
+        workers[t].parser = json_parser_new();
+        buffer_init(&workers[t].file);
+        rowbuf_init(&workers[t].rows, TABLE_STAGING_SONGS);
+    }
+    struct song_slot *slots = xmalloc(SONG_WINDOW * sizeof *slots);
+    int status = SP_OK;
+    uint64_t bytes_done = 0;
+    for (size_t begin = 0; status == SP_OK && begin < objects->count; begin += SONG_WINDOW) {
+        size_t end = begin + SONG_WINDOW < objects->count ? begin + SONG_WINDOW : objects->count;
+        struct song_round round = {.objects = objects, .begin = begin, .end = end,
+                                   .spec = &run->song_spec, .slots = slots, .workers = workers};
+        atomic_init(&round.next, begin);
+        for (int t = 0; t < threads; t++)
+            rowbuf_clear(&workers[t].rows);
+        pthread_t ids[MAX_THREADS];
+        struct song_worker_arg args[MAX_THREADS];
+        int started = 0;
+        for (int t = 1; t < threads; t++) {
+            args[t] = (struct song_worker_arg){&round, t};
+            if (pthread_create(&ids[t], NULL, song_worker_main, &args[t]) != 0)
+                break;
+            started = t;
+        }
+        args[0] = (struct song_worker_arg){&round, 0};
+        song_worker_main(&args[0]);
+        for (int t = 1; t <= started; t++)
+            pthread_join(ids[t], NULL);
+        for (size_t i = begin; status == SP_OK && i < end; i++) {
+            status = merge_song_slot(run, &objects->items[i], workers, &slots[i - begin], err);
+            bytes_done += objects->items[i].size;
+        }
+        if (status == SP_OK && run->staging_songs.rows > 0) {
+            status = run->wh->ops->write(run->wh, &run->staging_songs, err);
+            rowbuf_clear(&run->staging_songs);
+        }
+        report_progress(run, "songs", end, objects->count, bytes_done, objects->total_size,
+                        run->result->song_records);
+    }
+    for (int t = 0; t < threads; t++) {
+        json_parser_free(workers[t].parser);
+        buffer_release(&workers[t].file);
+        rowbuf_release(&workers[t].rows);
+        free(workers[t].lines);
+    }
+    free(slots);
+    return status;
+}
+
+/* ---- events: a producer thread and the writing caller ---- */
+
+struct batch {
+    struct model_output out;
+    struct rowbuf staging;
+    struct batch *next;
+};
+
+struct pipeline {
+    struct run *run;
+    const struct source_list *objects;
+    pthread_mutex_t lock;
+    pthread_cond_t filled, emptied;
+    struct batch *queue_head, *queue_tail, *free_list;
+    bool done, abort;
+    int status;
+    struct sp_error err;
+    struct batch batches[BATCH_COUNT];
+};
+
+static struct batch *take_free_batch(struct pipeline *p)
+{
+    pthread_mutex_lock(&p->lock);
+    while (!p->free_list && !p->abort)
+        pthread_cond_wait(&p->emptied, &p->lock);
+    struct batch *b = p->abort ? NULL : p->free_list;
+    if (b)
+        p->free_list = b->next;
+    pthread_mutex_unlock(&p->lock);
+    return b;
+}
+
+static void push_batch(struct pipeline *p, struct batch *b)
+{
+    pthread_mutex_lock(&p->lock);
+    b->next = NULL;
+    if (p->queue_tail)
+        p->queue_tail->next = b;
+    else
+        p->queue_head = b;
+    p->queue_tail = b;
+    pthread_cond_signal(&p->filled);
+    pthread_mutex_unlock(&p->lock);
+}
+
+static int blank_line(const char *line, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r')
+            return 0;
+    return 1;
+}
+
+static int stream_object(struct pipeline *p, struct json_parser *parser,
+                         const struct source_object *o, struct batch **batch, uint64_t bytes_before,
+                         struct sp_error *err)
+{
+    struct run *run = p->run;
+    struct line_reader *reader;
+    if (line_reader_open(&reader, o->key, JSON_PADDING, err) != SP_OK)
+        return SP_FAIL;
+    struct cell cells[EVENT_FIELD_COUNT];
+    char reason[256];
+    const char *line;
+    size_t len;
+    int rc, status = SP_OK;
+    while (status == SP_OK && (rc = line_reader_next(reader, &line, &len, err)) == 1) {
+        if (blank_line(line, len))
+            continue;
+        size_t line_no = line_reader_line(reader);
+        if (json_parse_record(parser, line, len, &run->event_spec, cells, reason,
+                              sizeof reason) != 0 ||
+            model_add_event(run->model, cells, &(*batch)->out, reason, sizeof reason) != 0) {
+            status = bad_record(&run->bad, o->key, line_no, reason, line, len, err);
+            continue;
+        }
+        run->result->events++;
+        if (run->options->keep_staging) {
+            struct rowbuf *staging = &(*batch)->staging;
+            struct cell *row = rowbuf_add_row(staging);
+            for (size_t i = 0; i < EVENT_FIELD_COUNT; i++)
+                rowbuf_set_cell(staging, &row[i], &cells[i]);
+        }
+        if ((*batch)->out.songplays.rows >= BATCH_ROWS || (*batch)->staging.rows >= BATCH_ROWS) {
+            push_batch(p, *batch);
+            if (!(*batch = take_free_batch(p)))
+                status = SP_FAIL; /* the writer failed; its error is the one reported */
+            else
+                report_progress(run, "events", (size_t)(o - p->objects->items), p->objects->count,
+                                bytes_before + line_reader_offset(reader),
+                                p->objects->total_size, run->result->events);
+        }
+    }
+    if (status == SP_OK && rc < 0)
+        status = SP_FAIL;
+    line_reader_close(reader);
+    model_end_object(run->model);
+    return status;
+}
+
+static void *producer_main(void *arg)
+{
+    struct pipeline *p = arg;
+    struct json_parser *parser = json_parser_new();
+    struct batch *batch = take_free_batch(p);
+    int status = batch ? SP_OK : SP_FAIL;
+    uint64_t bytes = 0;
+    for (size_t i = 0; status == SP_OK && i < p->objects->count; i++) {
+        status = stream_object(p, parser, &p->objects->items[i], &batch, bytes, &p->err);
+        bytes += p->objects->items[i].size;
+        report_progress(p->run, "events", i + 1, p->objects->count, bytes,
+                        p->objects->total_size, p->run->result->events);
+    }
+    if (batch)
+        push_batch(p, batch);
+    json_parser_free(parser);
+    pthread_mutex_lock(&p->lock);
+    p->done = true;
+    if (status != SP_OK && p->status == SP_OK)
+        p->status = status;
+    pthread_cond_signal(&p->filled);
+    pthread_mutex_unlock(&p->lock);
+    return NULL;
+}
+
+static int write_batch(struct warehouse *wh, struct batch *b, struct sp_error *err)
+{
+    const struct rowbuf *parts[] = {&b->out.songplays, &b->out.time, &b->staging};
+    for (size_t i = 0; i < 3; i++)
+        if (parts[i]->rows && wh->ops->write(wh, parts[i], err) != SP_OK)
+            return SP_FAIL;
+    return SP_OK;
+}
+
+static int load_events(struct run *run, const struct source_list *objects, struct sp_error *err)
+{
+    struct pipeline p;
+    memset(&p, 0, sizeof p);
+    p.run = run;
+    p.objects = objects;
+    pthread_mutex_init(&p.lock, NULL);
+    pthread_cond_init(&p.filled, NULL);
+    pthread_cond_init(&p.emptied, NULL);
+    for (int i = 0; i < BATCH_COUNT; i++) {
+        model_output_init(&p.batches[i].out);
+        rowbuf_init(&p.batches[i].staging, TABLE_STAGING_EVENTS);
+        p.batches[i].next = p.free_list;
+        p.free_list = &p.batches[i];
+    }
+    pthread_t producer;
+    int write_status = SP_OK;
+    struct sp_error write_err;
+    sp_error_clear(&write_err);
+    if (pthread_create(&producer, NULL, producer_main, &p) != 0) {
+        write_status = sp_fail(&write_err, "cannot start the event reader thread");
+    } else {
+        for (;;) {
+            pthread_mutex_lock(&p.lock);
+            while (!p.queue_head && !p.done)
+                pthread_cond_wait(&p.filled, &p.lock);
+            struct batch *b = p.queue_head;
+            if (b) {
+                p.queue_head = b->next;
+                if (!p.queue_head)
+                    p.queue_tail = NULL;
+            }
+            pthread_mutex_unlock(&p.lock);
+            if (!b)
+                break;
+            if (write_status == SP_OK)
+                write_status = write_batch(run->wh, b, &write_err);
+            model_output_clear(&b->out);
+            rowbuf_clear(&b->staging);
+            pthread_mutex_lock(&p.lock);
+            b->next = p.free_list;
+            p.free_list = b;
+            if (write_status != SP_OK)
+                p.abort = true;
+            pthread_cond_signal(&p.emptied);
+            pthread_mutex_unlock(&p.lock);
+        }
+        pthread_join(producer, NULL);
+    }
+    int status = SP_OK;
+    if (write_status != SP_OK) {
+        *err = write_err;
+        status = SP_FAIL;
+    } else if (p.status != SP_OK) {
+        *err = p.err;
+        status = p.status;
+    }
+    for (int i = 0; i < BATCH_COUNT; i++) {
+        model_output_release(&p.batches[i].out);
+        rowbuf_release(&p.batches[i].staging);
+    }
+    pthread_mutex_destroy(&p.lock);
+    pthread_cond_destroy(&p.filled);
+    pthread_cond_destroy(&p.emptied);
+    return status;
+}
+
+/* ---- what an incremental run needs from the warehouse ---- */
+
+static int on_lookup_row(void *ctx, size_t columns, const char *const *names,
+                         const struct cell *values)
+{
+    (void)columns;
+    (void)names;
+    model_add_song_lookup(ctx, values);
+    return SP_OK;
+}
+
+static int on_user_row(void *ctx, size_t columns, const char *const *names,
+                       const struct cell *values)
+{
+    (void)columns;
+    (void)names;
+    int64_t ts;
+    char text[32];
+    if (values[1].type != CELL_TEXT || values[1].text.len >= sizeof text)
+        return SP_OK;
+    memcpy(text, values[1].text.ptr, values[1].text.len);
+    text[values[1].text.len] = '\0';
+    struct cell level = values[2];
+    if (level.type == CELL_TEXT && level.text.len == 0)
+        level.type = CELL_NULL;
+    if (time_parse_text(text, &ts) == 0)
+        model_seed_user(ctx, &values[0], ts, &level);
+    return SP_OK;
+}
+
+static int write_dimensions(struct run *run, struct sp_error *err)
+{
+    const struct rowbuf *songs, *artists, *lookup;
+    struct rowbuf users;
+    rowbuf_init(&users, TABLE_USERS);
+    model_dimensions(run->model, &songs, &artists, &lookup, &users);
+    const struct rowbuf *parts[] = {songs, artists, lookup, &users};
+    int status = SP_OK;
+    for (size_t i = 0; status == SP_OK && i < 4; i++)
+        if (parts[i]->rows)
+            status = run->wh->ops->write(run->wh, parts[i], err);
+    struct model_counts counts;
+    model_counts(run->model, &counts);
+    run->result->songplays = counts.songplays;
+    run->result->matched = counts.matched;
+    run->result->users = counts.users;
+    run->result->songs = counts.songs;
+    run->result->artists = counts.artists;
+    rowbuf_release(&users);
+    return status;
+}
+
+static int list_sources(const struct etl_options *o, struct source_list *songs,
+                        struct source_list *logs, struct sp_error *err)
+{
+    if (!o->log_data && !o->song_data)
+        return sp_usage(err, "nothing to load: give --log-data and/or --song-data (or "
+                             "SPARKIFY_LOG_DATA / SPARKIFY_SONG_DATA, or [S3] LOG_DATA / "
+                             "SONG_DATA in dwh.cfg)");
+    if (o->song_data && source_list_objects(o->song_data, songs, err) != SP_OK)
+        return err->status;
+    if (o->log_data && source_list_objects(o->log_data, logs, err) != SP_OK)
+        return err->status;
+    return SP_OK;
+}
+
+static int load_jsonpaths(struct run *run, char **storage, struct sp_error *err)
+{
+    field_spec_events(&run->event_spec);
+    field_spec_songs(&run->song_spec);
+    const char *path = run->options->log_jsonpath;
+    if (!path)
+        return SP_OK;
+    struct buffer text;
+    buffer_init(&text);
+    int status = source_read_all(path, 0, &text, err);
+    if (status == SP_OK)
+        status = field_spec_from_jsonpaths(&run->event_spec, text.data, text.len, path, storage,
+                                           err);
+    buffer_release(&text);
+    return status;
+}
+
+static void utc_now(char *out, size_t size)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(out, size, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+static int run_in_transaction(struct run *run, struct source_list *songs,
+                              struct source_list *logs, struct sp_error *err)
+{
+    struct warehouse *wh = run->wh;
+    const struct etl_options *o = run->options;
+    int status = wh->ops->create_tables(wh, false, err);
+    unsigned staging = (1u << TABLE_STAGING_EVENTS) | (1u << TABLE_STAGING_SONGS);
+    unsigned star = (1u << TABLE_SONGPLAYS) | (1u << TABLE_USERS) | (1u << TABLE_SONGS) |
+                    (1u << TABLE_ARTISTS) | (1u << TABLE_TIME) | (1u << TABLE_SONG_LOOKUP) |
+                    (1u << TABLE_LOADED_OBJECTS) | (1u << TABLE_LOAD_ERRORS);
+    if (status == SP_OK && (o->full_refresh || o->keep_staging))
+        status = wh->ops->truncate(wh, (o->full_refresh ? star : 0) | (o->keep_staging ? staging : 0),
+                                   err);
+    if (status == SP_OK && !o->full_refresh) {
+        struct loaded_record loaded;
+        loaded_record_init(&loaded);
+        status = wh->ops->query(wh, "SELECT kind, object_key, size, version FROM loaded_objects",
+                                on_loaded_row, &loaded, err);
+        if (status == SP_OK)
+            status = skip_loaded(&loaded, "song", songs, &run->result->skipped_objects, err);
+        if (status == SP_OK)
+            status = skip_loaded(&loaded, "log", logs, &run->result->skipped_objects, err);
+        loaded_record_release(&loaded);
+    }
+    run->result->song_objects = songs->count;
+    run->result->log_objects = logs->count;
+    if (status == SP_OK && songs->count)
+        status = load_songs(run, songs, err);
+    if (status == SP_OK && logs->count && !o->full_refresh) {
+        status = wh->ops->query(wh,
+                                "SELECT title, artist_name, duration, song_id, artist_id "
+                                "FROM song_lookup",
+                                on_lookup_row, run->model, err);
+        if (status == SP_OK)
+            status = wh->ops->user_latest(wh, on_user_row, run->model, err);
+    }
+    if (status == SP_OK && logs->count)
+        status = load_events(run, logs, err);
+    if (status == SP_OK)
+        status = write_dimensions(run, err);
+    if (status == SP_OK) {
+        struct rowbuf record;
+        rowbuf_init(&record, TABLE_LOADED_OBJECTS);
+        record_loaded(&record, "song", songs, run->bad.loaded_at);
+        record_loaded(&record, "log", logs, run->bad.loaded_at);
+        if (record.rows)
+            status = wh->ops->write(wh, &record, err);
+        rowbuf_release(&record);
+    }
+    if (status == SP_OK && run->bad.rows.rows)
+        status = wh->ops->write(wh, &run->bad.rows, err);
+    run->result->bad_records = run->bad.count;
+    for (size_t i = 0; i < songs->count; i++)
+        run->result->bytes += songs->items[i].size;
+    for (size_t i = 0; i < logs->count; i++)
+        run->result->bytes += logs->items[i].size;
+    return status;
+}
+
+int etl_run(struct warehouse *wh, const struct etl_options *options, struct etl_result *result,
+            struct sp_error *err)
+{
+    memset(result, 0, sizeof *result);
+    struct run run;
+    memset(&run, 0, sizeof run);
+    run.wh = wh;
+    run.options = options;
+    run.result = result;
+    run.bad.max = options->max_errors;
+    rowbuf_init(&run.bad.rows, TABLE_LOAD_ERRORS);
+    rowbuf_init(&run.staging_songs, TABLE_STAGING_SONGS);
+    utc_now(run.bad.loaded_at, sizeof run.bad.loaded_at);
+
+    char *jsonpaths[EVENT_FIELD_COUNT + 1] = {0};
+    struct source_list songs, logs;
+    source_list_init(&songs);
+    source_list_init(&logs);
+    int status = load_jsonpaths(&run, jsonpaths, err);
+    if (status == SP_OK)
+        status = list_sources(options, &songs, &logs, err);
+    if (status == SP_OK)
+        status = wh->ops->begin(wh, err);
+    if (status == SP_OK) {
+        run.model = model_new();
+        status = run_in_transaction(&run, &songs, &logs, err);
+        if (status == SP_OK)
+            status = wh->ops->commit(wh, err);
+        if (status != SP_OK)
+            wh->ops->rollback(wh);
+        model_free(run.model);
+    }
+    source_list_release(&songs);
+    source_list_release(&logs);
+    for (size_t i = 0; i < EVENT_FIELD_COUNT + 1; i++)
+        free(jsonpaths[i]);
+    rowbuf_release(&run.bad.rows);
+    rowbuf_release(&run.staging_songs);
+    return status;
+}

@@ -1,0 +1,52 @@
+/* etl.h - one run of extract -> (staging) -> star tables, as one transaction.
+ *
+ * The run lists its sources, skips the objects the warehouse has already loaded (same key,
+ * size and version), reads new song files on every core, then streams the new log files:
+ * one thread reads, parses and models events while the calling thread writes row batches.
+ * Any failure rolls the whole run back. Bad records stop the run unless --max-errors lets
+ * them be skipped into load_errors.
+ */
+#ifndef SPARKIFY_ETL_H
+#define SPARKIFY_ETL_H
+
+#include "error.h"
+#include "warehouse.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct etl_progress {
+    const char *phase; /* "songs" or "events" */
+    size_t objects_done, objects_total;
+    uint64_t bytes_done, bytes_total;
+    uint64_t records;
+};
+
+/* Called from a worker thread, a few times per second at most is up to the callee. */
+typedef void (*etl_progress_fn)(void *ctx, const struct etl_progress *progress);
+
+struct etl_options {
+    const char *log_data;     /* source spec or NULL */
+    const char *song_data;    /* source spec or NULL */
+    const char *log_jsonpath; /* JSONPaths file or NULL for the canonical keys */
+    long max_errors;
+    bool full_refresh;
+    bool keep_staging;
+    int threads; /* song readers; 0 = one per core */
+    etl_progress_fn progress;
+    void *progress_ctx;
+};
+
+struct etl_result {
+    size_t song_objects, log_objects; /* new objects read */
+    size_t skipped_objects;           /* already loaded */
+    uint64_t bytes;
+    size_t song_records, events;
+    size_t songplays, matched, users, songs, artists;
+    size_t bad_records;
+};
+
+int etl_run(struct warehouse *wh, const struct etl_options *options, struct etl_result *result,
+            struct sp_error *err);
+
+#endif

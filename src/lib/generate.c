@@ -1,0 +1,632 @@
+/* generate.c - the synthetic dataset (see generate.h for what it imitates and why).
+ *
+ * Randomness is splitmix64 keyed by (seed, kind, index): a song, an artist or a user is a
+ * pure function of its index, which is what lets an event re-derive the song it plays
+ * instead of keeping the catalogue in memory. Decimal values are generated as integers of
+ * 1e-5 and printed with five decimals, so a song's duration and a matching event's length
+ * are the same text and hence the same double.
+ */
+#include "generate.h"
+
+#include "buffer.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+struct rng {
+    uint64_t state;
+};
+
+static uint64_t splitmix64(uint64_t *state)
+{
+    uint64_t z = (*state += UINT64_C(0x9E3779B97F4A7C15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+    return z ^ (z >> 31);
+}
+
+enum stream { STREAM_SONG = 1, STREAM_ARTIST, STREAM_USER, STREAM_EVENTS, STREAM_OTHER };
+
+static struct rng rng_for(uint64_t seed, enum stream kind, uint64_t index)
+{
+    uint64_t s = seed * UINT64_C(0xD1B54A32D192ED03) + (uint64_t)kind * UINT64_C(0x8CB92BA72F3D8DD7);
+    struct rng r = {s ^ splitmix64(&s) ^ (index * UINT64_C(0x9E3779B97F4A7C15))};
+    splitmix64(&r.state);
+    return r;
+}
+
+static uint64_t next(struct rng *r)
+{
+    return splitmix64(&r->state);
+}
+
+static uint64_t below(struct rng *r, uint64_t n)
+{
+    return n ? next(r) % n : 0;
+}
+
+static int chance(struct rng *r, double p)
+{
+    return (double)(next(r) >> 11) * 0x1.0p-53 < p;
+}
+
+#define PICK(r, list) (list)[below((r), sizeof(list) / sizeof((list)[0]))]
+
+static const char *const words[] = {
+    "Love", "Night", "Heart", "Fire", "Dream", "River", "Shadow", "Light", "Blue", "Summer",
+    "Rain", "Gold", "Wild", "Electric", "Lonely", "Midnight", "Sweet", "Broken", "Silver",
+    "Street", "Dance", "Ghost", "Ocean", "Paper", "Stone", "Velvet", "Neon", "Winter", "Honey",
+    "Thunder", "Crystal", "Echo", "Mercy", "Rebel", "Señorita", "Café", "Über", "Déjà Vu",
+};
+static const char *const artist_words[] = {
+    "The Black", "Los", "DJ", "Mc", "Sister", "Brother", "Captain", "Young", "Big", "Lil",
+    "Björk", "Sigur", "Motörhead", "Beyoncé", "Mötley", "Zoë", "Ana", "Kings", "Orchestra",
+    "Quartet", "Collective", "Band", "Project", "Sound", "System", "Crew",
+};
+static const char *const first_names[] = {
+    "Jacob", "Lily", "Kate", "Chloe", "Tegan", "Aleena", "Ryan", "Jayden", "Zoë", "José",
+    "Ana", "Mohammad", "Björn", "Sophie", "Liam", "Ava", "Noah", "Mia", "Élodie", "Søren",
+};
+static const char *const last_names[] = {
+    "Klein", "Koch", "Levine", "Cuevas", "Smith", "Müller", "García", "O'Brien", "Nguyen",
+    "Kowalski", "Ødegaard", "Silva", "Brown", "Johnson", "Lee", "Martin",
+};
+static const char *const locations[] = {
+    "San Jose-Sunnyvale-Santa Clara, CA", "Portland-South Portland, ME",
+    "Lansing-East Lansing, MI", "Chicago-Naperville-Elgin, IL-IN-WI",
+    "Atlanta-Sandy Springs-Roswell, GA", "Waterloo-Cedar Falls, IA",
+    "San Francisco-Oakland-Hayward, CA", "New York-Newark-Jersey City, NY-NJ-PA",
+    "Tampa-St. Petersburg-Clearwater, FL", "Houston-The Woodlands-Sugar Land, TX",
+};
+static const char *const artist_locations[] = {
+    "", "", "London, England", "New York, NY", "Los Angeles, CA", "Berlin, Germany",
+    "Reykjavík, Iceland", "São Paulo, Brazil", "Memphis, TN", "Montréal, Québec", "Tokyo, Japan",
+};
+static const char *const user_agents[] = {
+    "\"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_9_4) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/36.0.1985.143 Safari/537.36\"",
+    "\"Mozilla/5.0 (Windows NT 6.1; WOW64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/37.0.2062.103 Safari/537.36\"",
+    "Mozilla/5.0 (Windows NT 6.1; WOW64; rv:31.0) Gecko/20100101 Firefox/31.0",
+    "\"Mozilla/5.0 (iPhone; CPU iPhone OS 7_1_2 like Mac OS X) AppleWebKit/537.51.2 (KHTML, "
+    "like Gecko) Version/7.0 Mobile/11D257 Safari/9537.53\"",
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/36.0.1985.125 Safari/537.36",
+    "Mozilla/5.0 (compatible; MSIE 10.0; Windows NT 6.1; WOW64; Trident/6.0)",
+};
+
+/* Writes s as a JSON string the way the real files do: '/' escaped as '\/'. */
+static void put_json_string(struct buffer *b, const char *s)
+{
+    buffer_append_char(b, '"');
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\' || c == '/') {
+            buffer_append_char(b, '\\');
+            buffer_append_char(b, (char)c);
+        } else if (c < 0x20) {
+            buffer_printf(b, "\\u%04x", c);
+        } else {
+            buffer_append_char(b, (char)c);
+        }
+    }
+    buffer_append_char(b, '"');
+}
+
+static void put_key(struct buffer *b, const char *key, int first)
+{
+    buffer_printf(b, "%s\"%s\":", first ? "" : ",", key);
+}
+
+static void put_decimal(struct buffer *b, int64_t units)
+{
+    /* units of 1e-5 */
+    const char *sign = units < 0 ? "-" : "";
+    uint64_t u = (uint64_t)(units < 0 ? -units : units);
+    buffer_printf(b, "%s%llu.%05llu", sign, (unsigned long long)(u / 100000),
+                  (unsigned long long)(u % 100000));
+}
+
+static void base36(char *out, uint64_t v, int digits)
+{
+    for (int i = digits - 1; i >= 0; i--) {
+        out[i] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"[v % 36];
+        v /= 36;
+    }
+}
+
+static void letters(struct rng *r, char *out, int n)
+{
+    for (int i = 0; i < n; i++)
+        out[i] = (char)('A' + below(r, 26));
+}
+
+struct artist {
+    char id[19];
+    char name[96];
+    const char *location;
+    int has_coordinates;
+    int64_t latitude, longitude; /* 1e-5 degrees */
+};
+
+struct song {
+    char track[19];
+    char id[19];
+    char title[96];
+    char artist_name[128];
+    int64_t duration; /* 1e-5 s */
+    int year;
+    struct artist artist;
+};
+
+static void make_artist(uint64_t seed, uint64_t index, struct artist *a)
+{
+    struct rng r = rng_for(seed, STREAM_ARTIST, index);
+    memcpy(a->id, "AR", 2);
+    letters(&r, a->id + 2, 4);
+    memcpy(a->id + 6, "1187B", 5);
+    base36(a->id + 11, index, 7);
+    a->id[18] = '\0';
+    snprintf(a->name, sizeof a->name, "%s %s", PICK(&r, artist_words), PICK(&r, words));
+    a->location = PICK(&r, artist_locations);
+    a->has_coordinates = chance(&r, 0.4);
+    a->latitude = (int64_t)below(&r, 12000000) - 6000000;
+    a->longitude = (int64_t)below(&r, 36000000) - 18000000;
+}
+
+static uint64_t artist_count(uint64_t songs)
+{
+    return songs / 3 + 1;
+}
+
+static void make_song(uint64_t seed, uint64_t songs, uint64_t index, struct song *s)
+{
+    struct rng r = rng_for(seed, STREAM_SONG, index);
+    memcpy(s->track, "TR", 2);
+    letters(&r, s->track + 2, 3);
+    memcpy(s->track + 5, "128F", 4);
+    base36(s->track + 9, index, 9);
+    s->track[18] = '\0';
+    memcpy(s->id, "SO", 2);
+    letters(&r, s->id + 2, 3);
+    memcpy(s->id + 5, "12A", 3);
+    base36(s->id + 8, index, 10);
+    s->id[18] = '\0';
+    snprintf(s->title, sizeof s->title, "%s %s", PICK(&r, words), PICK(&r, words));
+    s->duration = 3000000 + (int64_t)below(&r, 50000000);
+    s->year = chance(&r, 0.3) ? 0 : 1950 + (int)below(&r, 61);
+    make_artist(seed, below(&r, artist_count(songs)), &s->artist);
+    /* Like the real files, a few songs credit their artist differently ("X feat. Y"). */
+    if (chance(&r, 0.02))
+        snprintf(s->artist_name, sizeof s->artist_name, "%s feat. %s", s->artist.name,
+                 PICK(&r, first_names));
+    else
+        snprintf(s->artist_name, sizeof s->artist_name, "%s", s->artist.name);
+}
+
+static void song_json(const struct song *s, struct buffer *b)
+{
+    buffer_append_str(b, "{\"num_songs\": 1, \"artist_id\": ");
+    put_json_string(b, s->artist.id);
+    buffer_append_str(b, ", \"artist_latitude\": ");
+    if (s->artist.has_coordinates)
+        put_decimal(b, s->artist.latitude);
+    else
+        buffer_append_str(b, "null");
+    buffer_append_str(b, ", \"artist_longitude\": ");
+    if (s->artist.has_coordinates)
+        put_decimal(b, s->artist.longitude);
+    else
+        buffer_append_str(b, "null");
+    buffer_append_str(b, ", \"artist_location\": ");
+    put_json_string(b, s->artist.location);
+    buffer_append_str(b, ", \"artist_name\": ");
+    put_json_string(b, s->artist_name);
+    buffer_append_str(b, ", \"song_id\": ");
+    put_json_string(b, s->id);
+    buffer_append_str(b, ", \"title\": ");
+    put_json_string(b, s->title);
+    buffer_append_str(b, ", \"duration\": ");
+    put_decimal(b, s->duration);
+    buffer_printf(b, ", \"year\": %d}", s->year);
+}
+
+static int make_dirs(const char *path, struct sp_error *err)
+{
+    char *copy = xstrdup(path);
+    for (char *p = copy + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(copy, 0777) != 0 && errno != EEXIST) {
+            int status = sp_fail(err, "%s: cannot create directory: %s", copy, strerror(errno));
+            free(copy);
+            return status;
+        }
+        *p = '/';
+    }
+    int status = SP_OK;
+    if (mkdir(copy, 0777) != 0 && errno != EEXIST)
+        status = sp_fail(err, "%s: cannot create directory: %s", copy, strerror(errno));
+    free(copy);
+    return status;
+}
+
+static int write_file(const char *path, const struct buffer *b, struct generate_result *result,
+                      struct sp_error *err)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return sp_fail(err, "%s: cannot create: %s", path, strerror(errno));
+    size_t n = fwrite(b->data, 1, b->len, f);
+    int failed = n != b->len;
+    if (fclose(f) != 0 || failed)
+        return sp_fail(err, "%s: write failed: %s", path, strerror(errno));
+    result->files++;
+    result->bytes += b->len;
+    return SP_OK;
+}
+
+static int write_songs(const struct generate_options *o, struct generate_result *result,
+                       struct sp_error *err)
+{
+    struct buffer path, json;
+    buffer_init(&path);
+    buffer_init(&json);
+    int status = SP_OK;
+    FILE *single = NULL;
+    if (o->songs_in_one_file) {
+        buffer_printf(&path, "%s/song_data", o->out_dir);
+        status = make_dirs(path.data, err);
+        buffer_append_str(&path, "/songs.json");
+        if (status == SP_OK && !(single = fopen(path.data, "wb")))
+            status = sp_fail(err, "%s: cannot create: %s", path.data, strerror(errno));
+    }
+    struct song s;
+    for (uint64_t i = 0; status == SP_OK && i < o->songs; i++) {
+        make_song(o->seed, o->songs, i, &s);
+        buffer_clear(&json);
+        song_json(&s, &json);
+        if (single) {
+            buffer_append_char(&json, '\n');
+            if (fwrite(json.data, 1, json.len, single) != json.len)
+                status = sp_fail(err, "%s: write failed: %s", path.data, strerror(errno));
+            result->bytes += json.len;
+        } else {
+            buffer_clear(&path);
+            buffer_printf(&path, "%s/song_data/%c/%c/%c", o->out_dir, s.track[2], s.track[3],
+                          s.track[4]);
+            status = make_dirs(path.data, err);
+            buffer_printf(&path, "/%s.json", s.track);
+            if (status == SP_OK)
+                status = write_file(path.data, &json, result, err);
+        }
+        result->songs++;
+    }
+    if (single) {
+        if (fclose(single) != 0 && status == SP_OK)
+            status = sp_fail(err, "%s: write failed: %s", path.data, strerror(errno));
+        result->files++;
+    }
+    buffer_release(&path);
+    buffer_release(&json);
+    return status;
+}
+
+struct user {
+    const char *first, *last, *location, *agent;
+    char gender;
+    int paid;
+    int64_t registration;
+};
+
+static void make_user(uint64_t seed, uint64_t index, struct user *u)
+{
+    struct rng r = rng_for(seed, STREAM_USER, index);
+    u->first = PICK(&r, first_names);
+    u->last = PICK(&r, last_names);
+    u->location = PICK(&r, locations);
+    u->agent = PICK(&r, user_agents);
+    u->gender = chance(&r, 0.5) ? 'F' : 'M';
+    u->paid = chance(&r, 0.25);
+    u->registration = INT64_C(1540000000000) + (int64_t)below(&r, 1500000000) * 1000 + 796;
+}
+
+struct session {
+    int64_t id;
+    int64_t user; /* -1: a logged-out guest */
+    int item;
+    int remaining;
+};
+
+#define SESSION_SLOTS 8
+
+struct event_state {
+    const struct generate_options *o;
+    struct rng r;
+    struct user *users;
+    uint64_t user_count;
+    struct session slots[SESSION_SLOTS];
+    int64_t next_session;
+};
+
+static const char *logged_in_page(struct rng *r, const struct user *u, int *status)
+{
+    uint64_t x = below(r, 1000);
+    *status = 200;
+    if (x < 800)
+        return "NextSong";
+    if (x < 850)
+        return "Home";
+    if (x < 890)
+        return "Thumbs Up";
+    if (x < 910)
+        return "Add to Playlist";
+    if (x < 920)
+        return "Thumbs Down";
+    if (x < 930)
+        return "Add Friend";
+    if (x < 940)
+        return "Settings";
+    if (x < 950)
+        return u->paid ? "Home" : "Roll Advert";
+    if (x < 960)
+        return "Help";
+    if (x < 965)
+        return "About";
+    if (x < 970) {
+        *status = 404;
+        return "Error";
+    }
+    if (x < 980)
+        return u->paid ? "Downgrade" : "Upgrade";
+    if (x < 985) {
+        *status = 307;
+        return u->paid ? "Submit Downgrade" : "Submit Upgrade";
+    }
+    if (x < 990) {
+        *status = 307;
+        return "Save Settings";
+    }
+    return "Home";
+}
+
+static void write_event(struct event_state *st, int64_t ts, struct buffer *b,
+                        struct generate_result *result)
+{
+    struct rng *r = &st->r;
+    struct session *s = &st->slots[below(r, SESSION_SLOTS)];
+    if (s->remaining <= 0) {
+        s->id = st->next_session++;
+        s->user = chance(r, 0.04) ? -1 : (int64_t)below(r, st->user_count);
+        s->item = 0;
+        s->remaining = 1 + (int)below(r, 60);
+    }
+    int status = 200;
+    const char *page;
+    const char *method = "GET";
+    struct user *u = s->user >= 0 ? &st->users[s->user] : NULL;
+    if (!u) {
+        static const char *const guest_pages[] = {"Home", "Login", "About", "Help"};
+        page = PICK(r, guest_pages);
+        if (strcmp(page, "Login") == 0) {
+            method = "PUT";
+            status = 307;
+        }
+    } else if (s->remaining == 1 && chance(r, 0.5)) {
+        page = "Logout";
+        method = "PUT";
+        status = 307;
+    } else {
+        page = logged_in_page(r, u, &status);
+    }
+    int nextsong = strcmp(page, "NextSong") == 0;
+    if (nextsong || status == 307)
+        method = "PUT";
+
+    struct song song;
+    char title[160], artist[160];
+    int64_t length = 0;
+    if (nextsong) {
+        result->nextsong_events++;
+        if (chance(r, st->o->match_share) && st->o->songs > 0) {
+            make_song(st->o->seed, st->o->songs, below(r, st->o->songs), &song);
+            snprintf(title, sizeof title, "%s", song.title);
+            snprintf(artist, sizeof artist, "%s", song.artist_name);
+            length = song.duration;
+            result->matching_events++;
+        } else {
+            /* A song outside the catalogue: the real logs mostly play such songs. */
+            snprintf(title, sizeof title, "%s %s (%s)", PICK(r, words), PICK(r, words),
+                     PICK(r, words));
+            snprintf(artist, sizeof artist, "%s %s %s", PICK(r, artist_words), PICK(r, words),
+                     PICK(r, artist_words));
+            length = 3000000 + (int64_t)below(r, 50000000);
+        }
+    }
+
+    const char *level = u && u->paid ? "paid" : "free";
+    buffer_append_char(b, '{');
+    put_key(b, "artist", 1);
+    if (nextsong)
+        put_json_string(b, artist);
+    else
+        buffer_append_str(b, "null");
+    put_key(b, "auth", 0);
+    put_json_string(b, u ? "Logged In" : (strcmp(page, "Login") == 0 ? "Logged Out" : "Guest"));
+    put_key(b, "firstName", 0);
+    if (u)
+        put_json_string(b, u->first);
+    else
+        buffer_append_str(b, "null");
+    put_key(b, "gender", 0);
+    if (u)
+        buffer_printf(b, "\"%c\"", u->gender);
+    else
+        buffer_append_str(b, "null");
+    put_key(b, "itemInSession", 0);
+    buffer_printf(b, "%d", s->item);
+    put_key(b, "lastName", 0);
+    if (u)
+        put_json_string(b, u->last);
+    else
+        buffer_append_str(b, "null");
+    put_key(b, "length", 0);
+    if (nextsong)
+        put_decimal(b, length);
+    else
+        buffer_append_str(b, "null");
+    put_key(b, "level", 0);
+    put_json_string(b, level);
+    put_key(b, "location", 0);
+    if (u)
+        put_json_string(b, u->location);
+    else
+        buffer_append_str(b, "null");
+    put_key(b, "method", 0);
+    put_json_string(b, method);
+    put_key(b, "page", 0);
+    put_json_string(b, page);
+    put_key(b, "registration", 0);
+    if (u)
+        buffer_printf(b, "%lld.0", (long long)u->registration);
+    else
+        buffer_append_str(b, "null");
+    put_key(b, "sessionId", 0);
+    buffer_printf(b, "%lld", (long long)s->id);
+    put_key(b, "song", 0);
+    if (nextsong)
+        put_json_string(b, title);
+    else
+        buffer_append_str(b, "null");
+    put_key(b, "status", 0);
+    buffer_printf(b, "%d", status);
+    put_key(b, "ts", 0);
+    buffer_printf(b, "%lld", (long long)ts);
+    put_key(b, "userAgent", 0);
+    if (u)
+        put_json_string(b, u->agent);
+    else
+        buffer_append_str(b, "null");
+    put_key(b, "userId", 0);
+    if (u)
+        buffer_printf(b, "\"%lld\"", (long long)s->user + 1);
+    else
+        buffer_append_str(b, "\"\"");
+    buffer_append_char(b, '}');
+
+    /* A submitted change of plan takes effect after the event that asks for it. */
+    if (u && strcmp(page, "Submit Upgrade") == 0)
+        u->paid = 1;
+    if (u && strcmp(page, "Submit Downgrade") == 0)
+        u->paid = 0;
+    s->item++;
+    s->remaining--;
+    if (strcmp(page, "Logout") == 0)
+        s->remaining = 0;
+    result->events++;
+}
+
+static int write_events(const struct generate_options *o, struct generate_result *result,
+                        struct sp_error *err)
+{
+    struct event_state st;
+    memset(&st, 0, sizeof st);
+    st.o = o;
+    st.r = rng_for(o->seed, STREAM_EVENTS, 0);
+    st.user_count = o->users ? o->users : (o->events / 80 < 10 ? 10 : o->events / 80);
+    if (st.user_count > 100000)
+        st.user_count = 100000;
+    st.users = xmalloc(st.user_count * sizeof *st.users);
+    for (uint64_t i = 0; i < st.user_count; i++)
+        make_user(o->seed, i, &st.users[i]);
+    st.next_session = 1;
+
+    struct tm start = {.tm_year = o->start_year - 1900, .tm_mon = o->start_month - 1,
+                       .tm_mday = o->start_day};
+    int64_t first_day = (int64_t)timegm(&start) * 1000;
+    struct buffer path, line, file;
+    buffer_init(&path);
+    buffer_init(&line);
+    buffer_init(&file);
+    int status = SP_OK;
+    FILE *f = NULL;
+    for (uint32_t day = 0; status == SP_OK && day < o->days; day++) {
+        uint64_t count = o->events / o->days + (day < o->events % o->days ? 1 : 0);
+        int64_t day_start = first_day + (int64_t)day * 86400000;
+        time_t seconds = (time_t)(day_start / 1000);
+        struct tm tm;
+        gmtime_r(&seconds, &tm);
+        buffer_clear(&path);
+        buffer_printf(&path, "%s/log_data/%04d/%02d", o->out_dir, tm.tm_year + 1900,
+                      tm.tm_mon + 1);
+        if ((status = make_dirs(path.data, err)) != SP_OK)
+            break;
+        buffer_printf(&path, "/%04d-%02d-%02d-events.json", tm.tm_year + 1900, tm.tm_mon + 1,
+                      tm.tm_mday);
+        if (!(f = fopen(path.data, "wb"))) {
+            status = sp_fail(err, "%s: cannot create: %s", path.data, strerror(errno));
+            break;
+        }
+        int64_t offset = 0;
+        uint64_t mean_gap = count ? 86400000 / (count + 1) : 1;
+        for (uint64_t i = 0; status == SP_OK && i < count; i++) {
+            offset += (int64_t)below(&st.r, 2 * mean_gap + 1);
+            if (offset > 86399999)
+                offset = 86399999;
+            buffer_clear(&line);
+            if (i > 0)
+                buffer_append_char(&line, '\n'); /* no newline after the last line */
+            write_event(&st, day_start + offset, &line, result);
+            buffer_append(&file, line.data, line.len);
+            if (file.len >= 1 << 20 || i + 1 == count) {
+                if (fwrite(file.data, 1, file.len, f) != file.len)
+                    status = sp_fail(err, "%s: write failed: %s", path.data, strerror(errno));
+                result->bytes += file.len;
+                buffer_clear(&file);
+            }
+        }
+        if (fclose(f) != 0 && status == SP_OK)
+            status = sp_fail(err, "%s: write failed: %s", path.data, strerror(errno));
+        result->files++;
+    }
+    buffer_release(&path);
+    buffer_release(&line);
+    buffer_release(&file);
+    free(st.users);
+    return status;
+}
+
+void generate_options_default(struct generate_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->out_dir = "sample";
+    o->events = 10000;
+    o->songs = 1000;
+    o->seed = 42;
+    o->days = 30;
+    o->match_share = 0.3;
+    o->start_year = 2018;
+    o->start_month = 11;
+    o->start_day = 1;
+}
+
+int generate_dataset(const struct generate_options *o, struct generate_result *result,
+                     struct sp_error *err)
+{
+    memset(result, 0, sizeof *result);
+    if (o->days == 0)
+        return sp_usage(err, "--days must be at least 1");
+    if (o->match_share < 0 || o->match_share > 1)
+        return sp_usage(err, "--match-share must be between 0 and 1");
+    int status = make_dirs(o->out_dir, err);
+    if (status == SP_OK && o->songs)
+        status = write_songs(o, result, err);
+    if (status == SP_OK)
+        status = write_events(o, result, err);
+    return status;
+}

@@ -1,0 +1,471 @@
+/* json.cpp - JSON records through simdjson On-Demand; the project's one C++ file.
+ *
+ * On-Demand parses only what we read: each record's fields are walked once, in document
+ * order, and matched against the spec's keys starting from the column after the previous
+ * match (real files keep the keys in order, so the match is usually the first compare).
+ * Pitfalls handled here: On-Demand does not look at values it is not asked for, so every
+ * value of a known key is read fully; a document followed by stray bytes is caught with
+ * current_location(); iterate_many silently drops a truncated last document unless truncated_bytes()
+ * is checked. No exceptions cross into C: every simdjson call uses error codes.
+ */
+#include "json.h"
+
+#include <simdjson.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <string>
+
+using namespace simdjson;
+
+static_assert(JSON_PADDING >= SIMDJSON_PADDING, "JSON_PADDING must cover simdjson's padding");
+
+struct json_parser {
+    ondemand::parser parser;
+    /* The text of coerced values ("true", raw object JSON) that must outlive one field. */
+    std::string scratch[FIELD_SPEC_MAX];
+};
+
+extern "C" struct json_parser *json_parser_new(void)
+{
+    return new (std::nothrow) json_parser();
+}
+
+extern "C" void json_parser_free(struct json_parser *p)
+{
+    delete p;
+}
+
+namespace {
+
+/* A short, printable excerpt of a value for error messages. */
+std::string excerpt(std::string_view v)
+{
+    std::string out;
+    for (char c : v.substr(0, 40))
+        out += (static_cast<unsigned char>(c) < 0x20) ? '?' : c;
+    if (v.size() > 40)
+        out += "...";
+    return out;
+}
+
+std::string_view trim_token(std::string_view token)
+{
+    while (!token.empty() && (token.back() == ' ' || token.back() == '\t' ||
+                              token.back() == '\r' || token.back() == '\n'))
+        token.remove_suffix(1);
+    return token;
+}
+
+const char *describe(error_code e)
+{
+    switch (e) {
+    case UTF8_ERROR:
+        return "invalid UTF-8";
+    case TAPE_ERROR:
+    case INCOMPLETE_ARRAY_OR_OBJECT:
+        return "malformed JSON: unbalanced or incomplete object";
+    case UNCLOSED_STRING:
+        return "malformed JSON: unclosed string";
+    case STRING_ERROR:
+        return "malformed JSON: bad string escape";
+    case UNESCAPED_CHARS:
+        return "malformed JSON: control character inside a string";
+    case T_ATOM_ERROR:
+    case F_ATOM_ERROR:
+    case N_ATOM_ERROR:
+        return "malformed JSON: bad literal (true/false/null)";
+    case NUMBER_ERROR:
+        return "malformed JSON: bad number";
+    case EMPTY:
+        return "empty document";
+    default:
+        return error_message(e);
+    }
+}
+
+/* Parses a whole string as a number the way COPY converts numeric text. */
+bool parse_numeric_text(std::string_view s, enum column_type type, struct cell *out)
+{
+    char buf[64];
+    if (s.empty() || s.size() >= sizeof buf)
+        return false;
+    std::memcpy(buf, s.data(), s.size());
+    buf[s.size()] = '\0';
+    char *end = nullptr;
+    errno = 0;
+    if (type == COLUMN_DOUBLE) {
+        double d = std::strtod(buf, &end);
+        if (*end != '\0' || errno == ERANGE || !std::isfinite(d) || std::isspace((unsigned char)buf[0]))
+            return false;
+        out->type = CELL_DOUBLE;
+        out->d = d;
+        return true;
+    }
+    long long v = std::strtoll(buf, &end, 10);
+    if (*end != '\0' || errno == ERANGE || std::isspace((unsigned char)buf[0]))
+        return false;
+    out->type = CELL_INT;
+    out->i = v;
+    return true;
+}
+
+bool int_fits(enum column_type type, int64_t v)
+{
+    return type != COLUMN_INT || (v >= INT32_MIN && v <= INT32_MAX);
+}
+
+const char *type_name(enum column_type type)
+{
+    switch (type) {
+    case COLUMN_INT:
+        return "an integer";
+    case COLUMN_BIGINT:
+        return "a big integer";
+    case COLUMN_DOUBLE:
+        return "a number";
+    default:
+        return "text";
+    }
+}
+
+/* Reads one value into `out` following the column type; returns false with `reason`. */
+bool read_value(json_parser *p, size_t column, ondemand::value &value, enum column_type type,
+                struct cell *out, std::string &reason)
+{
+    ondemand::json_type jt;
+    error_code e = value.type().get(jt);
+    if (e) {
+        reason = describe(e);
+        return false;
+    }
+    switch (jt) {
+    case ondemand::json_type::null:
+        if (!value.is_null()) {
+            reason = describe(N_ATOM_ERROR);
+            return false;
+        }
+        out->type = CELL_NULL;
+        return true;
+    case ondemand::json_type::string: {
+        std::string_view s;
+        if ((e = value.get_string().get(s))) {
+            reason = describe(e);
+            return false;
+        }
+        if (type == COLUMN_TEXT) {
+            out->type = CELL_TEXT;
+            out->text.ptr = s.data();
+            out->text.len = s.size();
+            return true;
+        }
+        if (s.empty()) {
+            out->type = CELL_NULL;
+            return true;
+        }
+        if (!parse_numeric_text(s, type, out) ||
+            (out->type == CELL_INT && !int_fits(type, out->i))) {
+            reason = std::string("expected ") + type_name(type) + ", found \"" + excerpt(s) +
+                     "\"";
+            return false;
+        }
+        return true;
+    }
+    case ondemand::json_type::number: {
+        std::string_view token = trim_token(value.raw_json_token());
+        if (type == COLUMN_TEXT) {
+            /* Validate it is a number before keeping its text. */
+            double ignored;
+            if ((e = value.get_double().get(ignored))) {
+                reason = describe(e);
+                return false;
+            }
+            out->type = CELL_TEXT;
+            out->text.ptr = token.data();
+            out->text.len = token.size();
+            return true;
+        }
+        if (type == COLUMN_DOUBLE) {
+            double d;
+            if ((e = value.get_double().get(d))) {
+                reason = describe(e);
+                return false;
+            }
+            out->type = CELL_DOUBLE;
+            out->d = d;
+            return true;
+        }
+        int64_t i;
+        if (!value.get_int64().get(i)) {
+            if (!int_fits(type, i)) {
+                reason = std::string("integer out of range: ") + excerpt(token);
+                return false;
+            }
+            out->type = CELL_INT;
+            out->i = i;
+            return true;
+        }
+        double d;
+        if ((e = value.get_double().get(d))) {
+            reason = describe(e);
+            return false;
+        }
+        /* An integral double such as 1541077528796.0 is accepted as the integer it is. */
+        if (d != std::floor(d) || d < -9.2e18 || d > 9.2e18 ||
+            !int_fits(type, static_cast<int64_t>(d))) {
+            reason = std::string("expected ") + type_name(type) + ", found " + excerpt(token);
+            return false;
+        }
+        out->type = CELL_INT;
+        out->i = static_cast<int64_t>(d);
+        return true;
+    }
+    case ondemand::json_type::boolean: {
+        bool b;
+        if ((e = value.get_bool().get(b))) {
+            reason = describe(e);
+            return false;
+        }
+        if (type != COLUMN_TEXT) {
+            reason = std::string("expected ") + type_name(type) + ", found " +
+                     (b ? "true" : "false");
+            return false;
+        }
+        out->type = CELL_TEXT;
+        out->text.ptr = b ? "true" : "false";
+        out->text.len = b ? 4 : 5;
+        return true;
+    }
+    case ondemand::json_type::object:
+    case ondemand::json_type::array: {
+        bool is_object = jt == ondemand::json_type::object;
+        if (type != COLUMN_TEXT) {
+            reason = std::string("expected ") + type_name(type) + ", found " +
+                     (is_object ? "an object" : "an array");
+            return false;
+        }
+        /* COPY stores a nested object or array in a text column as its JSON text. */
+        std::string_view raw;
+        if (is_object) {
+            ondemand::object o;
+            e = value.get_object().get(o);
+            if (!e)
+                e = o.raw_json().get(raw);
+        } else {
+            ondemand::array a;
+            e = value.get_array().get(a);
+            if (!e)
+                e = a.raw_json().get(raw);
+        }
+        if (e) {
+            reason = describe(e);
+            return false;
+        }
+        p->scratch[column].assign(raw.data(), raw.size());
+        out->type = CELL_TEXT;
+        out->text.ptr = p->scratch[column].data();
+        out->text.len = p->scratch[column].size();
+        return true;
+    }
+    }
+    reason = "unexpected JSON value";
+    return false;
+}
+
+size_t find_column(const struct field_spec *spec, std::string_view key, size_t hint)
+{
+    for (size_t n = 0; n < spec->count; n++) {
+        size_t i = (hint + n) % spec->count;
+        if (spec->key_lens[i] == key.size() &&
+            std::memcmp(spec->keys[i], key.data(), key.size()) == 0)
+            return i;
+    }
+    return SIZE_MAX;
+}
+
+/* Walks one object document into cells. */
+template <typename Doc>
+bool read_object(json_parser *p, Doc &doc, const struct field_spec *spec, struct cell *cells,
+                 std::string &reason)
+{
+    for (size_t i = 0; i < spec->count; i++)
+        cells[i].type = CELL_NULL;
+    ondemand::json_type jt;
+    error_code e = doc.type().get(jt);
+    if (e) {
+        reason = describe(e);
+        return false;
+    }
+    if (jt != ondemand::json_type::object) {
+        reason = "expected a JSON object";
+        return false;
+    }
+    ondemand::object object;
+    if ((e = doc.get_object().get(object))) {
+        reason = describe(e);
+        return false;
+    }
+    size_t hint = 0;
+    for (auto field_result : object) {
+        ondemand::field field;
+        if ((e = std::move(field_result).get(field))) {
+            reason = describe(e);
+            return false;
+        }
+        std::string_view key;
+        if ((e = field.unescaped_key().get(key))) {
+            reason = describe(e);
+            return false;
+        }
+        size_t column = find_column(spec, key, hint);
+        if (column == SIZE_MAX)
+            continue; /* unknown keys are ignored, as COPY does */
+        hint = column + 1;
+        ondemand::value value = field.value();
+        if (!read_value(p, column, value, spec->types[column], &cells[column], reason)) {
+            reason = "field '" + std::string(key) + "': " + reason;
+            return false;
+        }
+    }
+    return true;
+}
+
+void set_reason(char *out, size_t size, const std::string &reason)
+{
+    std::snprintf(out, size, "%s", reason.c_str());
+}
+
+} // namespace
+
+extern "C" int json_parse_record(struct json_parser *p, const char *line, size_t len,
+                                 const struct field_spec *spec, struct cell *cells, char *reason,
+                                 size_t reason_size)
+{
+    ondemand::document doc;
+    error_code e = p->parser.iterate(line, len, len + JSON_PADDING).get(doc);
+    std::string why;
+    if (e) {
+        set_reason(reason, reason_size, describe(e));
+        return -1;
+    }
+    if (!read_object(p, doc, spec, cells, why)) {
+        set_reason(reason, reason_size, why);
+        return -1;
+    }
+    const char *rest;
+    if (!doc.current_location().get(rest)) {
+        /* current_location() only succeeds while unread input remains. */
+        set_reason(reason, reason_size, "unexpected content after the JSON object");
+        return -1;
+    }
+    return 0;
+}
+
+static size_t line_at(const char *buf, size_t offset, size_t *counted_to, size_t *line)
+{
+    for (size_t i = *counted_to; i < offset; i++)
+        if (buf[i] == '\n')
+            (*line)++;
+    *counted_to = offset;
+    return *line;
+}
+
+extern "C" int json_parse_objects(struct json_parser *p, const char *buf, size_t len,
+                                  const struct field_spec *spec, json_record_fn fn, void *ctx,
+                                  size_t *bad_line, char *reason, size_t reason_size)
+{
+    size_t line = 1, counted_to = 0;
+    *bad_line = 1;
+    size_t start = 0;
+    while (start < len && std::isspace(static_cast<unsigned char>(buf[start])))
+        start++;
+    if (start == len) {
+        set_reason(reason, reason_size, "no JSON object in the file");
+        return -1;
+    }
+    /* A batch as large as the input: the whole file is one batch, documents of any size. */
+    size_t batch = len < 1024 ? 1024 : len;
+    ondemand::document_stream stream;
+    error_code e = p->parser.iterate_many(buf, len, batch).get(stream);
+    if (e) {
+        set_reason(reason, reason_size, describe(e));
+        return -1;
+    }
+    struct cell cells[FIELD_SPEC_MAX];
+    std::string why;
+    size_t documents = 0;
+    for (auto it = stream.begin(); it != stream.end(); ++it) {
+        size_t doc_line = line_at(buf, it.current_index(), &counted_to, &line);
+        ondemand::document_reference doc;
+        if ((e = (*it).get(doc))) {
+            *bad_line = doc_line;
+            set_reason(reason, reason_size, describe(e));
+            return -1;
+        }
+        if (!read_object(p, doc, spec, cells, why)) {
+            *bad_line = doc_line;
+            set_reason(reason, reason_size, why);
+            return -1;
+        }
+        documents++;
+        int rc = fn(ctx, cells, doc_line);
+        if (rc)
+            return rc;
+    }
+    if (stream.truncated_bytes() > 0) {
+        size_t offset = len - stream.truncated_bytes();
+        *bad_line = line_at(buf, offset, &counted_to, &line);
+        set_reason(reason, reason_size, "malformed JSON: truncated or unbalanced object");
+        return -1;
+    }
+    if (documents == 0) {
+        set_reason(reason, reason_size, "no JSON object in the file");
+        return -1;
+    }
+    return 0;
+}
+
+extern "C" int json_parse_jsonpaths(const char *buf, size_t len, char **paths, size_t max,
+                                    char *reason, size_t reason_size)
+{
+    padded_string copy(buf, len);
+    ondemand::parser parser;
+    ondemand::document doc;
+    error_code e = parser.iterate(copy).get(doc);
+    ondemand::array array;
+    if (!e)
+        e = doc["jsonpaths"].get_array().get(array);
+    if (e) {
+        std::snprintf(reason, reason_size,
+                      "not a JSONPaths file (expected {\"jsonpaths\": [...]}): %s", describe(e));
+        return -1;
+    }
+    size_t count = 0;
+    for (auto item : array) {
+        std::string_view path;
+        if ((e = item.get_string().get(path))) {
+            std::snprintf(reason, reason_size, "jsonpaths entry %zu is not a string: %s",
+                          count + 1, describe(e));
+            goto fail;
+        }
+        if (count == max) {
+            std::snprintf(reason, reason_size, "more than %zu jsonpaths", max);
+            goto fail;
+        }
+        paths[count] = static_cast<char *>(std::malloc(path.size() + 1));
+        if (!paths[count])
+            std::abort();
+        std::memcpy(paths[count], path.data(), path.size());
+        paths[count][path.size()] = '\0';
+        count++;
+    }
+    return static_cast<int>(count);
+fail:
+    for (size_t i = 0; i < count; i++)
+        std::free(paths[i]);
+    return -1;
+}

@@ -1,0 +1,54 @@
+/* json.h - the C face of the JSON parser (simdjson On-Demand, in json.cpp).
+ *
+ * Values are taken as Redshift COPY ... FORMAT AS JSON takes them: unknown keys are ignored,
+ * missing keys are NULL, a JSON number in a text column becomes its text, "" in a numeric
+ * column is NULL, a numeric string in a numeric column is converted, anything else that
+ * cannot be coerced is an error naming the field. Text cells point into the parser or the
+ * input and are valid until the next call on the same parser.
+ *
+ * Inputs must be followed by JSON_PADDING readable bytes (simdjson reads ahead).
+ */
+#ifndef SPARKIFY_JSON_H
+#define SPARKIFY_JSON_H
+
+#include "record.h"
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define JSON_PADDING 64
+
+struct json_parser;
+
+struct json_parser *json_parser_new(void);
+void json_parser_free(struct json_parser *p);
+
+/* Parses one JSON object (one JSON Lines record) into `cells` (spec->count of them).
+ * Returns 0, or -1 with a one-line `reason`. */
+int json_parse_record(struct json_parser *p, const char *line, size_t len,
+                      const struct field_spec *spec, struct cell *cells, char *reason,
+                      size_t reason_size);
+
+/* Called once per object of json_parse_objects; a non-zero return stops the parse and is
+ * returned from it. `line` is the 1-based line where the object starts. */
+typedef int (*json_record_fn)(void *ctx, const struct cell *cells, size_t line);
+
+/* Parses a buffer holding one or several objects, concatenated or separated by whitespace
+ * (song files). Returns 0, the callback's status, or -1 with `reason` and *bad_line set. */
+int json_parse_objects(struct json_parser *p, const char *buf, size_t len,
+                       const struct field_spec *spec, json_record_fn fn, void *ctx,
+                       size_t *bad_line, char *reason, size_t reason_size);
+
+/* Reads {"jsonpaths": [ "...", ... ]}: sets paths[i] to malloc'd copies (at most max).
+ * Returns the number of paths, or -1 with `reason`. */
+int json_parse_jsonpaths(const char *buf, size_t len, char **paths, size_t max, char *reason,
+                         size_t reason_size);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

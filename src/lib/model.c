@@ -1,0 +1,467 @@
+/* model.c - raw records to star rows (see model.h for the rules and their reasons).
+ *
+ * Pitfalls: text in event cells belongs to the parser and dies with the next record, so
+ * everything kept is copied into the model's arena or a rowbuf; the match key encodes
+ * lengths so that "a"+"bc" and "ab"+"c" differ; -0.0 and 0.0 are one duration, as in SQL.
+ */
+#include "model.h"
+
+#include "buffer.h"
+#include "hashmap.h"
+#include "timeconv.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct match {
+    struct cell song_id;
+    struct cell artist_id;
+};
+
+struct user {
+    struct cell user_id, first_name, last_name, gender, level;
+    int64_t ts;
+    bool changed; /* this run's events decide the row: it must be written */
+};
+
+struct model {
+    struct rowbuf songs;   /* songs-table order, one row per song_id */
+    struct rowbuf artists; /* artists-table order, one row per artist_id */
+    struct rowbuf lookup;  /* this run's song_lookup rows */
+    struct strmap song_index, artist_index, match_index, user_index;
+    struct match *matches;
+    size_t match_count, match_capacity;
+    struct user *users;
+    size_t user_count, user_capacity;
+    struct arena strings;
+    struct i64set object_times;
+    struct time_converter clock;
+    struct buffer key;
+    size_t songplays, matched;
+};
+
+struct model *model_new(void)
+{
+    struct model *m = xcalloc(1, sizeof *m);
+    rowbuf_init(&m->songs, TABLE_SONGS);
+    rowbuf_init(&m->artists, TABLE_ARTISTS);
+    rowbuf_init(&m->lookup, TABLE_SONG_LOOKUP);
+    strmap_init(&m->song_index);
+    strmap_init(&m->artist_index);
+    strmap_init(&m->match_index);
+    strmap_init(&m->user_index);
+    arena_init(&m->strings);
+    i64set_init(&m->object_times);
+    time_converter_init(&m->clock);
+    buffer_init(&m->key);
+    return m;
+}
+
+void model_free(struct model *m)
+{
+    if (!m)
+        return;
+    rowbuf_release(&m->songs);
+    rowbuf_release(&m->artists);
+    rowbuf_release(&m->lookup);
+    strmap_release(&m->song_index);
+    strmap_release(&m->artist_index);
+    strmap_release(&m->match_index);
+    strmap_release(&m->user_index);
+    arena_release(&m->strings);
+    i64set_release(&m->object_times);
+    buffer_release(&m->key);
+    free(m->matches);
+    free(m->users);
+    free(m);
+}
+
+void model_output_init(struct model_output *out)
+{
+    rowbuf_init(&out->songplays, TABLE_SONGPLAYS);
+    rowbuf_init(&out->time, TABLE_TIME);
+}
+
+void model_output_release(struct model_output *out)
+{
+    rowbuf_release(&out->songplays);
+    rowbuf_release(&out->time);
+}
+
+void model_output_clear(struct model_output *out)
+{
+    rowbuf_clear(&out->songplays);
+    rowbuf_clear(&out->time);
+}
+
+/* ---- comparisons shared with the SQL rules ---- */
+
+int model_compare_text(const char *a, size_t alen, const char *b, size_t blen)
+{
+    size_t n = alen < blen ? alen : blen;
+    int c = n ? memcmp(a, b, n) : 0;
+    if (c)
+        return c;
+    return (alen > blen) - (alen < blen);
+}
+
+static int compare_null_last(const struct cell *a, const struct cell *b, int *decided)
+{
+    int an = a->type == CELL_NULL, bn = b->type == CELL_NULL;
+    *decided = an || bn;
+    return an - bn;
+}
+
+static int compare_cells(const struct cell *a, const struct cell *b)
+{
+    int decided;
+    int c = compare_null_last(a, b, &decided);
+    if (decided)
+        return c;
+    switch (a->type) {
+    case CELL_TEXT:
+        return model_compare_text(a->text.ptr, a->text.len, b->text.ptr, b->text.len);
+    case CELL_INT:
+        return (a->i > b->i) - (a->i < b->i);
+    case CELL_DOUBLE:
+        return (a->d > b->d) - (a->d < b->d);
+    default:
+        return 0;
+    }
+}
+
+int model_compare_songs(const struct cell *a, const struct cell *b)
+{
+    static const int order[] = {1, 2, 3, 4}; /* title, artist_id, year, duration */
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+        int c = compare_cells(&a[order[i]], &b[order[i]]);
+        if (c)
+            return c;
+    }
+    return 0;
+}
+
+static size_t utf8_length(const struct cell *c)
+{
+    size_t n = 0;
+    if (c->type != CELL_TEXT)
+        return 0;
+    for (size_t i = 0; i < c->text.len; i++)
+        n += ((unsigned char)c->text.ptr[i] & 0xC0) != 0x80;
+    return n;
+}
+
+static int empty_text(const struct cell *c)
+{
+    return c->type != CELL_TEXT || c->text.len == 0;
+}
+
+int model_compare_artists(const struct cell *a, const struct cell *b)
+{
+    enum { ID, NAME, LOCATION, LATITUDE, LONGITUDE };
+    int c;
+    if ((c = (a[LATITUDE].type == CELL_NULL) - (b[LATITUDE].type == CELL_NULL)))
+        return c;
+    if ((c = (a[LONGITUDE].type == CELL_NULL) - (b[LONGITUDE].type == CELL_NULL)))
+        return c;
+    if ((c = empty_text(&a[LOCATION]) - empty_text(&b[LOCATION])))
+        return c;
+    if ((c = (a[NAME].type == CELL_NULL) - (b[NAME].type == CELL_NULL)))
+        return c;
+    size_t al = utf8_length(&a[NAME]), bl = utf8_length(&b[NAME]);
+    if (al != bl)
+        return al < bl ? -1 : 1;
+    for (int i = NAME; i <= LONGITUDE; i++)
+        if ((c = compare_cells(&a[i], &b[i])))
+            return c;
+    return 0;
+}
+
+/* ---- songs ---- */
+
+static struct cell arena_cell(struct arena *a, const struct cell *c)
+{
+    struct cell out = *c;
+    if (c->type == CELL_TEXT)
+        out.text.ptr = arena_copy(a, c->text.ptr, c->text.len);
+    return out;
+}
+
+static void match_key(struct buffer *key, const struct cell *title, const struct cell *artist,
+                      double duration)
+{
+    buffer_clear(key);
+    uint32_t len = (uint32_t)title->text.len;
+    buffer_append(key, &len, sizeof len);
+    buffer_append(key, title->text.ptr, title->text.len);
+    len = (uint32_t)artist->text.len;
+    buffer_append(key, &len, sizeof len);
+    buffer_append(key, artist->text.ptr, artist->text.len);
+    if (duration == 0)
+        duration = 0; /* -0.0 equals 0.0 */
+    buffer_append(key, &duration, sizeof duration);
+}
+
+/* Adds a (title, artist name, duration) -> (song_id, artist_id) entry, keeping the tie rule. */
+static void add_match(struct model *m, const struct cell *title, const struct cell *artist_name,
+                      const struct cell *duration, const struct cell *song_id,
+                      const struct cell *artist_id)
+{
+    if (title->type != CELL_TEXT || artist_name->type != CELL_TEXT ||
+        duration->type != CELL_DOUBLE)
+        return; /* such a song can never equal an event: NULL = x is never true */
+    match_key(&m->key, title, artist_name, duration->d);
+    int inserted;
+    uint32_t *slot = strmap_upsert(&m->match_index, m->key.data, m->key.len, &inserted);
+    if (!inserted) {
+        struct match *old = &m->matches[*slot];
+        int c = compare_cells(song_id, &old->song_id);
+        if (c > 0 || (c == 0 && compare_cells(artist_id, &old->artist_id) >= 0))
+            return;
+        old->song_id = arena_cell(&m->strings, song_id);
+        old->artist_id = arena_cell(&m->strings, artist_id);
+        return;
+    }
+    if (m->match_count == m->match_capacity) {
+        m->match_capacity = m->match_capacity ? m->match_capacity * 2 : 1024;
+        m->matches = xrealloc(m->matches, m->match_capacity * sizeof *m->matches);
+    }
+    *slot = (uint32_t)m->match_count;
+    struct match *entry = &m->matches[m->match_count++];
+    entry->song_id = arena_cell(&m->strings, song_id);
+    entry->artist_id = arena_cell(&m->strings, artist_id);
+}
+
+/* Keeps one row per key in `rows`, replacing it when `better` says the new one wins. */
+static void keep_best(struct rowbuf *rows, struct strmap *index, const struct cell *candidate,
+                      int (*compare)(const struct cell *, const struct cell *))
+{
+    const struct cell *key = &candidate[0];
+    int inserted;
+    uint32_t *slot = strmap_upsert(index, key->text.ptr, key->text.len, &inserted);
+    struct cell *row;
+    if (inserted) {
+        *slot = (uint32_t)rows->rows;
+        row = rowbuf_add_row(rows);
+    } else {
+        row = rowbuf_row(rows, *slot);
+        if (compare(candidate, row) >= 0)
+            return;
+    }
+    for (size_t i = 0; i < rows->columns; i++)
+        rowbuf_set_cell(rows, &row[i], &candidate[i]);
+}
+
+int model_add_song(struct model *m, const struct cell *song, char *reason, size_t reason_size)
+{
+    const struct cell *song_id = &song[SONG_SONG_ID];
+    if (song_id->type != CELL_TEXT || song_id->text.len == 0) {
+        snprintf(reason, reason_size, "song_id is missing or empty");
+        return -1;
+    }
+    struct cell row[5] = {*song_id, song[SONG_TITLE], song[SONG_ARTIST_ID], song[SONG_YEAR],
+                          song[SONG_DURATION]};
+    keep_best(&m->songs, &m->song_index, row, model_compare_songs);
+
+    const struct cell *artist_id = &song[SONG_ARTIST_ID];
+    if (artist_id->type == CELL_TEXT && artist_id->text.len > 0) {
+        struct cell artist[5] = {*artist_id, song[SONG_ARTIST_NAME], song[SONG_ARTIST_LOCATION],
+                                 song[SONG_ARTIST_LATITUDE], song[SONG_ARTIST_LONGITUDE]};
+        keep_best(&m->artists, &m->artist_index, artist, model_compare_artists);
+    }
+
+    if (song[SONG_TITLE].type == CELL_TEXT && song[SONG_ARTIST_NAME].type == CELL_TEXT &&
+        song[SONG_DURATION].type == CELL_DOUBLE) {
+        struct cell *lookup = rowbuf_add_row(&m->lookup);
+        rowbuf_set_cell(&m->lookup, &lookup[0], &song[SONG_TITLE]);
+        rowbuf_set_cell(&m->lookup, &lookup[1], &song[SONG_ARTIST_NAME]);
+        lookup[2] = song[SONG_DURATION];
+        rowbuf_set_cell(&m->lookup, &lookup[3], song_id);
+        rowbuf_set_cell(&m->lookup, &lookup[4], artist_id);
+        add_match(m, &song[SONG_TITLE], &song[SONG_ARTIST_NAME], &song[SONG_DURATION], song_id,
+                  artist_id);
+    }
+    return 0;
+}
+
+void model_add_song_lookup(struct model *m, const struct cell *lookup)
+{
+    add_match(m, &lookup[0], &lookup[1], &lookup[2], &lookup[3], &lookup[4]);
+}
+
+/* ---- users ---- */
+
+static struct user *user_slot(struct model *m, const struct cell *user_id, int *inserted)
+{
+    uint32_t *slot = strmap_upsert(&m->user_index, user_id->text.ptr, user_id->text.len, inserted);
+    if (*inserted) {
+        if (m->user_count == m->user_capacity) {
+            m->user_capacity = m->user_capacity ? m->user_capacity * 2 : 1024;
+            m->users = xrealloc(m->users, m->user_capacity * sizeof *m->users);
+        }
+        *slot = (uint32_t)m->user_count++;
+        struct user *u = &m->users[*slot];
+        memset(u, 0, sizeof *u);
+        u->user_id = arena_cell(&m->strings, user_id);
+    }
+    return &m->users[*slot];
+}
+
+void model_seed_user(struct model *m, const struct cell *user_id, int64_t ts,
+                     const struct cell *level)
+{
+    if (user_id->type != CELL_TEXT)
+        return;
+    int inserted;
+    struct user *u = user_slot(m, user_id, &inserted);
+    u->ts = ts;
+    u->level = arena_cell(&m->strings, level);
+    u->changed = false;
+}
+
+static int same_cell(const struct cell *a, const struct cell *b)
+{
+    return a->type == b->type && compare_cells(a, b) == 0;
+}
+
+/* Replaces `dst` with `src` only when they differ, so a user's many events with the same
+ * names cost no memory. */
+static void update_cell(struct arena *a, struct cell *dst, const struct cell *src)
+{
+    if (!same_cell(dst, src))
+        *dst = arena_cell(a, src);
+}
+
+static void update_user(struct model *m, const struct cell *event, int64_t ts)
+{
+    int inserted;
+    struct user *u = user_slot(m, &event[EVENT_USER_ID], &inserted);
+    if (!inserted) {
+        if (ts < u->ts)
+            return;
+        if (ts == u->ts) {
+            int c = compare_cells(&event[EVENT_LEVEL], &u->level);
+            /* NULL sorts below any level here: compare_cells puts NULL last, so flip it. */
+            if (event[EVENT_LEVEL].type == CELL_NULL || u->level.type == CELL_NULL)
+                c = (event[EVENT_LEVEL].type != CELL_NULL) - (u->level.type != CELL_NULL);
+            if (c < 0)
+                return;
+            if (c == 0) {
+                if (!u->changed)
+                    return; /* the warehouse's row wins a full tie */
+                const struct cell *names[] = {&event[EVENT_FIRST_NAME], &event[EVENT_LAST_NAME],
+                                              &event[EVENT_GENDER]};
+                const struct cell *mine[] = {&u->first_name, &u->last_name, &u->gender};
+                int n = 0;
+                for (int i = 0; i < 3 && n == 0; i++)
+                    n = compare_cells(names[i], mine[i]);
+                if (n >= 0)
+                    return;
+            }
+        }
+    }
+    u->ts = ts;
+    u->changed = true;
+    update_cell(&m->strings, &u->first_name, &event[EVENT_FIRST_NAME]);
+    update_cell(&m->strings, &u->last_name, &event[EVENT_LAST_NAME]);
+    update_cell(&m->strings, &u->gender, &event[EVENT_GENDER]);
+    update_cell(&m->strings, &u->level, &event[EVENT_LEVEL]);
+}
+
+/* ---- events ---- */
+
+int model_add_event(struct model *m, const struct cell *event, struct model_output *out,
+                    char *reason, size_t reason_size)
+{
+    if (!cell_is_text(&event[EVENT_PAGE], "NextSong", 8))
+        return 0;
+    const struct cell *user_id = &event[EVENT_USER_ID];
+    if (user_id->type != CELL_TEXT || user_id->text.len == 0)
+        return 0; /* a logged-out listener is not a songplay */
+    const struct cell *ts = &event[EVENT_TS];
+    if (ts->type != CELL_INT) {
+        snprintf(reason, reason_size, "NextSong event without ts");
+        return -1;
+    }
+    struct time_parts when;
+    if (time_from_epoch_ms(&m->clock, ts->i, &when) != 0) {
+        snprintf(reason, reason_size, "ts %lld is outside 1970-01-01..9999-12-31 (epoch ms)",
+                 (long long)ts->i);
+        return -1;
+    }
+
+    const struct match *match = NULL;
+    const struct cell *song = &event[EVENT_SONG], *artist = &event[EVENT_ARTIST];
+    if (song->type == CELL_TEXT && artist->type == CELL_TEXT &&
+        event[EVENT_LENGTH].type == CELL_DOUBLE) {
+        match_key(&m->key, song, artist, event[EVENT_LENGTH].d);
+        uint32_t *slot = strmap_find(&m->match_index, m->key.data, m->key.len);
+        if (slot)
+            match = &m->matches[*slot];
+    }
+
+    struct rowbuf *plays = &out->songplays;
+    struct cell *row = rowbuf_add_row(plays);
+    rowbuf_set_text(plays, &row[0], when.text, TIME_TEXT_LEN);
+    rowbuf_set_cell(plays, &row[1], user_id);
+    rowbuf_set_cell(plays, &row[2], &event[EVENT_LEVEL]);
+    if (match) {
+        row[3] = match->song_id; /* owned by the model, which outlives the batch */
+        row[4] = match->artist_id;
+        m->matched++;
+    }
+    row[5] = event[EVENT_SESSION_ID];
+    rowbuf_set_cell(plays, &row[6], &event[EVENT_LOCATION]);
+    rowbuf_set_cell(plays, &row[7], &event[EVENT_USER_AGENT]);
+    m->songplays++;
+
+    if (i64set_add(&m->object_times, ts->i)) {
+        struct cell *t = rowbuf_add_row(&out->time);
+        rowbuf_set_text(&out->time, &t[0], when.text, TIME_TEXT_LEN);
+        const int parts[] = {when.hour, when.day, when.week, when.month, when.year, when.weekday};
+        for (int i = 0; i < 6; i++) {
+            t[i + 1].type = CELL_INT;
+            t[i + 1].i = parts[i];
+        }
+    }
+    update_user(m, event, ts->i);
+    return 0;
+}
+
+void model_end_object(struct model *m)
+{
+    i64set_release(&m->object_times);
+    i64set_init(&m->object_times);
+}
+
+void model_counts(const struct model *m, struct model_counts *counts)
+{
+    counts->songplays = m->songplays;
+    counts->matched = m->matched;
+    counts->users = 0;
+    for (size_t i = 0; i < m->user_count; i++)
+        counts->users += m->users[i].changed;
+    counts->songs = m->songs.rows;
+    counts->artists = m->artists.rows;
+}
+
+void model_dimensions(struct model *m, const struct rowbuf **songs,
+                      const struct rowbuf **artists, const struct rowbuf **lookup,
+                      struct rowbuf *users)
+{
+    *songs = &m->songs;
+    *artists = &m->artists;
+    *lookup = &m->lookup;
+    for (size_t i = 0; i < m->user_count; i++) {
+        const struct user *u = &m->users[i];
+        if (!u->changed)
+            continue;
+        struct cell *row = rowbuf_add_row(users);
+        rowbuf_set_cell(users, &row[0], &u->user_id);
+        rowbuf_set_cell(users, &row[1], &u->first_name);
+        rowbuf_set_cell(users, &row[2], &u->last_name);
+        rowbuf_set_cell(users, &row[3], &u->gender);
+        rowbuf_set_cell(users, &row[4], &u->level);
+    }
+}

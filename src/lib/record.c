@@ -1,0 +1,109 @@
+/* record.c - the columns of the raw records and the JSONPaths mapping (see record.h). */
+#include "record.h"
+
+#include "buffer.h"
+#include "json.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const char *const event_columns[EVENT_FIELD_COUNT] = {
+    "artist",   "auth",   "first_name", "gender",  "item_in_session", "last_name",
+    "length",   "level",  "location",   "method",  "page",            "registration",
+    "session_id", "song", "status",     "ts",      "user_agent",      "user_id",
+};
+
+const enum column_type event_types[EVENT_FIELD_COUNT] = {
+    COLUMN_TEXT,   COLUMN_TEXT, COLUMN_TEXT,   COLUMN_TEXT,   COLUMN_INT,    COLUMN_TEXT,
+    COLUMN_DOUBLE, COLUMN_TEXT, COLUMN_TEXT,   COLUMN_TEXT,   COLUMN_TEXT,   COLUMN_DOUBLE,
+    COLUMN_INT,    COLUMN_TEXT, COLUMN_INT,    COLUMN_BIGINT, COLUMN_TEXT,   COLUMN_TEXT,
+};
+
+static const char *const event_default_keys[EVENT_FIELD_COUNT] = {
+    "artist",   "auth",   "firstName", "gender", "itemInSession", "lastName",
+    "length",   "level",  "location",  "method", "page",          "registration",
+    "sessionId", "song",  "status",    "ts",     "userAgent",     "userId",
+};
+
+const char *const song_columns[SONG_FIELD_COUNT] = {
+    "num_songs", "artist_id", "artist_latitude", "artist_longitude", "artist_location",
+    "artist_name", "song_id", "title", "duration", "year",
+};
+
+const enum column_type song_types[SONG_FIELD_COUNT] = {
+    COLUMN_INT,  COLUMN_TEXT, COLUMN_DOUBLE, COLUMN_DOUBLE, COLUMN_TEXT,
+    COLUMN_TEXT, COLUMN_TEXT, COLUMN_TEXT,   COLUMN_DOUBLE, COLUMN_INT,
+};
+
+void field_spec_events(struct field_spec *spec)
+{
+    spec->count = EVENT_FIELD_COUNT;
+    spec->types = event_types;
+    for (size_t i = 0; i < EVENT_FIELD_COUNT; i++) {
+        spec->keys[i] = event_default_keys[i];
+        spec->key_lens[i] = strlen(event_default_keys[i]);
+    }
+}
+
+void field_spec_songs(struct field_spec *spec)
+{
+    spec->count = SONG_FIELD_COUNT;
+    spec->types = song_types;
+    for (size_t i = 0; i < SONG_FIELD_COUNT; i++) {
+        spec->keys[i] = song_columns[i];
+        spec->key_lens[i] = strlen(song_columns[i]);
+    }
+}
+
+/* Accepts the simple JSONPath forms COPY accepts for a top-level key: $['k'], $["k"], $.k */
+static int jsonpath_key(const char *path, const char **key, size_t *len)
+{
+    size_t n = strlen(path);
+    if (n > 5 && path[0] == '$' && path[1] == '[' && (path[2] == '\'' || path[2] == '"') &&
+        path[n - 1] == ']' && path[n - 2] == path[2]) {
+        *key = path + 3;
+        *len = n - 5;
+    } else if (n > 2 && path[0] == '$' && path[1] == '.') {
+        *key = path + 2;
+        *len = n - 2;
+    } else {
+        return -1;
+    }
+    for (size_t i = 0; i < *len; i++)
+        if (strchr("[]'\".*", (*key)[i]))
+            return -1; /* nested or wildcard paths are not supported */
+    return *len > 0 ? 0 : -1;
+}
+
+int field_spec_from_jsonpaths(struct field_spec *spec, const char *json, size_t len,
+                              const char *source, char **storage, struct sp_error *err)
+{
+    char *padded = xmalloc(len + JSON_PADDING);
+    memcpy(padded, json, len);
+    memset(padded + len, 0, JSON_PADDING);
+    char reason[256];
+    int count = json_parse_jsonpaths(padded, len, storage, EVENT_FIELD_COUNT + 1, reason,
+                                     sizeof reason);
+    free(padded);
+    if (count < 0)
+        return sp_fail(err, "%s: %s", source, reason);
+    int status = SP_OK;
+    if (count != EVENT_FIELD_COUNT) {
+        status = sp_fail(err, "%s: lists %d paths, staging_events has %d columns", source, count,
+                         EVENT_FIELD_COUNT);
+    }
+    field_spec_events(spec);
+    for (int i = 0; status == SP_OK && i < count; i++) {
+        if (jsonpath_key(storage[i], &spec->keys[i], &spec->key_lens[i]) != 0)
+            status = sp_fail(err, "%s: path %d \"%s\" is not a simple top-level key like $['ts']",
+                             source, i + 1, storage[i]);
+    }
+    if (status != SP_OK) {
+        for (int i = 0; i < count; i++) {
+            free(storage[i]);
+            storage[i] = NULL;
+        }
+        field_spec_events(spec);
+    }
+    return status;
+}

@@ -1,0 +1,78 @@
+/* record.h - typed values and the shape of the two raw record kinds.
+ *
+ * A `cell` is one value as Redshift COPY would store it: NULL, integer, double or text.
+ * Text cells point into memory owned by someone else (the parser's string buffer, the read
+ * buffer or a rowbuf's arena) and live only as long as that owner says; nothing here copies.
+ * A `field_spec` tells the JSON parser which keys fill which columns with which types; the
+ * event spec's keys come from log_json_path.json (Redshift's JSONPaths format).
+ */
+#ifndef SPARKIFY_RECORD_H
+#define SPARKIFY_RECORD_H
+
+#include "error.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+enum cell_type { CELL_NULL = 0, CELL_INT, CELL_DOUBLE, CELL_TEXT };
+
+struct cell {
+    enum cell_type type;
+    union {
+        int64_t i;
+        double d;
+        struct {
+            const char *ptr;
+            size_t len;
+        } text;
+    };
+};
+
+enum column_type { COLUMN_TEXT, COLUMN_INT, COLUMN_BIGINT, COLUMN_DOUBLE };
+
+#define FIELD_SPEC_MAX 32
+
+struct field_spec {
+    size_t count;
+    const char *keys[FIELD_SPEC_MAX]; /* JSON key feeding column i */
+    size_t key_lens[FIELD_SPEC_MAX];
+    const enum column_type *types;
+};
+
+/* staging_events columns, in log_json_path.json order. */
+enum event_field {
+    EVENT_ARTIST, EVENT_AUTH, EVENT_FIRST_NAME, EVENT_GENDER, EVENT_ITEM_IN_SESSION,
+    EVENT_LAST_NAME, EVENT_LENGTH, EVENT_LEVEL, EVENT_LOCATION, EVENT_METHOD, EVENT_PAGE,
+    EVENT_REGISTRATION, EVENT_SESSION_ID, EVENT_SONG, EVENT_STATUS, EVENT_TS, EVENT_USER_AGENT,
+    EVENT_USER_ID, EVENT_FIELD_COUNT
+};
+
+/* staging_songs columns, in the order of the keys of a song file. */
+enum song_field {
+    SONG_NUM_SONGS, SONG_ARTIST_ID, SONG_ARTIST_LATITUDE, SONG_ARTIST_LONGITUDE,
+    SONG_ARTIST_LOCATION, SONG_ARTIST_NAME, SONG_SONG_ID, SONG_TITLE, SONG_DURATION, SONG_YEAR,
+    SONG_FIELD_COUNT
+};
+
+extern const char *const event_columns[EVENT_FIELD_COUNT];
+extern const enum column_type event_types[EVENT_FIELD_COUNT];
+extern const char *const song_columns[SONG_FIELD_COUNT];
+extern const enum column_type song_types[SONG_FIELD_COUNT];
+
+/* The canonical specs: event keys as in the classic log_json_path.json. */
+void field_spec_events(struct field_spec *spec);
+void field_spec_songs(struct field_spec *spec);
+
+/* Replaces the event spec's keys with those of a JSONPaths document ({"jsonpaths": ["$['k']",
+ * ...]}), which must list exactly EVENT_FIELD_COUNT simple paths. `storage` receives the key
+ * strings and must outlive `spec`. `source` names the file in error messages. */
+int field_spec_from_jsonpaths(struct field_spec *spec, const char *json, size_t len,
+                              const char *source, char **storage, struct sp_error *err);
+
+static inline int cell_is_text(const struct cell *c, const char *s, size_t len)
+{
+    return c->type == CELL_TEXT && c->text.len == len && memcmp(c->text.ptr, s, len) == 0;
+}
+
+#endif

@@ -1,0 +1,78 @@
+/* rowbuf.h - batches of typed rows on their way to a warehouse, and the tables they fill.
+ *
+ * The model fills row buffers; a warehouse writes them (prepared statements for SQLite).
+ * Text is copied into an arena of fixed blocks, so pointers stay valid while the batch
+ * grows, and rowbuf_clear keeps the memory for the next batch: after warm-up the hot path
+ * does not allocate. `table_defs` is the one list of tables, columns and types that every
+ * warehouse builds its SQL from.
+ */
+#ifndef SPARKIFY_ROWBUF_H
+#define SPARKIFY_ROWBUF_H
+
+#include "record.h"
+
+#include <stddef.h>
+
+enum table_id {
+    TABLE_STAGING_EVENTS,
+    TABLE_STAGING_SONGS,
+    TABLE_SONGPLAYS,
+    TABLE_USERS,
+    TABLE_SONGS,
+    TABLE_ARTISTS,
+    TABLE_TIME,
+    TABLE_SONG_LOOKUP,
+    TABLE_LOADED_OBJECTS,
+    TABLE_LOAD_ERRORS,
+    TABLE_COUNT
+};
+
+#define TABLE_MAX_COLUMNS 18
+
+struct table_def {
+    const char *name;
+    size_t column_count; /* the columns a rowbuf carries (songplay_id is generated) */
+    const char *const *columns;
+    const enum column_type *types;
+    const char *primary_key; /* comma-separated, or NULL */
+};
+
+extern const struct table_def table_defs[TABLE_COUNT];
+
+struct arena_block;
+
+struct arena {
+    struct arena_block *head; /* newest block first */
+};
+
+void arena_init(struct arena *a);
+void arena_release(struct arena *a);
+/* Forgets every allocation but keeps the first block for reuse. */
+void arena_reset(struct arena *a);
+char *arena_copy(struct arena *a, const char *s, size_t len);
+
+struct rowbuf {
+    enum table_id table;
+    size_t columns;
+    size_t rows;
+    size_t capacity; /* rows */
+    struct cell *cells;
+    struct arena text;
+};
+
+void rowbuf_init(struct rowbuf *rb, enum table_id table);
+/* A buffer for rows of no particular table (query results). */
+void rowbuf_init_columns(struct rowbuf *rb, size_t columns);
+void rowbuf_release(struct rowbuf *rb);
+void rowbuf_clear(struct rowbuf *rb);
+/* Appends a row of NULLs and returns its cells. */
+struct cell *rowbuf_add_row(struct rowbuf *rb);
+void rowbuf_set_text(struct rowbuf *rb, struct cell *c, const char *s, size_t len);
+/* Copies a cell, taking a private copy of its text. */
+void rowbuf_set_cell(struct rowbuf *rb, struct cell *dst, const struct cell *src);
+static inline struct cell *rowbuf_row(const struct rowbuf *rb, size_t row)
+{
+    return rb->cells + row * rb->columns;
+}
+
+#endif

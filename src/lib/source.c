@@ -1,0 +1,295 @@
+/* source.c - local files, directories and globs as sources of JSON objects (see source.h).
+ *
+ * The line reader keeps one buffer per object, refilled from gzread and compacted in place;
+ * lines are handed out as pointers into it (no copy), with the padding simdjson needs behind
+ * them. Long lines grow the buffer; nothing limits a line but memory.
+ */
+#include "source.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <glob.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <zlib.h>
+
+void source_list_init(struct source_list *list)
+{
+    memset(list, 0, sizeof *list);
+}
+
+void source_list_release(struct source_list *list)
+{
+    for (size_t i = 0; i < list->count; i++)
+        free(list->items[i].key);
+    free(list->items);
+    source_list_init(list);
+}
+
+static void list_add(struct source_list *list, const char *path, const struct stat *st)
+{
+    if (list->count == list->capacity) {
+        list->capacity = list->capacity ? list->capacity * 2 : 64;
+        list->items = xrealloc(list->items, list->capacity * sizeof *list->items);
+    }
+    struct source_object *o = &list->items[list->count++];
+    char resolved[PATH_MAX];
+    o->key = xstrdup(realpath(path, resolved) ? resolved : path);
+    o->size = (uint64_t)st->st_size;
+    snprintf(o->version, sizeof o->version, "mtime:%lld.%09ld", (long long)st->st_mtim.tv_sec,
+             (long)st->st_mtim.tv_nsec);
+    list->total_size += o->size;
+}
+
+static int has_json_name(const char *name)
+{
+    static const char *const suffixes[] = {".json", ".jsonl", ".ndjson", ".json.gz",
+                                           ".jsonl.gz", ".ndjson.gz"};
+    size_t n = strlen(name);
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        size_t s = strlen(suffixes[i]);
+        if (n > s && strcmp(name + n - s, suffixes[i]) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static int walk_directory(const char *dir, struct source_list *list, struct sp_error *err)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return sp_fail(err, "%s: cannot open directory: %s", dir, strerror(errno));
+    int status = SP_OK;
+    struct dirent *entry;
+    struct buffer path;
+    buffer_init(&path);
+    while (status == SP_OK && (entry = readdir(d)) != NULL) {
+        if (entry->d_name[0] == '.')
+            continue; /* ., .., and hidden entries such as .ipynb_checkpoints */
+        buffer_clear(&path);
+        buffer_printf(&path, "%s/%s", dir, entry->d_name);
+        struct stat st;
+        if (stat(path.data, &st) != 0) {
+            status = sp_fail(err, "%s: %s", path.data, strerror(errno));
+        } else if (S_ISDIR(st.st_mode)) {
+            status = walk_directory(path.data, list, err);
+        } else if (S_ISREG(st.st_mode) && has_json_name(entry->d_name)) {
+            list_add(list, path.data, &st);
+        }
+    }
+    buffer_release(&path);
+    closedir(d);
+    return status;
+}
+
+static int compare_objects(const void *a, const void *b)
+{
+    return strcmp(((const struct source_object *)a)->key, ((const struct source_object *)b)->key);
+}
+
+static int add_path(const char *path, struct source_list *list, struct sp_error *err)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return sp_fail(err, "%s: %s", path, strerror(errno));
+    if (S_ISDIR(st.st_mode))
+        return walk_directory(path, list, err);
+    if (!S_ISREG(st.st_mode))
+        return sp_fail(err, "%s: not a regular file or directory", path);
+    list_add(list, path, &st);
+    return SP_OK;
+}
+
+int source_list_objects(const char *spec, struct source_list *list, struct sp_error *err)
+{
+    if (strncmp(spec, "s3://", 5) == 0)
+        return sp_usage(err, "%s: S3 sources are not supported by this build yet", spec);
+    size_t first = list->count;
+    int status;
+    if (strpbrk(spec, "*?[")) {
+        glob_t g;
+        int rc = glob(spec, GLOB_ERR, NULL, &g);
+        if (rc == GLOB_NOMATCH)
+            return sp_fail(err, "%s: no file matches this pattern", spec);
+        if (rc != 0)
+            return sp_fail(err, "%s: cannot expand the pattern: %s", spec, strerror(errno));
+        status = SP_OK;
+        for (size_t i = 0; status == SP_OK && i < g.gl_pathc; i++)
+            status = add_path(g.gl_pathv[i], list, err);
+        globfree(&g);
+    } else {
+        status = add_path(spec, list, err);
+    }
+    if (status != SP_OK)
+        return status;
+    qsort(list->items + first, list->count - first, sizeof *list->items, compare_objects);
+    return SP_OK;
+}
+
+static int gz_failure(gzFile f, const char *key, struct sp_error *err)
+{
+    int code;
+    const char *message = gzerror(f, &code);
+    if (code == Z_ERRNO)
+        return sp_fail(err, "%s: read error: %s", key, strerror(errno));
+    if (code == Z_BUF_ERROR)
+        return sp_fail(err, "%s: truncated gzip data (unexpected end of file)", key);
+    if (code != Z_OK)
+        return sp_fail(err, "%s: corrupt gzip data: %s", key, message);
+    return SP_OK;
+}
+
+static gzFile open_object(const char *key, struct sp_error *err)
+{
+    gzFile f = gzopen(key, "rb");
+    if (!f) {
+        sp_fail(err, "%s: cannot open: %s", key, errno ? strerror(errno) : "out of memory");
+        return NULL;
+    }
+    gzbuffer(f, 256 * 1024);
+    return f;
+}
+
+int source_read_all(const char *key, size_t padding, struct buffer *out, struct sp_error *err)
+{
+    gzFile f = open_object(key, err);
+    if (!f)
+        return SP_FAIL;
+    buffer_clear(out);
+    int status = SP_OK;
+    for (;;) {
+        buffer_reserve(out, 64 * 1024 + padding);
+        int n = gzread(f, out->data + out->len, 64 * 1024);
+        if (n < 0) {
+            status = gz_failure(f, key, err);
+            if (status == SP_OK)
+                status = sp_fail(err, "%s: read error", key);
+            break;
+        }
+        if (n == 0) {
+            status = gz_failure(f, key, err);
+            break;
+        }
+        out->len += (size_t)n;
+    }
+    gzclose(f);
+    buffer_reserve(out, padding);
+    memset(out->data + out->len, 0, padding + 1);
+    return status;
+}
+
+struct line_reader {
+    gzFile file;
+    char *key;
+    char *data;
+    size_t capacity; /* usable bytes; `padding` more are allocated behind them */
+    size_t padding;
+    size_t start, end; /* unread bytes are data[start, end) */
+    size_t line;
+    uint64_t offset;
+    int eof;
+};
+
+int line_reader_open(struct line_reader **out, const char *key, size_t padding,
+                     struct sp_error *err)
+{
+    gzFile f = open_object(key, err);
+    if (!f)
+        return SP_FAIL;
+    struct line_reader *lr = xcalloc(1, sizeof *lr);
+    lr->file = f;
+    lr->key = xstrdup(key);
+    lr->capacity = 1024 * 1024;
+    lr->padding = padding;
+    /* Zeroed so that simdjson's read-ahead never touches uninitialised bytes. */
+    lr->data = xcalloc(1, lr->capacity + padding);
+    *out = lr;
+    return SP_OK;
+}
+
+/* Moves unread bytes to the front and reads more; grows when a line fills the buffer. */
+static int refill(struct line_reader *lr, struct sp_error *err)
+{
+    if (lr->start > 0) {
+        memmove(lr->data, lr->data + lr->start, lr->end - lr->start);
+        lr->end -= lr->start;
+        lr->start = 0;
+    }
+    if (lr->end == lr->capacity) {
+        size_t old = lr->capacity;
+        lr->capacity *= 2;
+        lr->data = xrealloc(lr->data, lr->capacity + lr->padding);
+        memset(lr->data + old, 0, lr->capacity - old + lr->padding);
+    }
+    size_t want = lr->capacity - lr->end;
+    if (want > INT_MAX)
+        want = INT_MAX;
+    int n = gzread(lr->file, lr->data + lr->end, (unsigned)want);
+    if (n < 0) {
+        int status = gz_failure(lr->file, lr->key, err);
+        return status ? -1 : (sp_fail(err, "%s: read error", lr->key), -1);
+    }
+    if (n == 0) {
+        if (gz_failure(lr->file, lr->key, err) != SP_OK)
+            return -1;
+        lr->eof = 1;
+    }
+    lr->end += (size_t)n;
+    return 0;
+}
+
+int line_reader_next(struct line_reader *lr, const char **line, size_t *len,
+                     struct sp_error *err)
+{
+    for (;;) {
+        char *begin = lr->data + lr->start;
+        char *newline = memchr(begin, '\n', lr->end - lr->start);
+        size_t n;
+        if (newline) {
+            n = (size_t)(newline - begin);
+            lr->start += n + 1;
+            lr->offset += n + 1;
+        } else if (lr->eof) {
+            n = lr->end - lr->start;
+            if (n == 0)
+                return 0;
+            lr->start = lr->end;
+            lr->offset += n;
+        } else {
+            if (refill(lr, err) != 0)
+                return -1;
+            continue;
+        }
+        if (n > 0 && begin[n - 1] == '\r')
+            n--;
+        lr->line++;
+        *line = begin;
+        *len = n;
+        /* The bytes behind the line (the rest of the buffer, or the allocation's padding)
+         * are readable; simdjson only needs that. */
+        return 1;
+    }
+}
+
+size_t line_reader_line(const struct line_reader *lr)
+{
+    return lr->line;
+}
+
+uint64_t line_reader_offset(const struct line_reader *lr)
+{
+    return lr->offset;
+}
+
+void line_reader_close(struct line_reader *lr)
+{
+    if (!lr)
+        return;
+    gzclose(lr->file);
+    free(lr->key);
+    free(lr->data);
+    free(lr);
+}

@@ -1,0 +1,59 @@
+/* warehouse.h - where the star schema lives: one interface, one implementation per engine.
+ *
+ * A warehouse creates the tables, runs one transaction per job, writes row batches, reads
+ * back what incremental runs need (the loaded-objects record, the song match index, each
+ * user's latest play) and runs queries with typed results. Targets are URLs: sqlite:PATH
+ * today; postgresql:// and redshift:// plug in behind the same ops table.
+ */
+#ifndef SPARKIFY_WAREHOUSE_H
+#define SPARKIFY_WAREHOUSE_H
+
+#include "error.h"
+#include "rowbuf.h"
+
+#include <stdbool.h>
+
+struct warehouse;
+
+/* Receives one result row; column names are given once per query through `names`.
+ * A non-zero return stops the query and is returned. */
+typedef int (*warehouse_row_fn)(void *ctx, size_t columns, const char *const *names,
+                                const struct cell *values);
+
+struct warehouse_ops {
+    const char *engine;
+    int (*create_tables)(struct warehouse *wh, bool drop_first, struct sp_error *err);
+    int (*begin)(struct warehouse *wh, struct sp_error *err);
+    int (*commit)(struct warehouse *wh, struct sp_error *err);
+    void (*rollback)(struct warehouse *wh);
+    /* Empties the tables named in `tables` (a bit set of 1 << table_id). */
+    int (*truncate)(struct warehouse *wh, unsigned tables, struct sp_error *err);
+    int (*write)(struct warehouse *wh, const struct rowbuf *rows, struct sp_error *err);
+    int (*query)(struct warehouse *wh, const char *sql, warehouse_row_fn fn, void *ctx,
+                 struct sp_error *err);
+    /* Rows (user_id, start_time, level) of each user's latest songplay. */
+    int (*user_latest)(struct warehouse *wh, warehouse_row_fn fn, void *ctx,
+                       struct sp_error *err);
+    void (*close)(struct warehouse *wh);
+};
+
+struct warehouse {
+    const struct warehouse_ops *ops;
+    char *display; /* the target as it may be shown: no password */
+};
+
+enum warehouse_mode {
+    WAREHOUSE_READ,  /* the warehouse must exist */
+    WAREHOUSE_WRITE, /* created when absent */
+};
+
+int warehouse_open(const char *target, enum warehouse_mode mode, struct warehouse **out,
+                   struct sp_error *err);
+void warehouse_close(struct warehouse *wh);
+/* Copies `target` with any password replaced by ***. */
+void warehouse_mask_target(const char *target, char *out, size_t size);
+
+int warehouse_open_sqlite(const char *path, enum warehouse_mode mode, struct warehouse **out,
+                          struct sp_error *err);
+
+#endif

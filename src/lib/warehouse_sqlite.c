@@ -1,0 +1,389 @@
+/* warehouse_sqlite.c - the embedded warehouse: one SQLite file.
+ *
+ * Writes go through cached prepared statements that insert 64 rows per step (one VALUES
+ * list), which halves SQLite's per-row overhead against single-row statements. Tables are
+ * STRICT, so a value of the wrong type is an error, not a silent conversion; dimension tables
+ * are WITHOUT ROWID (their key is the only index). Upserts carry the model's deterministic
+ * rules (model.h) as row-value comparisons, so a row loaded in one run loses to a better one
+ * in a later run exactly as it would within one run. One transaction per job: BEGIN
+ * IMMEDIATE takes the write lock up front, and a rollback restores the file byte for byte.
+ */
+#include "warehouse.h"
+
+#include "buffer.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ROWS_PER_STATEMENT 64
+
+struct sqlite_warehouse {
+    struct warehouse base;
+    sqlite3 *db;
+    char *path;
+    sqlite3_stmt *insert_many[TABLE_COUNT];
+    sqlite3_stmt *insert_one[TABLE_COUNT];
+};
+
+static const char *const create_sql[TABLE_COUNT] = {
+    [TABLE_STAGING_EVENTS] =
+        "CREATE TABLE IF NOT EXISTS staging_events (artist TEXT, auth TEXT, first_name TEXT, "
+        "gender TEXT, item_in_session INTEGER, last_name TEXT, length REAL, level TEXT, "
+        "location TEXT, method TEXT, page TEXT, registration REAL, session_id INTEGER, "
+        "song TEXT, status INTEGER, ts INTEGER, user_agent TEXT, user_id TEXT) STRICT",
+    [TABLE_STAGING_SONGS] =
+        "CREATE TABLE IF NOT EXISTS staging_songs (num_songs INTEGER, artist_id TEXT, "
+        "artist_latitude REAL, artist_longitude REAL, artist_location TEXT, artist_name TEXT, "
+        "song_id TEXT, title TEXT, duration REAL, year INTEGER) STRICT",
+    [TABLE_SONGPLAYS] =
+        "CREATE TABLE IF NOT EXISTS songplays (songplay_id INTEGER PRIMARY KEY, "
+        "start_time TEXT NOT NULL, user_id TEXT NOT NULL, level TEXT, song_id TEXT, "
+        "artist_id TEXT, session_id INTEGER, location TEXT, user_agent TEXT) STRICT",
+    [TABLE_USERS] = "CREATE TABLE IF NOT EXISTS users (user_id TEXT PRIMARY KEY, first_name TEXT, "
+                    "last_name TEXT, gender TEXT, level TEXT) STRICT, WITHOUT ROWID",
+    [TABLE_SONGS] = "CREATE TABLE IF NOT EXISTS songs (song_id TEXT PRIMARY KEY, title TEXT, "
+                    "artist_id TEXT, year INTEGER, duration REAL) STRICT, WITHOUT ROWID",
+    [TABLE_ARTISTS] =
+        "CREATE TABLE IF NOT EXISTS artists (artist_id TEXT PRIMARY KEY, name TEXT, "
+        "location TEXT, latitude REAL, longitude REAL) STRICT, WITHOUT ROWID",
+    [TABLE_TIME] = "CREATE TABLE IF NOT EXISTS time (start_time TEXT PRIMARY KEY, "
+                   "hour INTEGER NOT NULL, day INTEGER NOT NULL, week INTEGER NOT NULL, "
+                   "month INTEGER NOT NULL, year INTEGER NOT NULL, weekday INTEGER NOT NULL) "
+                   "STRICT, WITHOUT ROWID",
+    [TABLE_SONG_LOOKUP] =
+        "CREATE TABLE IF NOT EXISTS song_lookup (title TEXT NOT NULL, artist_name TEXT NOT NULL, "
+        "duration REAL NOT NULL, song_id TEXT NOT NULL, artist_id TEXT, "
+        "UNIQUE (title, artist_name, duration, song_id, artist_id)) STRICT",
+    [TABLE_LOADED_OBJECTS] =
+        "CREATE TABLE IF NOT EXISTS loaded_objects (kind TEXT NOT NULL, object_key TEXT NOT NULL, "
+        "size INTEGER NOT NULL, version TEXT NOT NULL, loaded_at TEXT NOT NULL, "
+        "PRIMARY KEY (kind, object_key)) STRICT, WITHOUT ROWID",
+    [TABLE_LOAD_ERRORS] =
+        "CREATE TABLE IF NOT EXISTS load_errors (source TEXT NOT NULL, line INTEGER NOT NULL, "
+        "reason TEXT NOT NULL, raw TEXT, loaded_at TEXT NOT NULL) STRICT",
+};
+
+/* What follows "INSERT INTO t (...) VALUES (...), ..." for each table. */
+static const char *const conflict_sql[TABLE_COUNT] = {
+    [TABLE_TIME] = " ON CONFLICT (start_time) DO NOTHING",
+    [TABLE_SONG_LOOKUP] = " ON CONFLICT DO NOTHING",
+    [TABLE_USERS] = " ON CONFLICT (user_id) DO UPDATE SET first_name = excluded.first_name, "
+                    "last_name = excluded.last_name, gender = excluded.gender, "
+                    "level = excluded.level",
+    [TABLE_LOADED_OBJECTS] = " ON CONFLICT (kind, object_key) DO UPDATE SET "
+                             "size = excluded.size, version = excluded.version, "
+                             "loaded_at = excluded.loaded_at",
+    [TABLE_SONGS] =
+        " ON CONFLICT (song_id) DO UPDATE SET title = excluded.title, "
+        "artist_id = excluded.artist_id, year = excluded.year, duration = excluded.duration "
+        "WHERE (excluded.title IS NULL, COALESCE(excluded.title, ''), "
+        "excluded.artist_id IS NULL, COALESCE(excluded.artist_id, ''), "
+        "excluded.year IS NULL, COALESCE(excluded.year, 0), "
+        "excluded.duration IS NULL, COALESCE(excluded.duration, 0)) "
+        "< (songs.title IS NULL, COALESCE(songs.title, ''), "
+        "songs.artist_id IS NULL, COALESCE(songs.artist_id, ''), "
+        "songs.year IS NULL, COALESCE(songs.year, 0), "
+        "songs.duration IS NULL, COALESCE(songs.duration, 0))",
+    [TABLE_ARTISTS] =
+        " ON CONFLICT (artist_id) DO UPDATE SET name = excluded.name, "
+        "location = excluded.location, latitude = excluded.latitude, "
+        "longitude = excluded.longitude "
+        "WHERE (excluded.latitude IS NULL, excluded.longitude IS NULL, "
+        "COALESCE(excluded.location, '') = '', excluded.name IS NULL, "
+        "length(COALESCE(excluded.name, '')), COALESCE(excluded.name, ''), "
+        "excluded.location IS NULL, COALESCE(excluded.location, ''), "
+        "COALESCE(excluded.latitude, 0), COALESCE(excluded.longitude, 0)) "
+        "< (artists.latitude IS NULL, artists.longitude IS NULL, "
+        "COALESCE(artists.location, '') = '', artists.name IS NULL, "
+        "length(COALESCE(artists.name, '')), COALESCE(artists.name, ''), "
+        "artists.location IS NULL, COALESCE(artists.location, ''), "
+        "COALESCE(artists.latitude, 0), COALESCE(artists.longitude, 0))",
+};
+
+static const char *const index_sql[] = {
+    "CREATE INDEX IF NOT EXISTS load_errors_source ON load_errors (source, line)",
+};
+
+static struct sqlite_warehouse *as_sqlite(struct warehouse *wh)
+{
+    return (struct sqlite_warehouse *)wh;
+}
+
+static int exec_sql(struct sqlite_warehouse *w, const char *sql, struct sp_error *err)
+{
+    char *message = NULL;
+    if (sqlite3_exec(w->db, sql, NULL, NULL, &message) != SQLITE_OK) {
+        sp_fail(err, "%s: SQL failed: %s [%.200s]", w->path,
+                message ? message : sqlite3_errmsg(w->db), sql);
+        sqlite3_free(message);
+        return SP_FAIL;
+    }
+    return SP_OK;
+}
+
+static void finalize_statements(struct sqlite_warehouse *w)
+{
+    for (int t = 0; t < TABLE_COUNT; t++) {
+        sqlite3_finalize(w->insert_many[t]);
+        sqlite3_finalize(w->insert_one[t]);
+        w->insert_many[t] = w->insert_one[t] = NULL;
+    }
+}
+
+static int sqlite_create_tables(struct warehouse *wh, bool drop_first, struct sp_error *err)
+{
+    struct sqlite_warehouse *w = as_sqlite(wh);
+    finalize_statements(w); /* statements on dropped tables would be stale */
+    struct buffer sql;
+    buffer_init(&sql);
+    for (int t = 0; t < TABLE_COUNT; t++) {
+        if (drop_first)
+            buffer_printf(&sql, "DROP TABLE IF EXISTS %s;\n", table_defs[t].name);
+        buffer_printf(&sql, "%s;\n", create_sql[t]);
+    }
+    for (size_t i = 0; i < sizeof index_sql / sizeof index_sql[0]; i++)
+        buffer_printf(&sql, "%s;\n", index_sql[i]);
+    int status = exec_sql(w, sql.data, err);
+    buffer_release(&sql);
+    return status;
+}
+
+static int sqlite_begin(struct warehouse *wh, struct sp_error *err)
+{
+    return exec_sql(as_sqlite(wh), "BEGIN IMMEDIATE", err);
+}
+
+static int sqlite_commit(struct warehouse *wh, struct sp_error *err)
+{
+    return exec_sql(as_sqlite(wh), "COMMIT", err);
+}
+
+static void sqlite_rollback(struct warehouse *wh)
+{
+    struct sqlite_warehouse *w = as_sqlite(wh);
+    if (!sqlite3_get_autocommit(w->db))
+        sqlite3_exec(w->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static int sqlite_truncate(struct warehouse *wh, unsigned tables, struct sp_error *err)
+{
+    struct buffer sql;
+    buffer_init(&sql);
+    for (int t = 0; t < TABLE_COUNT; t++)
+        if (tables & (1u << t))
+            buffer_printf(&sql, "DELETE FROM %s;\n", table_defs[t].name);
+    int status = sql.len ? exec_sql(as_sqlite(wh), sql.data, err) : SP_OK;
+    buffer_release(&sql);
+    return status;
+}
+
+static sqlite3_stmt *insert_statement(struct sqlite_warehouse *w, enum table_id table,
+                                      size_t rows, struct sp_error *err)
+{
+    sqlite3_stmt **slot = rows == 1 ? &w->insert_one[table] : &w->insert_many[table];
+    if (*slot)
+        return *slot;
+    const struct table_def *def = &table_defs[table];
+    struct buffer sql;
+    buffer_init(&sql);
+    buffer_printf(&sql, "INSERT INTO %s (", def->name);
+    for (size_t c = 0; c < def->column_count; c++)
+        buffer_printf(&sql, "%s%s", c ? ", " : "", def->columns[c]);
+    buffer_append_str(&sql, ") VALUES ");
+    for (size_t r = 0; r < rows; r++) {
+        buffer_append_str(&sql, r ? ", (" : "(");
+        for (size_t c = 0; c < def->column_count; c++)
+            buffer_append_str(&sql, c ? ", ?" : "?");
+        buffer_append_char(&sql, ')');
+    }
+    if (conflict_sql[table])
+        buffer_append_str(&sql, conflict_sql[table]);
+    if (sqlite3_prepare_v3(w->db, sql.data, (int)sql.len, SQLITE_PREPARE_PERSISTENT, slot,
+                           NULL) != SQLITE_OK) {
+        sp_fail(err, "%s: cannot prepare the insert into %s: %s", w->path, def->name,
+                sqlite3_errmsg(w->db));
+        *slot = NULL;
+    }
+    buffer_release(&sql);
+    return *slot;
+}
+
+static int bind_cell(sqlite3_stmt *stmt, int index, const struct cell *c)
+{
+    switch (c->type) {
+    case CELL_INT:
+        return sqlite3_bind_int64(stmt, index, c->i);
+    case CELL_DOUBLE:
+        return sqlite3_bind_double(stmt, index, c->d);
+    case CELL_TEXT:
+        return sqlite3_bind_text64(stmt, index, c->text.ptr, c->text.len, SQLITE_STATIC,
+                                   SQLITE_UTF8);
+    default:
+        return sqlite3_bind_null(stmt, index);
+    }
+}
+
+static int sqlite_write(struct warehouse *wh, const struct rowbuf *rows, struct sp_error *err)
+{
+    struct sqlite_warehouse *w = as_sqlite(wh);
+    size_t row = 0;
+    while (row < rows->rows) {
+        size_t n = rows->rows - row >= ROWS_PER_STATEMENT ? ROWS_PER_STATEMENT : 1;
+        sqlite3_stmt *stmt = insert_statement(w, rows->table, n, err);
+        if (!stmt)
+            return SP_FAIL;
+        const struct cell *cells = rowbuf_row(rows, row);
+        size_t values = n * rows->columns;
+        for (size_t i = 0; i < values; i++)
+            bind_cell(stmt, (int)i + 1, &cells[i]);
+        int rc = sqlite3_step(stmt);
+        sqlite3_reset(stmt);
+        if (rc != SQLITE_DONE)
+            return sp_fail(err, "%s: writing %s failed: %s", w->path,
+                           table_defs[rows->table].name, sqlite3_errmsg(w->db));
+        row += n;
+    }
+    return SP_OK;
+}
+
+static void column_cell(sqlite3_stmt *stmt, int i, struct cell *c)
+{
+    switch (sqlite3_column_type(stmt, i)) {
+    case SQLITE_INTEGER:
+        c->type = CELL_INT;
+        c->i = sqlite3_column_int64(stmt, i);
+        break;
+    case SQLITE_FLOAT:
+        c->type = CELL_DOUBLE;
+        c->d = sqlite3_column_double(stmt, i);
+        break;
+    case SQLITE_NULL:
+        c->type = CELL_NULL;
+        break;
+    default:
+        c->type = CELL_TEXT;
+        c->text.ptr = (const char *)sqlite3_column_text(stmt, i);
+        c->text.len = (size_t)sqlite3_column_bytes(stmt, i);
+        break;
+    }
+}
+
+static int sqlite_query(struct warehouse *wh, const char *sql, warehouse_row_fn fn, void *ctx,
+                        struct sp_error *err)
+{
+    struct sqlite_warehouse *w = as_sqlite(wh);
+    const char *next = sql;
+    int status = SP_OK;
+    while (status == SP_OK && next && *next) {
+        sqlite3_stmt *stmt = NULL;
+        const char *statement = next;
+        if (sqlite3_prepare_v2(w->db, statement, -1, &stmt, &next) != SQLITE_OK)
+            return sp_fail(err, "%s: %s [%.200s]", w->path, sqlite3_errmsg(w->db), statement);
+        if (!stmt)
+            break; /* only whitespace or comments left */
+        int columns = sqlite3_column_count(stmt);
+        const char *names[256];
+        struct cell values[256];
+        if (columns > 256) {
+            sqlite3_finalize(stmt);
+            return sp_fail(err, "%s: a query may return at most 256 columns", w->path);
+        }
+        for (int i = 0; i < columns; i++)
+            names[i] = sqlite3_column_name(stmt, i);
+        int rc;
+        while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+            for (int i = 0; i < columns; i++)
+                column_cell(stmt, i, &values[i]);
+            if (fn && (status = fn(ctx, (size_t)columns, names, values)) != SP_OK)
+                break;
+        }
+        if (status == SP_OK && rc != SQLITE_DONE)
+            status = sp_fail(err, "%s: %s [%.200s]", w->path, sqlite3_errmsg(w->db),
+                             sqlite3_sql(stmt));
+        sqlite3_finalize(stmt);
+    }
+    return status;
+}
+
+static int sqlite_user_latest(struct warehouse *wh, warehouse_row_fn fn, void *ctx,
+                              struct sp_error *err)
+{
+    /* start_time is fixed-width text, so MAX over start_time || level finds the latest play
+     * and, among plays at that instant, the greatest level. */
+    return sqlite_query(wh,
+                        "SELECT user_id, substr(latest, 1, 23), substr(latest, 24) FROM "
+                        "(SELECT user_id, MAX(start_time || COALESCE(level, '')) AS latest "
+                        "FROM songplays GROUP BY user_id)",
+                        fn, ctx, err);
+}
+
+static void sqlite_close(struct warehouse *wh)
+{
+    struct sqlite_warehouse *w = as_sqlite(wh);
+    finalize_statements(w);
+    sqlite3_close(w->db);
+    free(w->path);
+    free(w->base.display);
+    free(w);
+}
+
+static const struct warehouse_ops sqlite_ops = {
+    .engine = "sqlite",
+    .create_tables = sqlite_create_tables,
+    .begin = sqlite_begin,
+    .commit = sqlite_commit,
+    .rollback = sqlite_rollback,
+    .truncate = sqlite_truncate,
+    .write = sqlite_write,
+    .query = sqlite_query,
+    .user_latest = sqlite_user_latest,
+    .close = sqlite_close,
+};
+
+int warehouse_open_sqlite(const char *path, enum warehouse_mode mode, struct warehouse **out,
+                          struct sp_error *err)
+{
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+    if (mode == WAREHOUSE_WRITE)
+        flags |= SQLITE_OPEN_CREATE;
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open_v2(path, &db, flags, NULL);
+    if (rc != SQLITE_OK) {
+        int status;
+        if (mode == WAREHOUSE_READ && rc == SQLITE_CANTOPEN)
+            status = sp_fail(err,
+                             "sqlite:%s: cannot open the warehouse (%s); "
+                             "run `sparkify create-tables` and `sparkify etl` first",
+                             path, db ? sqlite3_errmsg(db) : "out of memory");
+        else
+            status = sp_fail(err, "sqlite:%s: cannot open: %s", path,
+                             db ? sqlite3_errmsg(db) : "out of memory");
+        sqlite3_close(db);
+        return status;
+    }
+    struct sqlite_warehouse *w = xcalloc(1, sizeof *w);
+    w->base.ops = &sqlite_ops;
+    w->db = db;
+    w->path = xstrdup(path);
+    struct buffer display;
+    buffer_init(&display);
+    buffer_printf(&display, "sqlite:%s", path);
+    w->base.display = display.data;
+    sqlite3_busy_timeout(db, 10000);
+    sqlite3_extended_result_codes(db, 1);
+    /* A bigger page cache keeps index pages of large loads in memory; the default rollback
+     * journal (not WAL) keeps a failed run from leaving any file behind. */
+    int status = exec_sql(w, "PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;", err);
+    if (status == SP_OK) {
+        /* Reading a file that is not a database fails here with a clear message. */
+        status = exec_sql(w, "SELECT count(*) FROM sqlite_schema", err);
+    }
+    if (status != SP_OK) {
+        sqlite_close(&w->base);
+        return status;
+    }
+    *out = &w->base;
+    return SP_OK;
+}

@@ -1,0 +1,272 @@
+/* output.c - printing result sets (see output.h). JSON goes through cJSON, whose number
+ * printing already picks the shortest round-trip form. */
+#include "output.h"
+
+#include "buffer.h"
+#include "rowbuf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_CELL_WIDTH 60
+
+struct result_set {
+    size_t columns;
+    char **names;
+    struct rowbuf rows;
+};
+
+int output_parse_format(const char *text, enum output_format *format)
+{
+    if (strcmp(text, "table") == 0)
+        *format = FORMAT_TABLE;
+    else if (strcmp(text, "csv") == 0)
+        *format = FORMAT_CSV;
+    else if (strcmp(text, "json") == 0)
+        *format = FORMAT_JSON;
+    else
+        return -1;
+    return 0;
+}
+
+struct result_set *result_set_new(void)
+{
+    return xcalloc(1, sizeof(struct result_set));
+}
+
+void result_set_free(struct result_set *rs)
+{
+    if (!rs)
+        return;
+    for (size_t i = 0; i < rs->columns; i++)
+        free(rs->names[i]);
+    free(rs->names);
+    if (rs->columns)
+        rowbuf_release(&rs->rows);
+    free(rs);
+}
+
+int result_set_add_row(void *ctx, size_t columns, const char *const *names,
+                       const struct cell *values)
+{
+    struct result_set *rs = ctx;
+    if (!rs->columns) {
+        rs->columns = columns;
+        rs->names = xcalloc(columns, sizeof *rs->names);
+        for (size_t i = 0; i < columns; i++)
+            rs->names[i] = xstrdup(names[i] ? names[i] : "?");
+        rowbuf_init_columns(&rs->rows, columns);
+    }
+    struct cell *row = rowbuf_add_row(&rs->rows);
+    for (size_t i = 0; i < columns && i < rs->columns; i++)
+        rowbuf_set_cell(&rs->rows, &row[i], &values[i]);
+    return 0;
+}
+
+size_t result_set_rows(const struct result_set *rs)
+{
+    return rs->columns ? rs->rows.rows : 0;
+}
+
+void format_double(double d, char *out, size_t size)
+{
+    snprintf(out, size, "%.15g", d);
+    if (strtod(out, NULL) != d)
+        snprintf(out, size, "%.17g", d);
+}
+
+static const char *cell_text(const struct cell *c, char *scratch, size_t size, size_t *len)
+{
+    switch (c->type) {
+    case CELL_INT:
+        *len = (size_t)snprintf(scratch, size, "%lld", (long long)c->i);
+        return scratch;
+    case CELL_DOUBLE:
+        format_double(c->d, scratch, size);
+        *len = strlen(scratch);
+        return scratch;
+    case CELL_TEXT:
+        *len = c->text.len;
+        return c->text.ptr;
+    default:
+        *len = 0;
+        return "";
+    }
+}
+
+static size_t display_width(const char *s, size_t len)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++)
+        n += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return n;
+}
+
+/* Prints at most MAX_CELL_WIDTH characters of s, padded to `width`. */
+static void print_cell(FILE *out, const char *s, size_t len, size_t width, int right)
+{
+    size_t shown = 0, bytes = 0, total = display_width(s, len);
+    size_t limit = total > MAX_CELL_WIDTH ? MAX_CELL_WIDTH - 1 : total;
+    while (bytes < len && shown < limit) {
+        bytes++;
+        while (bytes < len && ((unsigned char)s[bytes] & 0xC0) == 0x80)
+            bytes++;
+        shown++;
+    }
+    size_t pad = width > limit + (total > limit) ? width - limit - (total > limit) : 0;
+    if (right)
+        fprintf(out, "%*s", (int)pad, "");
+    for (size_t i = 0; i < bytes; i++) {
+        unsigned char c = (unsigned char)s[i];
+        fputc(c < 0x20 ? ' ' : c, out); /* keep one row on one line */
+    }
+    if (total > limit)
+        fputs("…", out);
+    if (!right)
+        fprintf(out, "%*s", (int)pad, "");
+}
+
+void result_set_print_table(FILE *out, const struct result_set *rs)
+{
+    if (!rs->columns) {
+        fprintf(out, "(no rows)\n");
+        return;
+    }
+    size_t *width = xcalloc(rs->columns, sizeof *width);
+    int *numeric = xcalloc(rs->columns, sizeof *numeric);
+    char scratch[64];
+    size_t len;
+    for (size_t c = 0; c < rs->columns; c++) {
+        width[c] = display_width(rs->names[c], strlen(rs->names[c]));
+        numeric[c] = 1;
+    }
+    for (size_t r = 0; r < rs->rows.rows; r++) {
+        const struct cell *row = rowbuf_row(&rs->rows, r);
+        for (size_t c = 0; c < rs->columns; c++) {
+            const char *s = cell_text(&row[c], scratch, sizeof scratch, &len);
+            size_t w = display_width(s, len);
+            if (w > MAX_CELL_WIDTH)
+                w = MAX_CELL_WIDTH;
+            if (w > width[c])
+                width[c] = w;
+            if (row[c].type == CELL_TEXT)
+                numeric[c] = 0;
+        }
+    }
+    for (size_t c = 0; c < rs->columns; c++) {
+        fputs(c ? "  " : "", out);
+        print_cell(out, rs->names[c], strlen(rs->names[c]), width[c], numeric[c]);
+    }
+    fputc('\n', out);
+    for (size_t c = 0; c < rs->columns; c++) {
+        fputs(c ? "  " : "", out);
+        for (size_t i = 0; i < width[c]; i++)
+            fputc('-', out);
+    }
+    fputc('\n', out);
+    for (size_t r = 0; r < rs->rows.rows; r++) {
+        const struct cell *row = rowbuf_row(&rs->rows, r);
+        for (size_t c = 0; c < rs->columns; c++) {
+            const char *s = cell_text(&row[c], scratch, sizeof scratch, &len);
+            fputs(c ? "  " : "", out);
+            print_cell(out, s, len, width[c], numeric[c]);
+        }
+        fputc('\n', out);
+    }
+    fprintf(out, "(%zu row%s)\n", rs->rows.rows, rs->rows.rows == 1 ? "" : "s");
+    free(width);
+    free(numeric);
+}
+
+static void print_csv_field(FILE *out, const char *s, size_t len)
+{
+    if (len && !memchr(s, ',', len) && !memchr(s, '"', len) && !memchr(s, '\n', len) &&
+        !memchr(s, '\r', len)) {
+        fwrite(s, 1, len, out);
+        return;
+    }
+    if (!len)
+        return;
+    fputc('"', out);
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '"')
+            fputc('"', out);
+        fputc(s[i], out);
+    }
+    fputc('"', out);
+}
+
+void result_set_print_csv(FILE *out, const struct result_set *rs)
+{
+    if (!rs->columns)
+        return;
+    for (size_t c = 0; c < rs->columns; c++) {
+        fputs(c ? "," : "", out);
+        print_csv_field(out, rs->names[c], strlen(rs->names[c]));
+    }
+    fputs("\r\n", out);
+    char scratch[64];
+    size_t len;
+    for (size_t r = 0; r < rs->rows.rows; r++) {
+        const struct cell *row = rowbuf_row(&rs->rows, r);
+        for (size_t c = 0; c < rs->columns; c++) {
+            fputs(c ? "," : "", out);
+            const char *s = cell_text(&row[c], scratch, sizeof scratch, &len);
+            print_csv_field(out, s, len);
+        }
+        fputs("\r\n", out);
+    }
+}
+
+cJSON *result_set_json(const struct result_set *rs)
+{
+    cJSON *array = cJSON_CreateArray();
+    if (!rs->columns)
+        return array;
+    for (size_t r = 0; r < rs->rows.rows; r++) {
+        const struct cell *row = rowbuf_row(&rs->rows, r);
+        cJSON *object = cJSON_CreateObject();
+        for (size_t c = 0; c < rs->columns; c++) {
+            cJSON *value;
+            switch (row[c].type) {
+            case CELL_INT: {
+                /* Raw text: a double would round integers beyond 2^53. */
+                char digits[32];
+                snprintf(digits, sizeof digits, "%lld", (long long)row[c].i);
+                value = cJSON_CreateRaw(digits);
+                break;
+            }
+            case CELL_DOUBLE:
+                value = cJSON_CreateNumber(row[c].d);
+                break;
+            case CELL_TEXT: {
+                char *text = xstrndup(row[c].text.ptr, row[c].text.len);
+                value = cJSON_CreateString(text);
+                free(text);
+                break;
+            }
+            default:
+                value = cJSON_CreateNull();
+            }
+            cJSON_AddItemToObject(object, rs->names[c], value);
+        }
+        cJSON_AddItemToArray(array, object);
+    }
+    return array;
+}
+
+/* Prints a result set in `format`. */
+void output_print(const struct result_set *rs, enum output_format format)
+{
+    if (format == FORMAT_TABLE) {
+        result_set_print_table(stdout, rs);
+    } else if (format == FORMAT_CSV) {
+        result_set_print_csv(stdout, rs);
+    } else {
+        cJSON *json = result_set_json(rs);
+        char *text = cJSON_PrintUnformatted(json);
+        printf("%s\n", text);
+        cJSON_free(text);
+        cJSON_Delete(json);
+    }
+}
