@@ -36,8 +36,7 @@ static void list_add(struct source_list *list, const char *path, const struct st
         list->items = xrealloc(list->items, list->capacity * sizeof *list->items);
     }
     struct source_object *o = &list->items[list->count++];
-    char resolved[PATH_MAX];
-    o->key = xstrdup(realpath(path, resolved) ? resolved : path);
+    o->key = xstrdup(path); /* callers pass absolute paths */
     o->size = (uint64_t)st->st_size;
     snprintf(o->version, sizeof o->version, "mtime:%lld.%09ld", (long long)st->st_mtim.tv_sec,
              (long)st->st_mtim.tv_nsec);
@@ -90,16 +89,20 @@ static int compare_objects(const void *a, const void *b)
     return strcmp(((const struct source_object *)a)->key, ((const struct source_object *)b)->key);
 }
 
+/* Keys are absolute: the same file reached from another working directory is the same
+ * object. Only the named path is resolved; the walk below it appends names (resolving every
+ * file would cost ten readlink calls each). */
 static int add_path(const char *path, struct source_list *list, struct sp_error *err)
 {
     struct stat st;
-    if (stat(path, &st) != 0)
+    char resolved[PATH_MAX];
+    if (stat(path, &st) != 0 || !realpath(path, resolved))
         return sp_fail(err, "%s: %s", path, strerror(errno));
     if (S_ISDIR(st.st_mode))
-        return walk_directory(path, list, err);
+        return walk_directory(resolved, list, err);
     if (!S_ISREG(st.st_mode))
         return sp_fail(err, "%s: not a regular file or directory", path);
-    list_add(list, path, &st);
+    list_add(list, resolved, &st);
     return SP_OK;
 }
 

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The main job on the embedded default, from a fresh machine: install what the build needs,
+# build, write a sample dataset, create the tables, load it, and print the report.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/deps.sh build
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j "$(nproc)" >/dev/null
+
+./build/sparkify generate --out sample --events 100000 --songs 5000 --seed 42
+./build/sparkify --target sqlite:sparkify.db create-tables
+./build/sparkify --target sqlite:sparkify.db etl --song-data sample/song_data --log-data sample/log_data
+./build/sparkify --target sqlite:sparkify.db report

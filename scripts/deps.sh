@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian packages sparkify needs: `deps.sh build` for building and running,
+# `deps.sh test` for the test suite as well. Skips apt-get when everything is present.
+set -euo pipefail
+
+build_packages=(build-essential cmake pkg-config libsqlite3-dev libsimdjson-dev zlib1g-dev
+                libinih-dev libxxhash-dev libcjson-dev)
+test_packages=(libcmocka-dev bats python3 sqlite3 util-linux)
+
+packages=("${build_packages[@]}")
+if [ "${1:-build}" = test ]; then
+  packages+=("${test_packages[@]}")
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "installing: ${missing[*]}" >&2
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+  sudo=(sudo)
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
