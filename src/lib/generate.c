@@ -333,7 +333,7 @@ static void make_user(uint64_t seed, uint64_t index, struct user *u)
     u->agent = PICK(&r, user_agents);
     u->gender = chance(&r, 0.5) ? 'F' : 'M';
     u->paid = chance(&r, 0.25);
-    u->registration = INT64_C(1540000000000) + (int64_t)below(&r, 1500000000) * 1000 + 796;
+    u->registration = INT64_C(1500000000000) + (int64_t)below(&r, 40000000) * 1000 + 796;
 }
 
 struct session {
