@@ -1,0 +1,114 @@
+#!/usr/bin/env bats
+# The command line as a user meets it: create-tables, query formats, report, progress, help.
+
+load helpers
+
+load_sample() {
+  need_sample
+  sp -q --target "$DB" etl --song-data "$DATA/song_data" --log-data "$DATA/log_data"
+}
+
+@test "create-tables creates every table and empties a loaded warehouse" {
+  load_sample
+  run sp --target "$DB" create-tables
+  [ "$status" -eq 0 ]
+  [ "$output" = "created tables in $DB" ]
+  [ "$(q "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name)")" = "artists load_errors loaded_objects song_lookup songplays songs staging_events staging_songs time users" ]
+  [ "$(q 'SELECT COUNT(*) FROM songplays')" = 0 ]
+  [ "$(q 'SELECT COUNT(*) FROM loaded_objects')" = 0 ]
+}
+
+@test "query prints an aligned table by default" {
+  load_sample
+  run sp --target "$DB" query "SELECT level, COUNT(*) AS users FROM users GROUP BY level ORDER BY level"
+  [ "$status" -eq 0 ]
+  [ "$output" = "$(printf 'level  users\n-----  -----\nfree      74\npaid      22\n(2 rows)')" ]
+}
+
+@test "query --format csv quotes per RFC 4180" {
+  load_sample
+  run sp --target "$DB" query --format csv "SELECT location FROM songplays WHERE user_id = '10' LIMIT 1"
+  [ "$status" -eq 0 ]
+  [ "$(printf '%s' "$output" | tr -d '\r')" = "$(printf 'location\n"Washington-Arlington-Alexandria, DC-VA-MD-WV"')" ]
+}
+
+@test "query --format json keeps numbers as numbers and NULL as null" {
+  load_sample
+  run sp --target "$DB" query --format json "SELECT song_id, session_id, 1.5 AS x FROM songplays WHERE user_id = '10' ORDER BY start_time LIMIT 1"
+  [ "$status" -eq 0 ]
+  [ "$output" = '[{"song_id":null,"session_id":9,"x":1.5}]' ]
+}
+
+@test "report prints table sizes, matches, top songs and artists and plays by hour" {
+  load_sample
+  run sp --target "$DB" report --format json
+  [ "$status" -eq 0 ]
+  python3 - "$output" <<'PY'
+import json, sys
+r = json.loads(sys.argv[1])
+counts = {row["table_name"]: row["row_count"] for row in r["row_counts"]}
+assert counts == {"songplays": 6820, "users": 96, "songs": 71, "artists": 69, "time": 6813}, counts
+assert r["matched"] == [{"songplays": 6820, "matched": 1}], r["matched"]
+assert r["top_songs"] == [{"song": "Setanta matins", "artist": "Elena", "plays": 1}], r["top_songs"]
+assert r["top_artists"] == [{"artist": "Elena", "plays": 1}], r["top_artists"]
+hours = r["plays_by_hour"]
+assert [h["hour"] for h in hours] == list(range(24)), hours
+assert sum(h["plays"] for h in hours) == 6820
+PY
+}
+
+@test "plays by hour in the report agree with an hour count straight from the raw ts" {
+  load_sample
+  expected=$(python3 - "$DATA/log_data" <<'PY'
+import glob, json, sys, datetime, collections
+c = collections.Counter()
+for f in glob.glob(sys.argv[1] + "/*/*/*.json"):
+    for line in open(f):
+        e = json.loads(line)
+        if e["page"] == "NextSong" and e["userId"]:
+            c[datetime.datetime.fromtimestamp(e["ts"] / 1000, datetime.timezone.utc).hour] += 1
+print(" ".join(str(c[h]) for h in range(24)))
+PY
+)
+  actual=$(sp --target "$DB" report --format csv | tr -d '\r' | sed -n '/^# Plays by hour/,/^$/p' | tail -n +3 | cut -d, -f2 | tr '\n' ' ' | sed 's/ *$//')
+  [ "$actual" = "$expected" ]
+}
+
+@test "report --top N limits the lists" {
+  need_sample
+  sp -q --target "$DB" etl --song-data "$DATA/s3_subset/song_data" --log-data "$DATA/log_data"
+  run sp --target "$DB" report --format json --top 3
+  [ "$status" -eq 0 ]
+  [ "$(python3 -c 'import json,sys; r=json.loads(sys.argv[1]); print(len(r["top_songs"]), len(r["top_artists"]))' "$output")" = "3 3" ]
+  # The first top song is the most played matched song.
+  [ "$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["top_songs"][0]["plays"])' "$output")" = "$(q 'SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM songplays WHERE song_id IS NOT NULL GROUP BY song_id)')" ]
+}
+
+@test "--progress always draws a progress line on stderr; -q prints nothing" {
+  need_sample
+  run sp --progress always --target "$DB" etl --song-data "$DATA/song_data" --log-data "$DATA/log_data"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"events: 30/30 objects"*"records/s"* ]]
+  run sp -q --target "sqlite:$TMP/quiet.db" etl --song-data "$DATA/song_data" --log-data "$DATA/log_data"
+  [ "$status" -eq 0 ]
+  [ -z "$output" ]
+}
+
+@test "no progress line when stderr is not a terminal" {
+  need_sample
+  run sp --target "$DB" etl --song-data "$DATA/song_data" --log-data "$DATA/log_data"
+  [ "$status" -eq 0 ]
+  [[ "$output" != *"objects,"* ]]
+  [ "${#lines[@]}" -eq 1 ]
+}
+
+@test "every command answers --help" {
+  for cmd in create-tables etl query report generate; do
+    run sp "$cmd" --help
+    [ "$status" -eq 0 ]
+    [[ "$output" == "usage: sparkify $cmd"* ]]
+  done
+  run sp --help
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"create-tables"*"etl"*"report"*"query"*"generate"* ]]
+}

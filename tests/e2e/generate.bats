@@ -1,0 +1,82 @@
+#!/usr/bin/env bats
+# The synthetic dataset: the real layout, deterministic bytes, and a known number of matches.
+
+load helpers
+
+@test "the same seed writes the same bytes; another seed does not" {
+  sp -q generate --out a --events 5000 --songs 300 --seed 11
+  sp -q generate --out b --events 5000 --songs 300 --seed 11
+  sp -q generate --out c --events 5000 --songs 300 --seed 12
+  [ "$(cd a && find . -type f -print0 | sort -z | xargs -0 sha256sum)" = "$(cd b && find . -type f -print0 | sort -z | xargs -0 sha256sum)" ]
+  [ "$(cd a && find . -type f -print0 | sort -z | xargs -0 cat | sha256sum)" != "$(cd c && find . -type f -print0 | sort -z | xargs -0 cat | sha256sum)" ]
+}
+
+@test "the layout is the real one: a log file per day and a song per file under A/B/C" {
+  run sp generate --out g --events 3000 --songs 200 --days 30 --seed 3
+  [ "$status" -eq 0 ]
+  [ "$(ls g/log_data/2018/11 | wc -l)" = 30 ]
+  [ -f g/log_data/2018/11/2018-11-01-events.json ]
+  [ -f g/log_data/2018/11/2018-11-30-events.json ]
+  [ "$(find g/song_data -name 'TR*.json' | wc -l)" = 200 ]
+  find g/song_data -name 'TR*.json' | while read -r f; do
+    base=$(basename "$f" .json)
+    [ "$f" = "g/song_data/${base:2:1}/${base:3:1}/${base:4:1}/$base.json" ]
+  done
+  # JSON Lines with no newline after the last line, like the real files.
+  [ "$(tail -c 1 g/log_data/2018/11/2018-11-05-events.json)" = "}" ]
+}
+
+@test "generated events have the real shape and quirks" {
+  sp -q generate --out g --events 20000 --songs 500 --seed 5
+  python3 - g <<'PY'
+import glob, json, sys, collections
+keys = ["artist", "auth", "firstName", "gender", "itemInSession", "lastName", "length", "level",
+        "location", "method", "page", "registration", "sessionId", "song", "status", "ts",
+        "userAgent", "userId"]
+pages, levels, sessions = collections.Counter(), collections.defaultdict(set), collections.defaultdict(list)
+logged_out = non_ascii = escaped_agent = 0
+for f in sorted(glob.glob(sys.argv[1] + "/log_data/*/*/*.json")):
+    raw = open(f, encoding="utf-8").read()
+    escaped_agent += raw.count('\\"Mozilla\\/5.0')
+    for line in raw.split("\n"):
+        e = json.loads(line)
+        assert list(e) == keys, list(e)
+        pages[e["page"]] += 1
+        if e["userId"] == "":
+            logged_out += 1
+        else:
+            levels[e["userId"]].add(e["level"])
+        if any(ord(ch) > 127 for ch in (e["firstName"] or "") + (e["lastName"] or "")):
+            non_ascii += 1
+        sessions[e["sessionId"]].append(e["itemInSession"])
+assert pages.most_common(1)[0][0] == "NextSong"
+assert 0.7 < pages["NextSong"] / sum(pages.values()) < 0.9
+assert logged_out > 0 and non_ascii > 0 and escaped_agent > 0
+assert any(len(v) == 2 for v in levels.values()), "some users change level"
+assert all(items == list(range(len(items))) for items in sessions.values()), "consecutive itemInSession"
+songs = [json.load(open(f)) for f in glob.glob(sys.argv[1] + "/song_data/*/*/*/*.json")]
+assert any(s["year"] == 0 for s in songs) and any(s["artist_latitude"] is None for s in songs)
+PY
+}
+
+@test "exactly the NextSong events the generator made to match are matched by etl" {
+  run sp generate --out g --events 20000 --songs 500 --seed 9 --match-share 0.4
+  [ "$status" -eq 0 ]
+  matching=$(printf '%s' "$output" | sed -n 's/.*NextSong, \([0-9]*\) matching a song.*/\1/p')
+  [ "$matching" -gt 0 ]
+  sp -q --target "$DB" etl --song-data g/song_data --log-data g/log_data
+  [ "$(q 'SELECT COUNT(song_id) FROM songplays')" = "$matching" ]
+  expected=$(python_expected g/song_data g/log_data)
+  [ "$(q 'SELECT COUNT(*) FROM songplays')" = "$(json_field "$expected" songplays)" ]
+  [ "$(q 'SELECT COUNT(*) FROM users')" = "$(json_field "$expected" users)" ]
+  [ "$(q "SELECT COUNT(*) FROM users WHERE level = 'paid'")" = "$(json_field "$expected" paid_users)" ]
+  [ "$(q 'SELECT COUNT(*) FROM artists')" = "$(json_field "$expected" artists)" ]
+  [ "$(q 'SELECT COUNT(*) FROM time')" = "$(json_field "$expected" time)" ]
+}
+
+@test "--songs-in-one-file writes every song to one file that etl reads whole" {
+  sp -q generate --out one --events 2000 --songs 400 --seed 4 --songs-in-one-file
+  [ "$(find one/song_data -type f | wc -l)" = 1 ]
+  sp -q --target "$DB" etl --song-data one/song_data --log-data one/log_data
+  [ "$(q 'SELECT COUNT(*) FROM songs')" = 400 ]
+}
