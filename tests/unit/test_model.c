@@ -1,5 +1,259 @@
+/* Unit tests of the star model: which events become songplays, the exact match and its tie
+ * rule, users' latest level, time de-duplication, and the rules for disagreeing song files. */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
+#include <stdint.h>
 #include <cmocka.h>
-int main(void){return 0;}
+
+#include "model.h"
+
+#include <string.h>
+
+static struct cell text(const char *s)
+{
+    struct cell c = {.type = CELL_TEXT};
+    c.text.ptr = s;
+    c.text.len = strlen(s);
+    return c;
+}
+
+static struct cell integer(int64_t v)
+{
+    return (struct cell){.type = CELL_INT, .i = v};
+}
+
+static struct cell real(double v)
+{
+    return (struct cell){.type = CELL_DOUBLE, .d = v};
+}
+
+static const struct cell null_cell = {.type = CELL_NULL};
+
+static void event(struct cell *e, const char *page, const char *user, int64_t ts,
+                  const char *level, const char *song, const char *artist, double length)
+{
+    for (int i = 0; i < EVENT_FIELD_COUNT; i++)
+        e[i] = null_cell;
+    e[EVENT_PAGE] = text(page);
+    e[EVENT_USER_ID] = text(user);
+    e[EVENT_TS] = integer(ts);
+    e[EVENT_LEVEL] = text(level);
+    e[EVENT_FIRST_NAME] = text("First");
+    if (song) {
+        e[EVENT_SONG] = text(song);
+        e[EVENT_ARTIST] = text(artist);
+        e[EVENT_LENGTH] = real(length);
+    }
+}
+
+static void song(struct model *m, const char *id, const char *title, const char *artist_id,
+                 const char *artist_name, double duration)
+{
+    struct cell s[SONG_FIELD_COUNT];
+    for (int i = 0; i < SONG_FIELD_COUNT; i++)
+        s[i] = null_cell;
+    s[SONG_SONG_ID] = text(id);
+    s[SONG_TITLE] = text(title);
+    s[SONG_ARTIST_ID] = text(artist_id);
+    s[SONG_ARTIST_NAME] = text(artist_name);
+    s[SONG_DURATION] = real(duration);
+    char reason[128];
+    assert_int_equal(model_add_song(m, s, reason, sizeof reason), 0);
+}
+
+static void only_nextsong_events_with_a_user_become_songplays(void **state)
+{
+    (void)state;
+    struct model *m = model_new();
+    struct model_output out;
+    model_output_init(&out);
+    struct cell e[EVENT_FIELD_COUNT];
+    char reason[128];
+    event(e, "Home", "1", 1000, "free", NULL, NULL, 0);
+    assert_int_equal(model_add_event(m, e, &out, reason, sizeof reason), 0);
+    event(e, "NextSong", "", 1000, "free", "S", "A", 1.0);
+    assert_int_equal(model_add_event(m, e, &out, reason, sizeof reason), 0);
+    event(e, "nextsong", "1", 1000, "free", "S", "A", 1.0);
+    assert_int_equal(model_add_event(m, e, &out, reason, sizeof reason), 0);
+    assert_int_equal(out.songplays.rows, 0);
+    event(e, "NextSong", "1", 1541990258796, "free", "S", "A", 1.0);
+    assert_int_equal(model_add_event(m, e, &out, reason, sizeof reason), 0);
+    assert_int_equal(out.songplays.rows, 1);
+    const struct cell *row = rowbuf_row(&out.songplays, 0);
+    assert_string_equal(row[0].text.ptr, "2018-11-12 02:37:38.796");
+
+    e[EVENT_TS] = null_cell;
+    assert_int_equal(model_add_event(m, e, &out, reason, sizeof reason), -1);
+    assert_string_equal(reason, "NextSong event without ts");
+    e[EVENT_TS] = integer(-5);
+    assert_int_equal(model_add_event(m, e, &out, reason, sizeof reason), -1);
+    assert_int_equal(out.songplays.rows, 1); /* a rejected event leaves nothing behind */
+    model_output_release(&out);
+    model_free(m);
+}
+
+static void matching_is_exact_and_ties_take_the_smallest_song_id(void **state)
+{
+    (void)state;
+    struct model *m = model_new();
+    song(m, "SOB", "Title", "ARB", "Artist", 200.5);
+    song(m, "SOA", "Title", "ARA", "Artist", 200.5); /* same key: the smaller id wins */
+    song(m, "SOC", "Title", "ARC", "Artist", 200.50001);
+    struct model_output out;
+    model_output_init(&out);
+    struct cell e[EVENT_FIELD_COUNT];
+    char reason[128];
+    event(e, "NextSong", "1", 1000, "free", "Title", "Artist", 200.5);
+    assert_int_equal(model_add_event(m, e, &out, reason, sizeof reason), 0);
+    event(e, "NextSong", "1", 2000, "free", "Title", "Artist", 200.50001);
+    assert_int_equal(model_add_event(m, e, &out, reason, sizeof reason), 0);
+    event(e, "NextSong", "1", 3000, "free", "title", "Artist", 200.5); /* case matters */
+    assert_int_equal(model_add_event(m, e, &out, reason, sizeof reason), 0);
+    event(e, "NextSong", "1", 4000, "free", "Title", "Artist", 200.4);
+    assert_int_equal(model_add_event(m, e, &out, reason, sizeof reason), 0);
+    const struct cell *r0 = rowbuf_row(&out.songplays, 0), *r1 = rowbuf_row(&out.songplays, 1);
+    assert_string_equal(r0[3].text.ptr, "SOA");
+    assert_string_equal(r0[4].text.ptr, "ARA");
+    assert_string_equal(r1[3].text.ptr, "SOC");
+    assert_int_equal(rowbuf_row(&out.songplays, 2)[3].type, CELL_NULL);
+    assert_int_equal(rowbuf_row(&out.songplays, 3)[3].type, CELL_NULL);
+    struct model_counts counts;
+    model_counts(m, &counts);
+    assert_int_equal(counts.songplays, 4);
+    assert_int_equal(counts.matched, 2);
+    model_output_release(&out);
+    model_free(m);
+}
+
+static const struct cell *user_row(const struct rowbuf *users, const char *id)
+{
+    for (size_t i = 0; i < users->rows; i++)
+        if (strcmp(rowbuf_row(users, i)[0].text.ptr, id) == 0)
+            return rowbuf_row(users, i);
+    return NULL;
+}
+
+static void users_take_the_level_of_their_latest_event_in_any_order(void **state)
+{
+    (void)state;
+    struct model *m = model_new();
+    struct model_output out;
+    model_output_init(&out);
+    struct cell e[EVENT_FIELD_COUNT];
+    char reason[128];
+    event(e, "NextSong", "1", 3000, "paid", NULL, NULL, 0);
+    model_add_event(m, e, &out, reason, sizeof reason);
+    event(e, "NextSong", "1", 1000, "free", NULL, NULL, 0);
+    model_add_event(m, e, &out, reason, sizeof reason);
+    event(e, "NextSong", "2", 5000, "free", NULL, NULL, 0);
+    model_add_event(m, e, &out, reason, sizeof reason);
+    event(e, "NextSong", "2", 5000, "paid", NULL, NULL, 0); /* same instant: paid wins */
+    model_add_event(m, e, &out, reason, sizeof reason);
+    event(e, "NextSong", "2", 5000, "free", NULL, NULL, 0);
+    model_add_event(m, e, &out, reason, sizeof reason);
+    /* A user the warehouse already has at a later time keeps its row. */
+    struct cell id3 = text("3"), paid = text("paid");
+    model_seed_user(m, &id3, 9000, &paid);
+    event(e, "NextSong", "3", 8000, "free", NULL, NULL, 0);
+    model_add_event(m, e, &out, reason, sizeof reason);
+
+    const struct rowbuf *songs, *artists, *lookup;
+    struct rowbuf users;
+    rowbuf_init(&users, TABLE_USERS);
+    model_dimensions(m, &songs, &artists, &lookup, &users);
+    assert_int_equal(users.rows, 2);
+    assert_string_equal(user_row(&users, "1")[4].text.ptr, "paid");
+    assert_string_equal(user_row(&users, "2")[4].text.ptr, "paid");
+    assert_null(user_row(&users, "3"));
+    rowbuf_release(&users);
+    model_output_release(&out);
+    model_free(m);
+}
+
+static void time_rows_are_written_once_per_instant_per_object(void **state)
+{
+    (void)state;
+    struct model *m = model_new();
+    struct model_output out;
+    model_output_init(&out);
+    struct cell e[EVENT_FIELD_COUNT];
+    char reason[128];
+    /* 2018-12-31 is in ISO week 1 of 2019; 2021-01-03 (a Sunday) in week 53 of 2020. */
+    event(e, "NextSong", "1", INT64_C(1546214400000), "free", NULL, NULL, 0);
+    model_add_event(m, e, &out, reason, sizeof reason);
+    event(e, "NextSong", "2", INT64_C(1546214400000), "free", NULL, NULL, 0);
+    model_add_event(m, e, &out, reason, sizeof reason);
+    event(e, "NextSong", "1", INT64_C(1609632000123), "free", NULL, NULL, 0);
+    model_add_event(m, e, &out, reason, sizeof reason);
+    assert_int_equal(out.time.rows, 2);
+    const struct cell *t0 = rowbuf_row(&out.time, 0), *t1 = rowbuf_row(&out.time, 1);
+    assert_string_equal(t0[0].text.ptr, "2018-12-31 00:00:00.000");
+    assert_int_equal(t0[3].i, 1);  /* week */
+    assert_int_equal(t0[5].i, 2018); /* year */
+    assert_int_equal(t0[6].i, 1);  /* Monday */
+    assert_string_equal(t1[0].text.ptr, "2021-01-03 00:00:00.123");
+    assert_int_equal(t1[3].i, 53);
+    assert_int_equal(t1[6].i, 0); /* Sunday */
+    model_end_object(m);
+    model_add_event(m, e, &out, reason, sizeof reason);
+    assert_int_equal(out.time.rows, 3); /* a new object: the warehouse key de-duplicates */
+    model_output_release(&out);
+    model_free(m);
+}
+
+static void artists_rule_prefers_complete_rows_then_short_names(void **state)
+{
+    (void)state;
+    struct cell megadeth_plain[5] = {text("AR"), text("Megadeth"), text("Los Angeles, CA"),
+                                     null_cell, null_cell};
+    struct cell megadeth_located[5] = {text("AR"), text("Megadeth"),
+                                       text("Los Angeles, California, United States"),
+                                       real(34.05349), real(-118.24532)};
+    assert_true(model_compare_artists(megadeth_located, megadeth_plain) < 0);
+    struct cell dmx[5] = {text("AR"), text("DMX"), text(""), null_cell, null_cell};
+    struct cell dmx_sisqo[5] = {text("AR"), text("DMX / Sisqo"), text(""), null_cell, null_cell};
+    assert_true(model_compare_artists(dmx, dmx_sisqo) < 0);
+    struct cell plain[5] = {text("AR"), text("Leftover Crack"), text("NYC"), null_cell, null_cell};
+    struct cell umlaut[5] = {text("AR"), text("Leftöver Crack"), text("NYC"), null_cell,
+                             null_cell};
+    assert_true(model_compare_artists(plain, umlaut) < 0); /* same length; bytes decide */
+    assert_int_equal(model_compare_artists(plain, plain), 0);
+}
+
+static void songs_rule_takes_the_smallest_row_nulls_last(void **state)
+{
+    (void)state;
+    struct cell a[5] = {text("SO"), text("Alpha"), text("AR1"), integer(0), real(1.0)};
+    struct cell b[5] = {text("SO"), text("Beta"), text("AR1"), integer(0), real(1.0)};
+    struct cell n[5] = {text("SO"), null_cell, text("AR1"), integer(0), real(1.0)};
+    assert_true(model_compare_songs(a, b) < 0);
+    assert_true(model_compare_songs(n, b) > 0);
+    struct model *m = model_new();
+    song(m, "SO1", "Zeta", "AR1", "X", 1.0);
+    song(m, "SO1", "Alpha", "AR1", "X", 1.0);
+    song(m, "SO1", "Beta", "AR1", "X", 1.0);
+    const struct rowbuf *songs, *artists, *lookup;
+    struct rowbuf users;
+    rowbuf_init(&users, TABLE_USERS);
+    model_dimensions(m, &songs, &artists, &lookup, &users);
+    assert_int_equal(songs->rows, 1);
+    assert_string_equal(rowbuf_row(songs, 0)[1].text.ptr, "Alpha");
+    assert_int_equal(artists->rows, 1);
+    assert_int_equal(lookup->rows, 3);
+    rowbuf_release(&users);
+    model_free(m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(only_nextsong_events_with_a_user_become_songplays),
+        cmocka_unit_test(matching_is_exact_and_ties_take_the_smallest_song_id),
+        cmocka_unit_test(users_take_the_level_of_their_latest_event_in_any_order),
+        cmocka_unit_test(time_rows_are_written_once_per_instant_per_object),
+        cmocka_unit_test(artists_rule_prefers_complete_rows_then_short_names),
+        cmocka_unit_test(songs_rule_takes_the_smallest_row_nulls_last),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
