@@ -336,6 +336,13 @@ static void make_user(uint64_t seed, uint64_t index, struct user *u)
     u->registration = INT64_C(1500000000000) + (int64_t)below(&r, 40000000) * 1000 + 796;
 }
 
+/* Plays per hour of day (UTC) in the real November 2018 logs: quiet nights, busy
+ * afternoons. */
+static const double hour_weights[24] = {155, 154, 117, 109, 136, 162, 183, 179,
+                                        207, 270, 312, 336, 308, 324, 432, 477,
+                                        542, 494, 498, 367, 360, 280, 217, 201};
+static const double hour_weight_sum = 6820;
+
 struct session {
     int64_t id;
     int64_t user; /* -1: a logged-out guest */
@@ -573,8 +580,11 @@ static int write_events(const struct generate_options *o, struct generate_result
             break;
         }
         int64_t offset = 0;
-        uint64_t mean_gap = count ? 86400000 / (count + 1) : 1;
+        /* Gaps shrink where the hour is busy: hour h then receives a share of the day's
+         * events proportional to its weight, and memory stays constant. */
+        double hour_gap = count ? 3600000.0 * hour_weight_sum / (double)count : 1;
         for (uint64_t i = 0; status == SP_OK && i < count; i++) {
+            uint64_t mean_gap = (uint64_t)(hour_gap / hour_weights[offset / 3600000]);
             offset += (int64_t)below(&st.r, 2 * mean_gap + 1);
             if (offset > 86399999)
                 offset = 86399999;
