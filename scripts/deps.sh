@@ -1,15 +1,23 @@
 #!/usr/bin/env bash
 # Installs the Debian packages sparkify needs: `deps.sh build` for building and running,
-# `deps.sh test` for the test suite as well. Skips apt-get when everything is present.
+# `deps.sh test` for the test suite, `deps.sh bench` for the benchmark. Skips apt-get when
+# everything is present.
 set -euo pipefail
 
 build_packages=(build-essential cmake pkg-config libsqlite3-dev libsimdjson-dev zlib1g-dev
                 libinih-dev libxxhash-dev libcjson-dev)
-test_packages=(libcmocka-dev bats python3 sqlite3 util-linux)
+test_packages=(libcmocka-dev bats python3 util-linux time)
+bench_packages=(python3 time)
 
 packages=("${build_packages[@]}")
-if [ "${1:-build}" = test ]; then
-  packages+=("${test_packages[@]}")
+case "${1:-build}" in
+  test) packages+=("${test_packages[@]}") ;;
+  bench) packages+=("${bench_packages[@]}") ;;
+esac
+# Node.js and npm run the peer (DuckDB's Node API) in the benchmark and its test; a machine
+# that already has a node on PATH keeps it.
+if [ "${1:-build}" != build ] && ! command -v npm >/dev/null; then
+  packages+=(nodejs npm)
 fi
 
 missing=()

@@ -1,0 +1,156 @@
+#!/usr/bin/env python3
+"""Times `sparkify etl` (SQLite) against DuckDB doing the same job, in the same run.
+
+For each dataset: generate it once (cached under --data), then run each tool --runs times on a
+fresh database, keep the median wall time and the largest peak RSS (from /usr/bin/time), check
+that both produced the same row counts and the same number of matched songplays, and print a
+table with the ratio DuckDB time / sparkify time. Run through bench/run.sh, which builds and
+installs what this needs.
+"""
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+COUNTS_SQL = (
+    "SELECT (SELECT COUNT(*) FROM songplays) AS songplays, "
+    "(SELECT COUNT(song_id) FROM songplays) AS matched, (SELECT COUNT(*) FROM users) AS users, "
+    "(SELECT COUNT(*) FROM songs) AS songs, (SELECT COUNT(*) FROM artists) AS artists, "
+    "(SELECT COUNT(*) FROM time) AS time"
+)
+
+
+def timed(command, env=None):
+    """Runs command under /usr/bin/time; returns (seconds, peak RSS in MB, stdout)."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
+        result = subprocess.run(
+            ["/usr/bin/time", "-f", "%e %M", "-o", report.name] + command,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        if result.returncode != 0:
+            sys.exit(f"bench: {' '.join(command)} failed:\n{result.stderr}")
+        seconds, kilobytes = report.read().split()[-2:]
+    return float(seconds), int(kilobytes) / 1024, result.stdout
+
+
+def generate(args, name, events, songs, one_file):
+    path = os.path.join(args.data, name)
+    if os.path.exists(os.path.join(path, ".complete")):
+        return path
+    shutil.rmtree(path, ignore_errors=True)
+    command = [args.sparkify, "-q", "generate", "--out", path, "--events", str(events),
+               "--songs", str(songs), "--seed", "1"]
+    if one_file:
+        command.append("--songs-in-one-file")
+    print(f"generating {name} ...", file=sys.stderr, flush=True)
+    subprocess.run(command, check=True)
+    open(os.path.join(path, ".complete"), "w").close()
+    return path
+
+
+def run_sparkify(args, data, workdir):
+    db = os.path.join(workdir, "sparkify.db")
+    for suffix in ("", "-journal"):
+        if os.path.exists(db + suffix):
+            os.remove(db + suffix)
+    seconds, rss, _ = timed([args.sparkify, "-q", "--target", f"sqlite:{db}", "etl",
+                             "--song-data", os.path.join(data, "song_data"),
+                             "--log-data", os.path.join(data, "log_data")])
+    out = subprocess.run([args.sparkify, "--target", f"sqlite:{db}", "query", "--format", "json",
+                          COUNTS_SQL], check=True, stdout=subprocess.PIPE, text=True).stdout
+    return seconds, rss, json.loads(out)[0]
+
+
+def run_duckdb(args, data, workdir):
+    db = os.path.join(workdir, "duckdb.db")
+    for suffix in ("", ".wal"):
+        if os.path.exists(db + suffix):
+            os.remove(db + suffix)
+    seconds, rss, out = timed(["node", os.path.join(HERE, "duckdb_etl.mjs"), data, db])
+    return seconds, rss, json.loads(out)
+
+
+def warm(data):
+    """Reads every file once so that no tool pays for a cold page cache the other did not."""
+    for base, _, names in os.walk(data):
+        for name in names:
+            with open(os.path.join(base, name), "rb") as f:
+                while f.read(1 << 20):
+                    pass
+
+
+def measure(args, runner, data, workdir):
+    warm(data)
+    times, peaks, counts = [], [], None
+    for _ in range(args.runs):
+        seconds, rss, counts = runner(args, data, workdir)
+        times.append(seconds)
+        peaks.append(rss)
+    return statistics.median(times), max(peaks), counts
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sparkify", required=True, help="the binary under test")
+    parser.add_argument("--data", default=os.path.join(HERE, "data"), help="dataset cache")
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--songs", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=3, help="runs per tool; the median counts")
+    parser.add_argument("--scale", action="store_true", help="also 10x the events (sparkify only)")
+    parser.add_argument("--real", default=os.path.join(HERE, "..", "..", "shared", "data", "udacity"),
+                        help="the real Udacity sample (skipped when absent)")
+    args = parser.parse_args()
+    os.makedirs(args.data, exist_ok=True)
+
+    datasets = [
+        (f"{args.events} events, {args.songs} song files",
+         generate(args, f"e{args.events}-s{args.songs}-files", args.events, args.songs, False), args.events),
+        (f"{args.events} events, songs in one file",
+         generate(args, f"e{args.events}-s{args.songs}-onefile", args.events, args.songs, True), args.events),
+    ]
+    if os.path.isdir(os.path.join(args.real, "log_data")):
+        datasets.append(("real sample (8,056 events, 71 songs)", os.path.abspath(args.real), 8056))
+    else:
+        print(f"bench: real sample absent at {args.real}; skipped", file=sys.stderr)
+    scaled = None
+    if args.scale:
+        scaled = (f"{args.events * 10} events, {args.songs} song files (scale)",
+                  generate(args, f"e{args.events * 10}-s{args.songs}-files", args.events * 10,
+                           args.songs, False), args.events * 10)
+
+    rows, failures = [], []
+    with tempfile.TemporaryDirectory() as workdir:
+        for name, data, events in datasets:
+            print(f"timing {name} ...", file=sys.stderr, flush=True)
+            s_time, s_rss, s_counts = measure(args, run_sparkify, data, workdir)
+            d_time, d_rss, d_counts = measure(args, run_duckdb, data, workdir)
+            if s_counts != d_counts:
+                failures.append(f"{name}: sparkify {s_counts} != duckdb {d_counts}")
+            rows.append((name, "sparkify", s_time, events / s_time, s_rss, d_time / s_time))
+            rows.append((name, "duckdb", d_time, events / d_time, d_rss, None))
+            rows.append((name, "  same counts" if s_counts == d_counts else "  COUNTS DIFFER",
+                         None, None, None, json.dumps(s_counts)))
+        if scaled:
+            name, data, events = scaled
+            print(f"timing {name} ...", file=sys.stderr, flush=True)
+            s_time, s_rss, _ = measure(args, run_sparkify, data, workdir)
+            rows.append((name, "sparkify", s_time, events / s_time, s_rss, None))
+
+    print(f"{'dataset':<44} {'tool':<14} {'seconds':>8} {'events/s':>11} {'peak MB':>8}  ratio")
+    for name, tool, seconds, rate, rss, ratio in rows:
+        if seconds is None:
+            print(f"{name:<44} {tool:<14} {ratio}")
+            continue
+        shown = f"{ratio:.2f}x" if ratio is not None else ""
+        print(f"{name:<44} {tool:<14} {seconds:>8.2f} {rate:>11,.0f} {rss:>8.0f}  {shown}")
+    print("ratio = DuckDB seconds / sparkify seconds (median of %d runs each)" % args.runs)
+    if failures:
+        sys.exit("bench: the tools disagree:\n" + "\n".join(failures))
+
+
+if __name__ == "__main__":
+    main()
