@@ -1,8 +1,8 @@
 /* etl.c - one ETL run: list, skip what is loaded, songs in parallel, events pipelined.
  *
- * Threads: song files are small and many, so several workers each read and parse whole
- * files into their own row buffers, a window of objects at a time; the calling thread then
- * merges the results in object order, which keeps the model and error reports deterministic.
+ * Threads: song files are small and many, so reader threads fetch their bytes while the
+ * calling thread parses and merges them in object order, which keeps the model and error
+ * reports deterministic.
  * Events stream through a producer thread (read, parse, model) into a short queue of row
  * batches that the calling thread writes; only the calling thread touches the warehouse.
  * Everything happens inside one transaction, rolled back on any failure, so a failed run
@@ -26,7 +26,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SONG_WINDOW 8192   /* song objects read per round of workers */
 #define BATCH_ROWS 8192    /* songplay rows per batch handed to the writer */
 #define BATCH_COUNT 4      /* batches in flight between the two threads */
 #define RAW_EXCERPT 256    /* bytes of a bad record kept in load_errors */
@@ -207,109 +206,7 @@ static void record_loaded(struct rowbuf *rows, const char *kind, const struct so
     }
 }
 
-/* ---- songs: parallel readers, ordered merge ---- */
-
-struct song_worker {
-    struct json_parser *parser;
-    struct buffer file;
-    struct rowbuf rows; /* staging_songs shape */
-    size_t *lines;
-    size_t line_capacity;
-};
-
-enum slot_status { SLOT_OK, SLOT_BAD, SLOT_FATAL };
-
-struct song_slot {
-    enum slot_status status;
-    int worker;
-    size_t first_row, rows;
-    size_t bad_line;
-    char reason[256];
-    char excerpt[RAW_EXCERPT];
-    size_t excerpt_len;
-    struct sp_error fatal;
-};
-
-struct song_round {
-    const struct source_list *objects;
-    size_t begin, end;
-    atomic_size_t next;
-    const struct field_spec *spec;
-    struct song_slot *slots;
-    struct song_worker *workers;
-};
-
-struct song_worker_arg {
-    struct song_round *round;
-    int index;
-};
-
-struct song_collect {
-    struct song_worker *worker;
-    struct song_slot *slot;
-};
-
-static int collect_song(void *ctx, const struct cell *cells, size_t line)
-{
-    struct song_collect *c = ctx;
-    struct song_worker *w = c->worker;
-    struct cell *row = rowbuf_add_row(&w->rows);
-    for (size_t i = 0; i < SONG_FIELD_COUNT; i++)
-        rowbuf_set_cell(&w->rows, &row[i], &cells[i]);
-    if (w->rows.rows > w->line_capacity) {
-        w->line_capacity = w->rows.capacity;
-        w->lines = xrealloc(w->lines, w->line_capacity * sizeof *w->lines);
-    }
-    w->lines[w->rows.rows - 1] = line;
-    c->slot->rows++;
-    return 0;
-}
-
-/* The text of line `line` of `buf`, for a load_errors excerpt. */
-static void line_excerpt(const char *buf, size_t len, size_t line, struct song_slot *slot)
-{
-    const char *p = buf, *end = buf + len;
-    for (size_t l = 1; l < line && p < end; l++) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        p = nl ? nl + 1 : end;
-    }
-    const char *nl = memchr(p, '\n', (size_t)(end - p));
-    size_t n = (size_t)((nl ? nl : end) - p);
-    slot->excerpt_len = utf8_excerpt(p, n, slot->excerpt, sizeof slot->excerpt);
-}
-
-static void *song_worker_main(void *arg)
-{
-    struct song_worker_arg *a = arg;
-    struct song_round *round = a->round;
-    struct song_worker *w = &round->workers[a->index];
-    size_t i;
-    while ((i = atomic_fetch_add(&round->next, 1)) < round->end) {
-        const struct source_object *o = &round->objects->items[i];
-        struct song_slot *slot = &round->slots[i - round->begin];
-        memset(slot, 0, offsetof(struct song_slot, excerpt));
-        slot->worker = a->index;
-        slot->first_row = w->rows.rows;
-        if (source_read_all(o->key, JSON_PADDING, &w->file, &slot->fatal) != SP_OK) {
-            slot->status = SLOT_FATAL;
-            continue;
-        }
-        struct song_collect collect = {w, slot};
-        if (json_parse_objects(w->parser, w->file.data, w->file.len, round->spec, collect_song,
-                               &collect, &slot->bad_line, slot->reason,
-                               sizeof slot->reason) != 0) {
-            slot->status = SLOT_BAD;
-            line_excerpt(w->file.data, w->file.len, slot->bad_line, slot);
-        }
-    }
-    return NULL;
-}
-
-static int online_cores(void)
-{
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : (int)n;
-}
+/* ---- the run ---- */
 
 struct run {
     struct warehouse *wh;
@@ -321,6 +218,12 @@ struct run {
     struct rowbuf staging_songs;
 };
 
+static int online_cores(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : (int)n;
+}
+
 static void report_progress(const struct run *run, const char *phase, size_t done, size_t total,
                             uint64_t bytes_done, uint64_t bytes_total, uint64_t records)
 {
@@ -330,89 +233,170 @@ static void report_progress(const struct run *run, const char *phase, size_t don
     run->options->progress(run->options->progress_ctx, &p);
 }
 
-static int merge_song_slot(struct run *run, const struct source_object *o,
-                           struct song_worker *workers, struct song_slot *slot,
-                           struct sp_error *err)
+/* ---- songs: reader threads fetch bytes, the caller parses and merges in order ---- */
+
+/* Song files are small and many: reading them is system calls, parsing them is quick. So
+ * reader threads only fetch bytes into a ring of slots, and the calling thread parses and
+ * models each object in list order as soon as its slot is filled. Ordered merging keeps the
+ * model and the error reports deterministic; the ring bounds memory. */
+#define SONG_RING 1024
+
+struct song_slot {
+    size_t index; /* the object this slot holds, valid while `ready` */
+    bool ready;
+    int status;
+    struct sp_error error;
+    struct buffer data;
+};
+
+struct song_readers {
+    const struct source_list *objects;
+    atomic_size_t next;
+    pthread_mutex_t lock;
+    pthread_cond_t filled, freed;
+    size_t consumed; /* objects merged so far */
+    bool stop;
+    struct song_slot slots[SONG_RING];
+};
+
+static void *song_reader_main(void *arg)
 {
-    if (slot->status == SLOT_FATAL) {
-        *err = slot->fatal;
-        return SP_FAIL;
+    struct song_readers *r = arg;
+    size_t i;
+    while ((i = atomic_fetch_add(&r->next, 1)) < r->objects->count) {
+        struct song_slot *slot = &r->slots[i % SONG_RING];
+        pthread_mutex_lock(&r->lock);
+        while (!r->stop && i >= r->consumed + SONG_RING)
+            pthread_cond_wait(&r->freed, &r->lock);
+        bool stop = r->stop;
+        pthread_mutex_unlock(&r->lock);
+        if (stop)
+            break;
+        slot->status = source_read_all(r->objects->items[i].key, JSON_PADDING, &slot->data,
+                                       &slot->error);
+        pthread_mutex_lock(&r->lock);
+        slot->index = i;
+        slot->ready = true;
+        pthread_cond_broadcast(&r->filled);
+        pthread_mutex_unlock(&r->lock);
     }
-    struct song_worker *w = &workers[slot->worker];
-    for (size_t r = slot->first_row; r < slot->first_row + slot->rows; r++) {
-        const struct cell *cells = rowbuf_row(&w->rows, r);
-        char reason[256];
-        if (model_add_song(run->model, cells, reason, sizeof reason) != 0) {
-            if (bad_record(&run->bad, o->key, w->lines[r], reason, NULL, 0, err) != SP_OK)
-                return SP_FAIL;
-            continue;
-        }
-        run->result->song_records++;
-        if (run->options->keep_staging) {
-            struct cell *row = rowbuf_add_row(&run->staging_songs);
-            for (size_t i = 0; i < SONG_FIELD_COUNT; i++)
-                rowbuf_set_cell(&run->staging_songs, &row[i], &cells[i]);
-        }
+    return NULL;
+}
+
+struct song_merge {
+    struct run *run;
+    const char *key;
+    struct sp_error *err;
+};
+
+static int merge_song(void *ctx, const struct cell *cells, size_t line)
+{
+    struct song_merge *m = ctx;
+    struct run *run = m->run;
+    char reason[256];
+    if (model_add_song(run->model, cells, reason, sizeof reason) != 0)
+        return bad_record(&run->bad, m->key, line, reason, NULL, 0, m->err) == SP_OK ? 0 : -2;
+    run->result->song_records++;
+    if (run->options->keep_staging) {
+        struct cell *row = rowbuf_add_row(&run->staging_songs);
+        for (size_t i = 0; i < SONG_FIELD_COUNT; i++)
+            rowbuf_set_cell(&run->staging_songs, &row[i], &cells[i]);
     }
-    if (slot->status == SLOT_BAD)
-        return bad_record(&run->bad, o->key, slot->bad_line, slot->reason, slot->excerpt,
-                          slot->excerpt_len, err);
+    return 0;
+}
+
+/* The text of line `line` of `buf`, for a load_errors excerpt. */
+static const char *line_start(const char *buf, size_t len, size_t line, size_t *line_len)
+{
+    const char *p = buf, *end = buf + len;
+    for (size_t l = 1; l < line && p < end; l++) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        p = nl ? nl + 1 : end;
+    }
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    *line_len = (size_t)((nl ? nl : end) - p);
+    return p;
+}
+
+static int merge_song_object(struct run *run, struct json_parser *parser,
+                             const struct source_object *o, const struct buffer *data,
+                             struct sp_error *err)
+{
+    struct song_merge m = {run, o->key, err};
+    size_t bad_line;
+    char reason[256];
+    int rc = json_parse_objects(parser, data->data, data->len, &run->song_spec, merge_song, &m,
+                                &bad_line, reason, sizeof reason);
+    if (rc == -2)
+        return SP_FAIL; /* a bad record beyond --max-errors; err is set */
+    if (rc != 0) {
+        size_t len;
+        const char *raw = line_start(data->data, data->len, bad_line, &len);
+        return bad_record(&run->bad, o->key, bad_line, reason, raw, len, err);
+    }
     return SP_OK;
 }
 
 static int load_songs(struct run *run, const struct source_list *objects, struct sp_error *err)
 {
     int threads = run->options->threads > 0 ? run->options->threads : online_cores();
-    if (threads > MAX_THREADS)
-        threads = MAX_THREADS;
-    struct song_worker workers[MAX_THREADS];
-    for (int t = 0; t < threads; t++) {
-        memset(&workers[t], 0, sizeof workers[t]);
-        workers[t].parser = json_parser_new();
-        buffer_init(&workers[t].file);
-        rowbuf_init(&workers[t].rows, TABLE_STAGING_SONGS);
-    }
-    struct song_slot *slots = xmalloc(SONG_WINDOW * sizeof *slots);
-    int status = SP_OK;
+    struct song_readers *r = xcalloc(1, sizeof *r);
+    r->objects = objects;
+    atomic_init(&r->next, 0);
+    pthread_mutex_init(&r->lock, NULL);
+    pthread_cond_init(&r->filled, NULL);
+    pthread_cond_init(&r->freed, NULL);
+    for (size_t i = 0; i < SONG_RING; i++)
+        buffer_init(&r->slots[i].data);
+    pthread_t ids[MAX_THREADS];
+    int started = 0;
+    while (started < threads && pthread_create(&ids[started], NULL, song_reader_main, r) == 0)
+        started++;
+    int status = started ? SP_OK : sp_fail(err, "cannot start the song reader threads");
+    struct json_parser *parser = json_parser_new();
     uint64_t bytes_done = 0;
-    for (size_t begin = 0; status == SP_OK && begin < objects->count; begin += SONG_WINDOW) {
-        size_t end = begin + SONG_WINDOW < objects->count ? begin + SONG_WINDOW : objects->count;
-        struct song_round round = {.objects = objects, .begin = begin, .end = end,
-                                   .spec = &run->song_spec, .slots = slots, .workers = workers};
-        atomic_init(&round.next, begin);
-        for (int t = 0; t < threads; t++)
-            rowbuf_clear(&workers[t].rows);
-        pthread_t ids[MAX_THREADS];
-        struct song_worker_arg args[MAX_THREADS];
-        int started = 0;
-        for (int t = 1; t < threads; t++) {
-            args[t] = (struct song_worker_arg){&round, t};
-            if (pthread_create(&ids[t], NULL, song_worker_main, &args[t]) != 0)
-                break;
-            started = t;
+    for (size_t i = 0; status == SP_OK && i < objects->count; i++) {
+        struct song_slot *slot = &r->slots[i % SONG_RING];
+        pthread_mutex_lock(&r->lock);
+        while (!(slot->ready && slot->index == i))
+            pthread_cond_wait(&r->filled, &r->lock);
+        pthread_mutex_unlock(&r->lock);
+        if (slot->status != SP_OK) {
+            *err = slot->error;
+            status = slot->status;
+        } else {
+            status = merge_song_object(run, parser, &objects->items[i], &slot->data, err);
         }
-        args[0] = (struct song_worker_arg){&round, 0};
-        song_worker_main(&args[0]);
-        for (int t = 1; t <= started; t++)
-            pthread_join(ids[t], NULL);
-        for (size_t i = begin; status == SP_OK && i < end; i++) {
-            status = merge_song_slot(run, &objects->items[i], workers, &slots[i - begin], err);
-            bytes_done += objects->items[i].size;
-        }
-        if (status == SP_OK && run->staging_songs.rows > 0) {
+        bytes_done += objects->items[i].size;
+        pthread_mutex_lock(&r->lock);
+        slot->ready = false;
+        r->consumed = i + 1;
+        pthread_cond_broadcast(&r->freed);
+        pthread_mutex_unlock(&r->lock);
+        if (status == SP_OK && run->staging_songs.rows >= BATCH_ROWS) {
             status = run->wh->ops->write(run->wh, &run->staging_songs, err);
             rowbuf_clear(&run->staging_songs);
         }
-        report_progress(run, "songs", end, objects->count, bytes_done, objects->total_size,
-                        run->result->song_records);
+        if ((i + 1) % 1024 == 0 || i + 1 == objects->count)
+            report_progress(run, "songs", i + 1, objects->count, bytes_done, objects->total_size,
+                            run->result->song_records);
     }
-    for (int t = 0; t < threads; t++) {
-        json_parser_free(workers[t].parser);
-        buffer_release(&workers[t].file);
-        rowbuf_release(&workers[t].rows);
-        free(workers[t].lines);
-    }
-    free(slots);
+    if (status == SP_OK && run->staging_songs.rows > 0)
+        status = run->wh->ops->write(run->wh, &run->staging_songs, err);
+    rowbuf_clear(&run->staging_songs);
+    pthread_mutex_lock(&r->lock);
+    r->stop = true;
+    pthread_cond_broadcast(&r->freed);
+    pthread_mutex_unlock(&r->lock);
+    for (int t = 0; t < started; t++)
+        pthread_join(ids[t], NULL);
+    json_parser_free(parser);
+    for (size_t i = 0; i < SONG_RING; i++)
+        buffer_release(&r->slots[i].data);
+    pthread_mutex_destroy(&r->lock);
+    pthread_cond_destroy(&r->filled);
+    pthread_cond_destroy(&r->freed);
+    free(r);
     return status;
 }
 
@@ -653,6 +637,7 @@ static int write_dimensions(struct run *run, struct sp_error *err)
     struct rowbuf users;
     rowbuf_init(&users, TABLE_USERS);
     model_dimensions(run->model, &songs, &artists, &lookup, &users);
+    rowbuf_sort(&users, 1);
     const struct rowbuf *parts[] = {songs, artists, lookup, &users};
     int status = SP_OK;
     for (size_t i = 0; status == SP_OK && i < 4; i++)

@@ -97,45 +97,11 @@ void model_output_clear(struct model_output *out)
 
 /* ---- comparisons shared with the SQL rules ---- */
 
-int model_compare_text(const char *a, size_t alen, const char *b, size_t blen)
-{
-    size_t n = alen < blen ? alen : blen;
-    int c = n ? memcmp(a, b, n) : 0;
-    if (c)
-        return c;
-    return (alen > blen) - (alen < blen);
-}
-
-static int compare_null_last(const struct cell *a, const struct cell *b, int *decided)
-{
-    int an = a->type == CELL_NULL, bn = b->type == CELL_NULL;
-    *decided = an || bn;
-    return an - bn;
-}
-
-static int compare_cells(const struct cell *a, const struct cell *b)
-{
-    int decided;
-    int c = compare_null_last(a, b, &decided);
-    if (decided)
-        return c;
-    switch (a->type) {
-    case CELL_TEXT:
-        return model_compare_text(a->text.ptr, a->text.len, b->text.ptr, b->text.len);
-    case CELL_INT:
-        return (a->i > b->i) - (a->i < b->i);
-    case CELL_DOUBLE:
-        return (a->d > b->d) - (a->d < b->d);
-    default:
-        return 0;
-    }
-}
-
 int model_compare_songs(const struct cell *a, const struct cell *b)
 {
     static const int order[] = {1, 2, 3, 4}; /* title, artist_id, year, duration */
     for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
-        int c = compare_cells(&a[order[i]], &b[order[i]]);
+        int c = cell_compare(&a[order[i]], &b[order[i]]);
         if (c)
             return c;
     }
@@ -173,7 +139,7 @@ int model_compare_artists(const struct cell *a, const struct cell *b)
     if (al != bl)
         return al < bl ? -1 : 1;
     for (int i = NAME; i <= LONGITUDE; i++)
-        if ((c = compare_cells(&a[i], &b[i])))
+        if ((c = cell_compare(&a[i], &b[i])))
             return c;
     return 0;
 }
@@ -216,8 +182,8 @@ static void add_match(struct model *m, const struct cell *title, const struct ce
     uint32_t *slot = strmap_upsert(&m->match_index, m->key.data, m->key.len, &inserted);
     if (!inserted) {
         struct match *old = &m->matches[*slot];
-        int c = compare_cells(song_id, &old->song_id);
-        if (c > 0 || (c == 0 && compare_cells(artist_id, &old->artist_id) >= 0))
+        int c = cell_compare(song_id, &old->song_id);
+        if (c > 0 || (c == 0 && cell_compare(artist_id, &old->artist_id) >= 0))
             return;
         old->song_id = arena_cell(&m->strings, song_id);
         old->artist_id = arena_cell(&m->strings, artist_id);
@@ -322,7 +288,7 @@ void model_seed_user(struct model *m, const struct cell *user_id, int64_t ts,
 
 static int same_cell(const struct cell *a, const struct cell *b)
 {
-    return a->type == b->type && compare_cells(a, b) == 0;
+    return a->type == b->type && cell_compare(a, b) == 0;
 }
 
 /* Replaces `dst` with `src` only when they differ, so a user's many events with the same
@@ -341,7 +307,7 @@ static void update_user(struct model *m, const struct cell *event, int64_t ts)
         if (ts < u->ts)
             return;
         if (ts == u->ts) {
-            int c = compare_cells(&event[EVENT_LEVEL], &u->level);
+            int c = cell_compare(&event[EVENT_LEVEL], &u->level);
             /* NULL sorts below any level here: compare_cells puts NULL last, so flip it. */
             if (event[EVENT_LEVEL].type == CELL_NULL || u->level.type == CELL_NULL)
                 c = (event[EVENT_LEVEL].type != CELL_NULL) - (u->level.type != CELL_NULL);
@@ -355,7 +321,7 @@ static void update_user(struct model *m, const struct cell *event, int64_t ts)
                 const struct cell *mine[] = {&u->first_name, &u->last_name, &u->gender};
                 int n = 0;
                 for (int i = 0; i < 3 && n == 0; i++)
-                    n = compare_cells(names[i], mine[i]);
+                    n = cell_compare(names[i], mine[i]);
                 if (n >= 0)
                     return;
             }
@@ -450,6 +416,11 @@ void model_dimensions(struct model *m, const struct rowbuf **songs,
                       const struct rowbuf **artists, const struct rowbuf **lookup,
                       struct rowbuf *users)
 {
+    /* In key order, so the warehouse appends instead of splitting pages. The indexes into
+     * these rows are stale afterwards: this is the model's last use. */
+    rowbuf_sort(&m->songs, 1);
+    rowbuf_sort(&m->artists, 1);
+    rowbuf_sort(&m->lookup, 5);
     *songs = &m->songs;
     *artists = &m->artists;
     *lookup = &m->lookup;

@@ -71,15 +71,13 @@ struct model_counts {
 
 void model_counts(const struct model *m, struct model_counts *counts);
 
-/* The run's songs, artists and song_lookup rows (owned by the model), and appends the users
- * whose row this run decides to `users`. */
+/* The run's songs, artists and song_lookup rows (owned by the model, sorted by key), and
+ * appends the users whose row this run decides to `users`. The model takes no more songs or
+ * events after this. */
 void model_dimensions(struct model *m, const struct rowbuf **songs,
                       const struct rowbuf **artists, const struct rowbuf **lookup,
                       struct rowbuf *users);
 
-/* Text comparison as the warehouses do it (bytes; a prefix sorts first); NULL is given by
- * `ptr == NULL`. Exposed for the tests of the rules. */
-int model_compare_text(const char *a, size_t alen, const char *b, size_t blen);
 /* <0 when song row `a` wins over `b` (cells in songs-table order). */
 int model_compare_songs(const struct cell *a, const struct cell *b);
 /* <0 when artist row `a` wins over `b` (cells in artists-table order). */

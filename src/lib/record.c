@@ -107,3 +107,25 @@ int field_spec_from_jsonpaths(struct field_spec *spec, const char *json, size_t 
     }
     return status;
 }
+
+int cell_compare(const struct cell *a, const struct cell *b)
+{
+    int an = a->type == CELL_NULL, bn = b->type == CELL_NULL;
+    if (an || bn)
+        return an - bn;
+    switch (a->type) {
+    case CELL_TEXT: {
+        size_t n = a->text.len < b->text.len ? a->text.len : b->text.len;
+        int c = n ? memcmp(a->text.ptr, b->text.ptr, n) : 0;
+        if (c)
+            return c;
+        return (a->text.len > b->text.len) - (a->text.len < b->text.len);
+    }
+    case CELL_INT:
+        return (a->i > b->i) - (a->i < b->i);
+    case CELL_DOUBLE:
+        return (a->d > b->d) - (a->d < b->d);
+    default:
+        return 0;
+    }
+}

@@ -70,6 +70,10 @@ void field_spec_songs(struct field_spec *spec);
 int field_spec_from_jsonpaths(struct field_spec *spec, const char *json, size_t len,
                               const char *source, char **storage, struct sp_error *err);
 
+/* Orders cells as the warehouses' rules do: NULL after every value; text by bytes (a prefix
+ * first); numbers by value. Cells compared are of the same column type. */
+int cell_compare(const struct cell *a, const struct cell *b);
+
 static inline int cell_is_text(const struct cell *c, const char *s, size_t len)
 {
     return c->type == CELL_TEXT && c->text.len == len && memcmp(c->text.ptr, s, len) == 0;

@@ -189,3 +189,23 @@ void rowbuf_set_cell(struct rowbuf *rb, struct cell *dst, const struct cell *src
     else
         *dst = *src;
 }
+
+/* qsort has no context argument in C17; the key width travels in a thread-local. */
+static _Thread_local size_t sort_key_columns;
+
+static int compare_rows(const void *a, const void *b)
+{
+    const struct cell *x = a, *y = b;
+    for (size_t i = 0; i < sort_key_columns; i++) {
+        int c = cell_compare(&x[i], &y[i]);
+        if (c)
+            return c;
+    }
+    return 0;
+}
+
+void rowbuf_sort(struct rowbuf *rb, size_t key_columns)
+{
+    sort_key_columns = key_columns;
+    qsort(rb->cells, rb->rows, rb->columns * sizeof *rb->cells, compare_rows);
+}

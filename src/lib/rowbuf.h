@@ -70,6 +70,10 @@ struct cell *rowbuf_add_row(struct rowbuf *rb);
 void rowbuf_set_text(struct rowbuf *rb, struct cell *c, const char *s, size_t len);
 /* Copies a cell, taking a private copy of its text. */
 void rowbuf_set_cell(struct rowbuf *rb, struct cell *dst, const struct cell *src);
+/* Sorts the rows by their first `key_columns` cells (cell_compare order). Writing rows in key
+ * order turns B-tree inserts into appends. */
+void rowbuf_sort(struct rowbuf *rb, size_t key_columns);
+
 static inline struct cell *rowbuf_row(const struct rowbuf *rb, size_t row)
 {
     return rb->cells + row * rb->columns;
