@@ -206,6 +206,8 @@ static int compare_rows(const void *a, const void *b)
 
 void rowbuf_sort(struct rowbuf *rb, size_t key_columns)
 {
+    if (rb->rows < 2)
+        return;
     sort_key_columns = key_columns;
     qsort(rb->cells, rb->rows, rb->columns * sizeof *rb->cells, compare_rows);
 }
