@@ -6,7 +6,7 @@ set -euo pipefail
 
 build_packages=(build-essential cmake pkg-config libsqlite3-dev libsimdjson-dev zlib1g-dev
                 libinih-dev libxxhash-dev libcjson-dev)
-test_packages=(libcmocka-dev bats python3 util-linux time)
+test_packages=(libcmocka-dev bats python3 util-linux time clang clang-format)
 bench_packages=(python3 time)
 
 packages=("${build_packages[@]}")

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite: install what it needs, then build and run it twice, once as shipped
-# (optimised, -Werror) and once under AddressSanitizer + UndefinedBehaviorSanitizer.
+# The whole test suite: install what it needs; check formatting; build with clang (warnings
+# are errors) and run the unit tests; then build and run everything twice with gcc, once as
+# shipped (optimised, -Werror) and once under AddressSanitizer + UndefinedBehaviorSanitizer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +15,13 @@ run_suite() {
   cmake --build "$dir" -j "$jobs" >/dev/null
   (cd "$dir" && ctest --output-on-failure -j "$jobs")
 }
+
+echo "== clang-format"
+clang-format --dry-run --Werror src/*.[ch] src/lib/*.[ch] src/lib/*.cpp tests/unit/*.c
+echo "== clang build, unit tests"
+CC=clang CXX=clang++ cmake -S . -B build-clang -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build-clang -j "$jobs" >/dev/null
+(cd build-clang && ctest --output-on-failure -j "$jobs" -R '^unit_')
 
 echo "== release build"
 run_suite build -DCMAKE_BUILD_TYPE=Release

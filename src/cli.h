@@ -25,10 +25,12 @@ struct cli {
 };
 
 /* Global options, accepted before or after the command name. */
-#define CLI_COMMON_OPTIONS                                                                     \
-    {"config", required_argument, NULL, 'C'}, {"target", required_argument, NULL, 'T'},       \
-        {"quiet", no_argument, NULL, 'q'}, {"progress", required_argument, NULL, 'P'},        \
-        {"help", no_argument, NULL, 'h'}
+#define CLI_COMMON_OPTIONS                                                                         \
+    {"config", required_argument, NULL, 'C'}, {"target", required_argument, NULL, 'T'},            \
+        {"quiet", no_argument, NULL, 'q'}, {"progress", required_argument, NULL, 'P'},             \
+    {                                                                                              \
+        "help", no_argument, NULL, 'h'                                                             \
+    }
 #define CLI_COMMON_SHORT "+qh"
 
 /* Handles a common option; returns 1 when handled, 0 when not one, -1 on a bad value. */

@@ -20,14 +20,12 @@ int cmd_create_tables(int argc, char **argv, struct cli *cli)
     opterr = 0;
     while ((c = getopt_long(argc, argv, CLI_COMMON_SHORT, options, NULL)) != -1) {
         int handled = cli_common_option(cli, c, optarg);
-        if (handled > 0)
-            continue;
+        if (handled > 0) continue;
         if (c == 'h') {
             usage();
             return 0;
         }
-        return cli_usage_error("create-tables", "unknown or invalid option '%s'",
-                               argv[optind - 1]);
+        return cli_usage_error("create-tables", "unknown or invalid option '%s'", argv[optind - 1]);
     }
     if (optind < argc)
         return cli_usage_error("create-tables", "unexpected argument '%s'", argv[optind]);
@@ -35,19 +33,14 @@ int cmd_create_tables(int argc, char **argv, struct cli *cli)
     sp_error_clear(&err);
     struct warehouse *wh = NULL;
     int status = cli_load_config(cli, &err);
-    if (status == SP_OK)
-        status = cli_open_warehouse(cli, WAREHOUSE_WRITE, &wh, &err);
-    if (status == SP_OK)
-        status = wh->ops->begin(wh, &err);
+    if (status == SP_OK) status = cli_open_warehouse(cli, WAREHOUSE_WRITE, &wh, &err);
+    if (status == SP_OK) status = wh->ops->begin(wh, &err);
     if (status == SP_OK) {
         status = wh->ops->create_tables(wh, true, &err);
-        if (status == SP_OK)
-            status = wh->ops->commit(wh, &err);
-        if (status != SP_OK)
-            wh->ops->rollback(wh);
+        if (status == SP_OK) status = wh->ops->commit(wh, &err);
+        if (status != SP_OK) wh->ops->rollback(wh);
     }
-    if (status == SP_OK)
-        cli_info(cli, "created tables in %s\n", wh->display);
+    if (status == SP_OK) cli_info(cli, "created tables in %s\n", wh->display);
     warehouse_close(wh);
     return status == SP_OK ? 0 : cli_report_error(&err);
 }

@@ -44,8 +44,7 @@ int cmd_etl(int argc, char **argv, struct cli *cli)
     opterr = 0;
     while ((c = getopt_long(argc, argv, CLI_COMMON_SHORT, options, NULL)) != -1) {
         int handled = cli_common_option(cli, c, optarg);
-        if (handled > 0)
-            continue;
+        if (handled > 0) continue;
         switch (c) {
         case 'h':
             usage();
@@ -61,8 +60,7 @@ int cmd_etl(int argc, char **argv, struct cli *cli)
             break;
         case MAX_ERRORS:
             if (cli_parse_count(optarg, LONG_MAX, &n) != 0)
-                return cli_usage_error("etl", "--max-errors takes a number >= 0, not '%s'",
-                                       optarg);
+                return cli_usage_error("etl", "--max-errors takes a number >= 0, not '%s'", optarg);
             o.max_errors = (long)n;
             break;
         case FULL_REFRESH:
@@ -81,14 +79,12 @@ int cmd_etl(int argc, char **argv, struct cli *cli)
             return cli_usage_error("etl", "unknown or invalid option '%s'", argv[optind - 1]);
         }
     }
-    if (optind < argc)
-        return cli_usage_error("etl", "unexpected argument '%s'", argv[optind]);
+    if (optind < argc) return cli_usage_error("etl", "unexpected argument '%s'", argv[optind]);
 
     struct sp_error err;
     sp_error_clear(&err);
     int status = cli_load_config(cli, &err);
-    if (status != SP_OK)
-        return cli_report_error(&err);
+    if (status != SP_OK) return cli_report_error(&err);
     o.log_data = config_pick(log_data, "SPARKIFY_LOG_DATA", cli->config.s3_log_data, NULL);
     o.song_data = config_pick(song_data, "SPARKIFY_SONG_DATA", cli->config.s3_song_data, NULL);
     o.log_jsonpath =
@@ -102,8 +98,7 @@ int cmd_etl(int argc, char **argv, struct cli *cli)
     struct warehouse *wh = NULL;
     struct etl_result r;
     status = cli_open_warehouse(cli, WAREHOUSE_WRITE, &wh, &err);
-    if (status == SP_OK)
-        status = etl_run(wh, &o, &r, &err);
+    if (status == SP_OK) status = etl_run(wh, &o, &r, &err);
     progress_finish(&progress);
     if (status == SP_OK) {
         double seconds = progress_now() - progress.started;
@@ -112,8 +107,8 @@ int cmd_etl(int argc, char **argv, struct cli *cli)
                  "%zu songplays (%zu matched to a song), %zu users, %zu songs, %zu artists; "
                  "%zu objects already loaded, %zu bad records skipped\n",
                  r.log_objects, r.song_objects, (double)r.bytes / 1e6, wh->display, seconds,
-                 r.events, r.songplays, r.matched, r.users, r.songs, r.artists,
-                 r.skipped_objects, r.bad_records);
+                 r.events, r.songplays, r.matched, r.users, r.songs, r.artists, r.skipped_objects,
+                 r.bad_records);
     }
     warehouse_close(wh);
     return status == SP_OK ? 0 : cli_report_error(&err);

@@ -41,8 +41,7 @@ int cmd_generate(int argc, char **argv, struct cli *cli)
     opterr = 0;
     while ((c = getopt_long(argc, argv, CLI_COMMON_SHORT, options, NULL)) != -1) {
         int handled = cli_common_option(cli, c, optarg);
-        if (handled > 0)
-            continue;
+        if (handled > 0) continue;
         switch (c) {
         case 'h':
             usage();
@@ -57,7 +56,7 @@ int cmd_generate(int argc, char **argv, struct cli *cli)
         case USERS:
             if (cli_parse_count(optarg, c == SEED ? INT64_MAX : 1000000000000LL, &n) != 0)
                 return cli_usage_error("generate", "--%s takes a number >= 0, not '%s'",
-                                       c == EVENTS ? "events"
+                                       c == EVENTS  ? "events"
                                        : c == SONGS ? "songs"
                                        : c == SEED  ? "seed"
                                        : c == DAYS  ? "days"
@@ -90,17 +89,14 @@ int cmd_generate(int argc, char **argv, struct cli *cli)
             o.songs_in_one_file = true;
             break;
         default:
-            return cli_usage_error("generate", "unknown or invalid option '%s'",
-                                   argv[optind - 1]);
+            return cli_usage_error("generate", "unknown or invalid option '%s'", argv[optind - 1]);
         }
     }
-    if (optind < argc)
-        return cli_usage_error("generate", "unexpected argument '%s'", argv[optind]);
+    if (optind < argc) return cli_usage_error("generate", "unexpected argument '%s'", argv[optind]);
     struct sp_error err;
     sp_error_clear(&err);
     struct generate_result r;
-    if (generate_dataset(&o, &r, &err) != SP_OK)
-        return cli_report_error(&err);
+    if (generate_dataset(&o, &r, &err) != SP_OK) return cli_report_error(&err);
     cli_info(cli,
              "wrote %llu events (%llu NextSong, %llu matching a song) and %llu songs to %s: "
              "%llu files, %.1f MB\n",

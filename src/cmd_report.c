@@ -28,30 +28,26 @@ int cmd_report(int argc, char **argv, struct cli *cli)
     opterr = 0;
     while ((c = getopt_long(argc, argv, CLI_COMMON_SHORT "f:", options, NULL)) != -1) {
         int handled = cli_common_option(cli, c, optarg);
-        if (handled > 0)
-            continue;
+        if (handled > 0) continue;
         if (c == 'h') {
             usage();
             return 0;
         }
         if (c == 'f' && output_parse_format(optarg, &format) != 0)
-            return cli_usage_error("report", "--format takes table, csv or json, not '%s'",
-                                   optarg);
+            return cli_usage_error("report", "--format takes table, csv or json, not '%s'", optarg);
         if (c == 'n' && (cli_parse_count(optarg, 100000, &top) != 0 || top < 1))
             return cli_usage_error("report", "--top takes a number from 1 to 100000, not '%s'",
                                    optarg);
         if (c != 'f' && c != 'n')
             return cli_usage_error("report", "unknown or invalid option '%s'", argv[optind - 1]);
     }
-    if (optind < argc)
-        return cli_usage_error("report", "unexpected argument '%s'", argv[optind]);
+    if (optind < argc) return cli_usage_error("report", "unexpected argument '%s'", argv[optind]);
 
     struct sp_error err;
     sp_error_clear(&err);
     struct warehouse *wh = NULL;
     int status = cli_load_config(cli, &err);
-    if (status == SP_OK)
-        status = cli_open_warehouse(cli, WAREHOUSE_READ, &wh, &err);
+    if (status == SP_OK) status = cli_open_warehouse(cli, WAREHOUSE_READ, &wh, &err);
     struct report_section *sections = NULL;
     size_t count = report_sections((int)top, &sections);
     cJSON *json = format == FORMAT_JSON ? cJSON_CreateObject() : NULL;

@@ -22,8 +22,9 @@ static const struct command commands[] = {
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: sparkify [--config FILE] [--target URL] [-q] [--progress auto|always|never]"
-                 " COMMAND [...]\n\ncommands:\n");
+    fprintf(out,
+            "usage: sparkify [--config FILE] [--target URL] [-q] [--progress auto|always|never]"
+            " COMMAND [...]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(out, "  %-14s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\ntargets: sqlite:PATH (default sqlite:sparkify.db)\n"
@@ -36,17 +37,14 @@ int main(int argc, char **argv)
     struct cli cli;
     memset(&cli, 0, sizeof cli);
     config_file_init(&cli.config);
-    static const struct option options[] = {CLI_COMMON_OPTIONS,
-                                            {"version", no_argument, NULL, 'V'},
-                                            {NULL, 0, NULL, 0}};
+    static const struct option options[] = {
+        CLI_COMMON_OPTIONS, {"version", no_argument, NULL, 'V'}, {NULL, 0, NULL, 0}};
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, CLI_COMMON_SHORT, options, NULL)) != -1) {
         int handled = cli_common_option(&cli, c, optarg);
-        if (handled < 0)
-            return cli_usage_error(NULL, "--progress takes auto, always or never");
-        if (handled)
-            continue;
+        if (handled < 0) return cli_usage_error(NULL, "--progress takes auto, always or never");
+        if (handled) continue;
         if (c == 'h') {
             usage(stdout);
             return 0;

@@ -18,10 +18,18 @@ void config_file_init(struct config_file *c)
 
 void config_file_release(struct config_file *c)
 {
-    char **fields[] = {&c->path,           &c->cluster_host,       &c->cluster_db_name,
-                       &c->cluster_db_user, &c->cluster_db_password, &c->cluster_db_port,
-                       &c->iam_role_arn,   &c->s3_log_data,        &c->s3_log_jsonpath,
-                       &c->s3_song_data,   &c->aws_key,            &c->aws_secret};
+    char **fields[] = {&c->path,
+                       &c->cluster_host,
+                       &c->cluster_db_name,
+                       &c->cluster_db_user,
+                       &c->cluster_db_password,
+                       &c->cluster_db_port,
+                       &c->iam_role_arn,
+                       &c->s3_log_data,
+                       &c->s3_log_jsonpath,
+                       &c->s3_song_data,
+                       &c->aws_key,
+                       &c->aws_secret};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         free(*fields[i]);
         *fields[i] = NULL;
@@ -42,19 +50,17 @@ struct known_key {
     size_t offset;
 };
 
-#define KEY(section, name, field) {section, name, offsetof(struct config_file, field)}
+#define KEY(section, name, field)                                                                  \
+    {                                                                                              \
+        section, name, offsetof(struct config_file, field)                                         \
+    }
 
 static const struct known_key known_keys[] = {
-    KEY("CLUSTER", "HOST", cluster_host),
-    KEY("CLUSTER", "DB_NAME", cluster_db_name),
-    KEY("CLUSTER", "DB_USER", cluster_db_user),
-    KEY("CLUSTER", "DB_PASSWORD", cluster_db_password),
-    KEY("CLUSTER", "DB_PORT", cluster_db_port),
-    KEY("IAM_ROLE", "ARN", iam_role_arn),
-    KEY("S3", "LOG_DATA", s3_log_data),
-    KEY("S3", "LOG_JSONPATH", s3_log_jsonpath),
-    KEY("S3", "SONG_DATA", s3_song_data),
-    KEY("AWS", "KEY", aws_key),
+    KEY("CLUSTER", "HOST", cluster_host),       KEY("CLUSTER", "DB_NAME", cluster_db_name),
+    KEY("CLUSTER", "DB_USER", cluster_db_user), KEY("CLUSTER", "DB_PASSWORD", cluster_db_password),
+    KEY("CLUSTER", "DB_PORT", cluster_db_port), KEY("IAM_ROLE", "ARN", iam_role_arn),
+    KEY("S3", "LOG_DATA", s3_log_data),         KEY("S3", "LOG_JSONPATH", s3_log_jsonpath),
+    KEY("S3", "SONG_DATA", s3_song_data),       KEY("AWS", "KEY", aws_key),
     KEY("AWS", "SECRET", aws_secret),
 };
 
@@ -72,22 +78,19 @@ static int on_value(void *user, const char *section, const char *name, const cha
     return 1;
 }
 
-int config_file_load(struct config_file *c, const char *path, bool required,
-                     struct sp_error *err)
+int config_file_load(struct config_file *c, const char *path, bool required, struct sp_error *err)
 {
     FILE *f = fopen(path, "r");
     if (!f) {
-        if (!required && errno == ENOENT)
-            return SP_OK;
+        if (!required && errno == ENOENT) return SP_OK;
         return sp_usage(err, "config %s: cannot open: %s", path, strerror(errno));
     }
     int rc = ini_parse_file(f, on_value, c);
     fclose(f);
     if (rc > 0)
-        return sp_usage(err, "config %s:%d: syntax error (expected [SECTION] or KEY = VALUE)",
-                        path, rc);
-    if (rc < 0)
-        return sp_usage(err, "config %s: cannot be read", path);
+        return sp_usage(err, "config %s:%d: syntax error (expected [SECTION] or KEY = VALUE)", path,
+                        rc);
+    if (rc < 0) return sp_usage(err, "config %s: cannot be read", path);
     free(c->path);
     c->path = xstrdup(path);
     return SP_OK;
@@ -96,20 +99,16 @@ int config_file_load(struct config_file *c, const char *path, bool required,
 const char *config_pick(const char *flag, const char *env_name, const char *file_value,
                         const char *fallback)
 {
-    if (flag)
-        return flag;
+    if (flag) return flag;
     const char *env = env_name ? getenv(env_name) : NULL;
-    if (env && *env)
-        return env;
-    if (file_value && *file_value)
-        return file_value;
+    if (env && *env) return env;
+    if (file_value && *file_value) return file_value;
     return fallback;
 }
 
 char *config_cluster_target(const struct config_file *c)
 {
-    if (!c->cluster_host || !*c->cluster_host)
-        return NULL;
+    if (!c->cluster_host || !*c->cluster_host) return NULL;
     struct buffer url;
     buffer_init(&url);
     buffer_append_str(&url, "redshift://");
@@ -120,9 +119,8 @@ char *config_cluster_target(const struct config_file *c)
         buffer_append_char(&url, '@');
     }
     buffer_append_str(&url, c->cluster_host);
-    buffer_printf(&url, ":%s", c->cluster_db_port && *c->cluster_db_port ? c->cluster_db_port
-                                                                          : "5439");
-    if (c->cluster_db_name && *c->cluster_db_name)
-        buffer_printf(&url, "/%s", c->cluster_db_name);
+    buffer_printf(&url, ":%s",
+                  c->cluster_db_port && *c->cluster_db_port ? c->cluster_db_port : "5439");
+    if (c->cluster_db_name && *c->cluster_db_name) buffer_printf(&url, "/%s", c->cluster_db_name);
     return url.data;
 }

@@ -25,8 +25,7 @@ void config_file_init(struct config_file *c);
 void config_file_release(struct config_file *c);
 
 /* Reads `path`. A missing file is an error only when `required`. */
-int config_file_load(struct config_file *c, const char *path, bool required,
-                     struct sp_error *err);
+int config_file_load(struct config_file *c, const char *path, bool required, struct sp_error *err);
 
 /* The first of: flag, $env_name (when set and non-empty), file_value, fallback. */
 const char *config_pick(const char *flag, const char *env_name, const char *file_value,

@@ -33,7 +33,8 @@ enum stream { STREAM_SONG = 1, STREAM_ARTIST, STREAM_USER, STREAM_EVENTS, STREAM
 
 static struct rng rng_for(uint64_t seed, enum stream kind, uint64_t index)
 {
-    uint64_t s = seed * UINT64_C(0xD1B54A32D192ED03) + (uint64_t)kind * UINT64_C(0x8CB92BA72F3D8DD7);
+    uint64_t s =
+        seed * UINT64_C(0xD1B54A32D192ED03) + (uint64_t)kind * UINT64_C(0x8CB92BA72F3D8DD7);
     struct rng r = {s ^ splitmix64(&s) ^ (index * UINT64_C(0x9E3779B97F4A7C15))};
     splitmix64(&r.state);
     return r;
@@ -57,34 +58,50 @@ static int chance(struct rng *r, double p)
 #define PICK(r, list) (list)[below((r), sizeof(list) / sizeof((list)[0]))]
 
 static const char *const words[] = {
-    "Love", "Night", "Heart", "Fire", "Dream", "River", "Shadow", "Light", "Blue", "Summer",
-    "Rain", "Gold", "Wild", "Electric", "Lonely", "Midnight", "Sweet", "Broken", "Silver",
-    "Street", "Dance", "Ghost", "Ocean", "Paper", "Stone", "Velvet", "Neon", "Winter", "Honey",
-    "Thunder", "Crystal", "Echo", "Mercy", "Rebel", "Señorita", "Café", "Über", "Déjà Vu",
+    "Love",  "Night",  "Heart",    "Fire",   "Dream", "River",    "Shadow",  "Light",
+    "Blue",  "Summer", "Rain",     "Gold",   "Wild",  "Electric", "Lonely",  "Midnight",
+    "Sweet", "Broken", "Silver",   "Street", "Dance", "Ghost",    "Ocean",   "Paper",
+    "Stone", "Velvet", "Neon",     "Winter", "Honey", "Thunder",  "Crystal", "Echo",
+    "Mercy", "Rebel",  "Señorita", "Café",   "Über",  "Déjà Vu",
 };
 static const char *const artist_words[] = {
-    "The Black", "Los", "DJ", "Mc", "Sister", "Brother", "Captain", "Young", "Big", "Lil",
-    "Björk", "Sigur", "Motörhead", "Beyoncé", "Mötley", "Zoë", "Ana", "Kings", "Orchestra",
-    "Quartet", "Collective", "Band", "Project", "Sound", "System", "Crew",
+    "The Black", "Los",     "DJ",    "Mc",     "Sister",    "Brother",   "Captain",
+    "Young",     "Big",     "Lil",   "Björk",  "Sigur",     "Motörhead", "Beyoncé",
+    "Mötley",    "Zoë",     "Ana",   "Kings",  "Orchestra", "Quartet",   "Collective",
+    "Band",      "Project", "Sound", "System", "Crew",
 };
 static const char *const first_names[] = {
-    "Jacob", "Lily", "Kate", "Chloe", "Tegan", "Aleena", "Ryan", "Jayden", "Zoë", "José",
-    "Ana", "Mohammad", "Björn", "Sophie", "Liam", "Ava", "Noah", "Mia", "Élodie", "Søren",
+    "Jacob", "Lily",     "Kate",  "Chloe",  "Tegan", "Aleena", "Ryan", "Jayden", "Zoë",    "José",
+    "Ana",   "Mohammad", "Björn", "Sophie", "Liam",  "Ava",    "Noah", "Mia",    "Élodie", "Søren",
 };
 static const char *const last_names[] = {
-    "Klein", "Koch", "Levine", "Cuevas", "Smith", "Müller", "García", "O'Brien", "Nguyen",
-    "Kowalski", "Ødegaard", "Silva", "Brown", "Johnson", "Lee", "Martin",
+    "Klein",  "Koch",     "Levine",   "Cuevas", "Smith", "Müller",  "García", "O'Brien",
+    "Nguyen", "Kowalski", "Ødegaard", "Silva",  "Brown", "Johnson", "Lee",    "Martin",
 };
 static const char *const locations[] = {
-    "San Jose-Sunnyvale-Santa Clara, CA", "Portland-South Portland, ME",
-    "Lansing-East Lansing, MI", "Chicago-Naperville-Elgin, IL-IN-WI",
-    "Atlanta-Sandy Springs-Roswell, GA", "Waterloo-Cedar Falls, IA",
-    "San Francisco-Oakland-Hayward, CA", "New York-Newark-Jersey City, NY-NJ-PA",
-    "Tampa-St. Petersburg-Clearwater, FL", "Houston-The Woodlands-Sugar Land, TX",
+    "San Jose-Sunnyvale-Santa Clara, CA",
+    "Portland-South Portland, ME",
+    "Lansing-East Lansing, MI",
+    "Chicago-Naperville-Elgin, IL-IN-WI",
+    "Atlanta-Sandy Springs-Roswell, GA",
+    "Waterloo-Cedar Falls, IA",
+    "San Francisco-Oakland-Hayward, CA",
+    "New York-Newark-Jersey City, NY-NJ-PA",
+    "Tampa-St. Petersburg-Clearwater, FL",
+    "Houston-The Woodlands-Sugar Land, TX",
 };
 static const char *const artist_locations[] = {
-    "", "", "London, England", "New York, NY", "Los Angeles, CA", "Berlin, Germany",
-    "Reykjavík, Iceland", "São Paulo, Brazil", "Memphis, TN", "Montréal, Québec", "Tokyo, Japan",
+    "",
+    "",
+    "London, England",
+    "New York, NY",
+    "Los Angeles, CA",
+    "Berlin, Germany",
+    "Reykjavík, Iceland",
+    "São Paulo, Brazil",
+    "Memphis, TN",
+    "Montréal, Québec",
+    "Tokyo, Japan",
 };
 static const char *const user_agents[] = {
     "\"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_9_4) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -239,8 +256,7 @@ static int make_dirs(const char *path, struct sp_error *err)
 {
     char *copy = xstrdup(path);
     for (char *p = copy + 1; *p; p++) {
-        if (*p != '/')
-            continue;
+        if (*p != '/') continue;
         *p = '\0';
         if (mkdir(copy, 0777) != 0 && errno != EEXIST) {
             int status = sp_fail(err, "%s: cannot create directory: %s", copy, strerror(errno));
@@ -260,8 +276,7 @@ static int write_file(const char *path, const struct buffer *b, struct generate_
                       struct sp_error *err)
 {
     FILE *f = fopen(path, "wb");
-    if (!f)
-        return sp_fail(err, "%s: cannot create: %s", path, strerror(errno));
+    if (!f) return sp_fail(err, "%s: cannot create: %s", path, strerror(errno));
     size_t n = fwrite(b->data, 1, b->len, f);
     int failed = n != b->len;
     if (fclose(f) != 0 || failed)
@@ -302,8 +317,7 @@ static int write_songs(const struct generate_options *o, struct generate_result 
                           s.track[4]);
             status = make_dirs(path.data, err);
             buffer_printf(&path, "/%s.json", s.track);
-            if (status == SP_OK)
-                status = write_file(path.data, &json, result, err);
+            if (status == SP_OK) status = write_file(path.data, &json, result, err);
         }
         result->songs++;
     }
@@ -338,9 +352,8 @@ static void make_user(uint64_t seed, uint64_t index, struct user *u)
 
 /* Plays per hour of day (UTC) in the real November 2018 logs: quiet nights, busy
  * afternoons. */
-static const double hour_weights[24] = {155, 154, 117, 109, 136, 162, 183, 179,
-                                        207, 270, 312, 336, 308, 324, 432, 477,
-                                        542, 494, 498, 367, 360, 280, 217, 201};
+static const double hour_weights[24] = {155, 154, 117, 109, 136, 162, 183, 179, 207, 270, 312, 336,
+                                        308, 324, 432, 477, 542, 494, 498, 367, 360, 280, 217, 201};
 static const double hour_weight_sum = 6820;
 
 struct session {
@@ -365,32 +378,21 @@ static const char *logged_in_page(struct rng *r, const struct user *u, int *stat
 {
     uint64_t x = below(r, 1000);
     *status = 200;
-    if (x < 800)
-        return "NextSong";
-    if (x < 850)
-        return "Home";
-    if (x < 890)
-        return "Thumbs Up";
-    if (x < 910)
-        return "Add to Playlist";
-    if (x < 920)
-        return "Thumbs Down";
-    if (x < 930)
-        return "Add Friend";
-    if (x < 940)
-        return "Settings";
-    if (x < 950)
-        return u->paid ? "Home" : "Roll Advert";
-    if (x < 960)
-        return "Help";
-    if (x < 965)
-        return "About";
+    if (x < 800) return "NextSong";
+    if (x < 850) return "Home";
+    if (x < 890) return "Thumbs Up";
+    if (x < 910) return "Add to Playlist";
+    if (x < 920) return "Thumbs Down";
+    if (x < 930) return "Add Friend";
+    if (x < 940) return "Settings";
+    if (x < 950) return u->paid ? "Home" : "Roll Advert";
+    if (x < 960) return "Help";
+    if (x < 965) return "About";
     if (x < 970) {
         *status = 404;
         return "Error";
     }
-    if (x < 980)
-        return u->paid ? "Downgrade" : "Upgrade";
+    if (x < 980) return u->paid ? "Downgrade" : "Upgrade";
     if (x < 985) {
         *status = 307;
         return u->paid ? "Submit Downgrade" : "Submit Upgrade";
@@ -432,8 +434,7 @@ static void write_event(struct event_state *st, int64_t ts, struct buffer *b,
         page = logged_in_page(r, u, &status);
     }
     int nextsong = strcmp(page, "NextSong") == 0;
-    if (nextsong || status == 307)
-        method = "PUT";
+    if (nextsong || status == 307) method = "PUT";
 
     struct song song;
     char title[160], artist[160];
@@ -527,14 +528,11 @@ static void write_event(struct event_state *st, int64_t ts, struct buffer *b,
     buffer_append_char(b, '}');
 
     /* A submitted change of plan takes effect after the event that asks for it. */
-    if (u && strcmp(page, "Submit Upgrade") == 0)
-        u->paid = 1;
-    if (u && strcmp(page, "Submit Downgrade") == 0)
-        u->paid = 0;
+    if (u && strcmp(page, "Submit Upgrade") == 0) u->paid = 1;
+    if (u && strcmp(page, "Submit Downgrade") == 0) u->paid = 0;
     s->item++;
     s->remaining--;
-    if (strcmp(page, "Logout") == 0)
-        s->remaining = 0;
+    if (strcmp(page, "Logout") == 0) s->remaining = 0;
     result->events++;
 }
 
@@ -546,15 +544,14 @@ static int write_events(const struct generate_options *o, struct generate_result
     st.o = o;
     st.r = rng_for(o->seed, STREAM_EVENTS, 0);
     st.user_count = o->users ? o->users : (o->events / 80 < 10 ? 10 : o->events / 80);
-    if (st.user_count > 100000)
-        st.user_count = 100000;
+    if (st.user_count > 100000) st.user_count = 100000;
     st.users = xmalloc(st.user_count * sizeof *st.users);
     for (uint64_t i = 0; i < st.user_count; i++)
         make_user(o->seed, i, &st.users[i]);
     st.next_session = 1;
 
-    struct tm start = {.tm_year = o->start_year - 1900, .tm_mon = o->start_month - 1,
-                       .tm_mday = o->start_day};
+    struct tm start = {
+        .tm_year = o->start_year - 1900, .tm_mon = o->start_month - 1, .tm_mday = o->start_day};
     int64_t first_day = (int64_t)timegm(&start) * 1000;
     struct buffer path, line, file;
     buffer_init(&path);
@@ -569,10 +566,8 @@ static int write_events(const struct generate_options *o, struct generate_result
         struct tm tm;
         gmtime_r(&seconds, &tm);
         buffer_clear(&path);
-        buffer_printf(&path, "%s/log_data/%04d/%02d", o->out_dir, tm.tm_year + 1900,
-                      tm.tm_mon + 1);
-        if ((status = make_dirs(path.data, err)) != SP_OK)
-            break;
+        buffer_printf(&path, "%s/log_data/%04d/%02d", o->out_dir, tm.tm_year + 1900, tm.tm_mon + 1);
+        if ((status = make_dirs(path.data, err)) != SP_OK) break;
         buffer_printf(&path, "/%04d-%02d-%02d-events.json", tm.tm_year + 1900, tm.tm_mon + 1,
                       tm.tm_mday);
         if (!(f = fopen(path.data, "wb"))) {
@@ -586,11 +581,9 @@ static int write_events(const struct generate_options *o, struct generate_result
         for (uint64_t i = 0; status == SP_OK && i < count; i++) {
             uint64_t mean_gap = (uint64_t)(hour_gap / hour_weights[offset / 3600000]);
             offset += (int64_t)below(&st.r, 2 * mean_gap + 1);
-            if (offset > 86399999)
-                offset = 86399999;
+            if (offset > 86399999) offset = 86399999;
             buffer_clear(&line);
-            if (i > 0)
-                buffer_append_char(&line, '\n'); /* no newline after the last line */
+            if (i > 0) buffer_append_char(&line, '\n'); /* no newline after the last line */
             write_event(&st, day_start + offset, &line, result);
             buffer_append(&file, line.data, line.len);
             if (file.len >= 1 << 20 || i + 1 == count) {
@@ -629,14 +622,11 @@ int generate_dataset(const struct generate_options *o, struct generate_result *r
                      struct sp_error *err)
 {
     memset(result, 0, sizeof *result);
-    if (o->days == 0)
-        return sp_usage(err, "--days must be at least 1");
+    if (o->days == 0) return sp_usage(err, "--days must be at least 1");
     if (o->match_share < 0 || o->match_share > 1)
         return sp_usage(err, "--match-share must be between 0 and 1");
     int status = make_dirs(o->out_dir, err);
-    if (status == SP_OK && o->songs)
-        status = write_songs(o, result, err);
-    if (status == SP_OK)
-        status = write_events(o, result, err);
+    if (status == SP_OK && o->songs) status = write_songs(o, result, err);
+    if (status == SP_OK) status = write_events(o, result, err);
     return status;
 }

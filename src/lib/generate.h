@@ -24,10 +24,10 @@ struct generate_options {
     uint64_t events;
     uint64_t songs;
     uint64_t seed;
-    uint32_t days;         /* log files, one per day */
-    uint32_t users;        /* 0 = derived from events */
-    double match_share;    /* share of NextSong events that match a catalogue song */
-    bool songs_in_one_file;/* song_data/songs.json holding every song, one per line */
+    uint32_t days;          /* log files, one per day */
+    uint32_t users;         /* 0 = derived from events */
+    double match_share;     /* share of NextSong events that match a catalogue song */
+    bool songs_in_one_file; /* song_data/songs.json holding every song, one per line */
     int start_year, start_month, start_day;
 };
 

@@ -5,8 +5,8 @@
  * match (real files keep the keys in order, so the match is usually the first compare).
  * Pitfalls handled here: On-Demand does not look at values it is not asked for, so every
  * value of a known key is read fully; a document followed by stray bytes is caught with
- * current_location(); iterate_many silently drops a truncated last document unless truncated_bytes()
- * is checked. No exceptions cross into C: every simdjson call uses error codes.
+ * current_location(); iterate_many silently drops a truncated last document unless
+ * truncated_bytes() is checked. No exceptions cross into C: every simdjson call uses error codes.
  */
 #include "json.h"
 
@@ -40,7 +40,8 @@ extern "C" void json_parser_free(struct json_parser *p)
     delete p;
 }
 
-namespace {
+namespace
+{
 
 /* A short, printable excerpt of a value for error messages. */
 std::string excerpt(std::string_view v)
@@ -48,15 +49,14 @@ std::string excerpt(std::string_view v)
     std::string out;
     for (char c : v.substr(0, 40))
         out += (static_cast<unsigned char>(c) < 0x20) ? '?' : c;
-    if (v.size() > 40)
-        out += "...";
+    if (v.size() > 40) out += "...";
     return out;
 }
 
 std::string_view trim_token(std::string_view token)
 {
-    while (!token.empty() && (token.back() == ' ' || token.back() == '\t' ||
-                              token.back() == '\r' || token.back() == '\n'))
+    while (!token.empty() && (token.back() == ' ' || token.back() == '\t' || token.back() == '\r' ||
+                              token.back() == '\n'))
         token.remove_suffix(1);
     return token;
 }
@@ -92,23 +92,22 @@ const char *describe(error_code e)
 bool parse_numeric_text(std::string_view s, enum column_type type, struct cell *out)
 {
     char buf[64];
-    if (s.empty() || s.size() >= sizeof buf)
-        return false;
+    if (s.empty() || s.size() >= sizeof buf) return false;
     std::memcpy(buf, s.data(), s.size());
     buf[s.size()] = '\0';
     char *end = nullptr;
     errno = 0;
     if (type == COLUMN_DOUBLE) {
         double d = std::strtod(buf, &end);
-        if (*end != '\0' || errno == ERANGE || !std::isfinite(d) || std::isspace((unsigned char)buf[0]))
+        if (*end != '\0' || errno == ERANGE || !std::isfinite(d) ||
+            std::isspace((unsigned char)buf[0]))
             return false;
         out->type = CELL_DOUBLE;
         out->d = d;
         return true;
     }
     long long v = std::strtoll(buf, &end, 10);
-    if (*end != '\0' || errno == ERANGE || std::isspace((unsigned char)buf[0]))
-        return false;
+    if (*end != '\0' || errno == ERANGE || std::isspace((unsigned char)buf[0])) return false;
     out->type = CELL_INT;
     out->i = v;
     return true;
@@ -169,8 +168,7 @@ bool read_value(json_parser *p, size_t column, ondemand::value &value, enum colu
         }
         if (!parse_numeric_text(s, type, out) ||
             (out->type == CELL_INT && !int_fits(type, out->i))) {
-            reason = std::string("expected ") + type_name(type) + ", found \"" + excerpt(s) +
-                     "\"";
+            reason = std::string("expected ") + type_name(type) + ", found \"" + excerpt(s) + "\"";
             return false;
         }
         return true;
@@ -231,8 +229,8 @@ bool read_value(json_parser *p, size_t column, ondemand::value &value, enum colu
             return false;
         }
         if (type != COLUMN_TEXT) {
-            reason = std::string("expected ") + type_name(type) + ", found " +
-                     (b ? "true" : "false");
+            reason =
+                std::string("expected ") + type_name(type) + ", found " + (b ? "true" : "false");
             return false;
         }
         out->type = CELL_TEXT;
@@ -253,13 +251,11 @@ bool read_value(json_parser *p, size_t column, ondemand::value &value, enum colu
         if (is_object) {
             ondemand::object o;
             e = value.get_object().get(o);
-            if (!e)
-                e = o.raw_json().get(raw);
+            if (!e) e = o.raw_json().get(raw);
         } else {
             ondemand::array a;
             e = value.get_array().get(a);
-            if (!e)
-                e = a.raw_json().get(raw);
+            if (!e) e = a.raw_json().get(raw);
         }
         if (e) {
             reason = describe(e);
@@ -322,8 +318,7 @@ bool read_object(json_parser *p, Doc &doc, const struct field_spec *spec, struct
             return false;
         }
         size_t column = find_column(spec, key, hint);
-        if (column == SIZE_MAX)
-            continue; /* unknown keys are ignored, as COPY does */
+        if (column == SIZE_MAX) continue; /* unknown keys are ignored, as COPY does */
         hint = column + 1;
         ondemand::value value = field.value();
         if (!read_value(p, column, value, spec->types[column], &cells[column], reason)) {
@@ -368,8 +363,7 @@ extern "C" int json_parse_record(struct json_parser *p, const char *line, size_t
 static size_t line_at(const char *buf, size_t offset, size_t *counted_to, size_t *line)
 {
     for (size_t i = *counted_to; i < offset; i++)
-        if (buf[i] == '\n')
-            (*line)++;
+        if (buf[i] == '\n') (*line)++;
     *counted_to = offset;
     return *line;
 }
@@ -413,8 +407,7 @@ extern "C" int json_parse_objects(struct json_parser *p, const char *buf, size_t
         }
         documents++;
         int rc = fn(ctx, cells, doc_line);
-        if (rc)
-            return rc;
+        if (rc) return rc;
     }
     if (stream.truncated_bytes() > 0) {
         size_t offset = len - stream.truncated_bytes();
@@ -437,8 +430,7 @@ extern "C" int json_parse_jsonpaths(const char *buf, size_t len, char **paths, s
     ondemand::document doc;
     error_code e = parser.iterate(copy).get(doc);
     ondemand::array array;
-    if (!e)
-        e = doc["jsonpaths"].get_array().get(array);
+    if (!e) e = doc["jsonpaths"].get_array().get(array);
     if (e) {
         std::snprintf(reason, reason_size,
                       "not a JSONPaths file (expected {\"jsonpaths\": [...]}): %s", describe(e));
@@ -448,8 +440,8 @@ extern "C" int json_parse_jsonpaths(const char *buf, size_t len, char **paths, s
     for (auto item : array) {
         std::string_view path;
         if ((e = item.get_string().get(path))) {
-            std::snprintf(reason, reason_size, "jsonpaths entry %zu is not a string: %s",
-                          count + 1, describe(e));
+            std::snprintf(reason, reason_size, "jsonpaths entry %zu is not a string: %s", count + 1,
+                          describe(e));
             goto fail;
         }
         if (count == max) {
@@ -457,8 +449,7 @@ extern "C" int json_parse_jsonpaths(const char *buf, size_t len, char **paths, s
             goto fail;
         }
         paths[count] = static_cast<char *>(std::malloc(path.size() + 1));
-        if (!paths[count])
-            std::abort();
+        if (!paths[count]) std::abort();
         std::memcpy(paths[count], path.data(), path.size());
         paths[count][path.size()] = '\0';
         count++;

@@ -74,9 +74,8 @@ void model_counts(const struct model *m, struct model_counts *counts);
 /* The run's songs, artists and song_lookup rows (owned by the model, sorted by key), and
  * appends the users whose row this run decides to `users`. The model takes no more songs or
  * events after this. */
-void model_dimensions(struct model *m, const struct rowbuf **songs,
-                      const struct rowbuf **artists, const struct rowbuf **lookup,
-                      struct rowbuf *users);
+void model_dimensions(struct model *m, const struct rowbuf **songs, const struct rowbuf **artists,
+                      const struct rowbuf **lookup, struct rowbuf *users);
 
 /* <0 when song row `a` wins over `b` (cells in songs-table order). */
 int model_compare_songs(const struct cell *a, const struct cell *b);

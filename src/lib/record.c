@@ -8,26 +8,26 @@
 #include <string.h>
 
 const char *const event_columns[EVENT_FIELD_COUNT] = {
-    "artist",   "auth",   "first_name", "gender",  "item_in_session", "last_name",
-    "length",   "level",  "location",   "method",  "page",            "registration",
-    "session_id", "song", "status",     "ts",      "user_agent",      "user_id",
+    "artist", "auth",     "first_name", "gender",  "item_in_session", "last_name",  "length",
+    "level",  "location", "method",     "page",    "registration",    "session_id", "song",
+    "status", "ts",       "user_agent", "user_id",
 };
 
 const enum column_type event_types[EVENT_FIELD_COUNT] = {
-    COLUMN_TEXT,   COLUMN_TEXT, COLUMN_TEXT,   COLUMN_TEXT,   COLUMN_INT,    COLUMN_TEXT,
-    COLUMN_DOUBLE, COLUMN_TEXT, COLUMN_TEXT,   COLUMN_TEXT,   COLUMN_TEXT,   COLUMN_DOUBLE,
-    COLUMN_INT,    COLUMN_TEXT, COLUMN_INT,    COLUMN_BIGINT, COLUMN_TEXT,   COLUMN_TEXT,
+    COLUMN_TEXT,   COLUMN_TEXT, COLUMN_TEXT, COLUMN_TEXT,   COLUMN_INT,  COLUMN_TEXT,
+    COLUMN_DOUBLE, COLUMN_TEXT, COLUMN_TEXT, COLUMN_TEXT,   COLUMN_TEXT, COLUMN_DOUBLE,
+    COLUMN_INT,    COLUMN_TEXT, COLUMN_INT,  COLUMN_BIGINT, COLUMN_TEXT, COLUMN_TEXT,
 };
 
 static const char *const event_default_keys[EVENT_FIELD_COUNT] = {
-    "artist",   "auth",   "firstName", "gender", "itemInSession", "lastName",
-    "length",   "level",  "location",  "method", "page",          "registration",
+    "artist",    "auth",  "firstName", "gender", "itemInSession", "lastName",
+    "length",    "level", "location",  "method", "page",          "registration",
     "sessionId", "song",  "status",    "ts",     "userAgent",     "userId",
 };
 
 const char *const song_columns[SONG_FIELD_COUNT] = {
-    "num_songs", "artist_id", "artist_latitude", "artist_longitude", "artist_location",
-    "artist_name", "song_id", "title", "duration", "year",
+    "num_songs",   "artist_id", "artist_latitude", "artist_longitude", "artist_location",
+    "artist_name", "song_id",   "title",           "duration",         "year",
 };
 
 const enum column_type song_types[SONG_FIELD_COUNT] = {
@@ -82,11 +82,10 @@ int field_spec_from_jsonpaths(struct field_spec *spec, const char *json, size_t 
     memcpy(padded, json, len);
     memset(padded + len, 0, JSON_PADDING);
     char reason[256];
-    int count = json_parse_jsonpaths(padded, len, storage, EVENT_FIELD_COUNT + 1, reason,
-                                     sizeof reason);
+    int count =
+        json_parse_jsonpaths(padded, len, storage, EVENT_FIELD_COUNT + 1, reason, sizeof reason);
     free(padded);
-    if (count < 0)
-        return sp_fail(err, "%s: %s", source, reason);
+    if (count < 0) return sp_fail(err, "%s: %s", source, reason);
     int status = SP_OK;
     if (count != EVENT_FIELD_COUNT) {
         status = sp_fail(err, "%s: lists %d paths, staging_events has %d columns", source, count,
@@ -111,14 +110,12 @@ int field_spec_from_jsonpaths(struct field_spec *spec, const char *json, size_t 
 int cell_compare(const struct cell *a, const struct cell *b)
 {
     int an = a->type == CELL_NULL, bn = b->type == CELL_NULL;
-    if (an || bn)
-        return an - bn;
+    if (an || bn) return an - bn;
     switch (a->type) {
     case CELL_TEXT: {
         size_t n = a->text.len < b->text.len ? a->text.len : b->text.len;
         int c = n ? memcmp(a->text.ptr, b->text.ptr, n) : 0;
-        if (c)
-            return c;
+        if (c) return c;
         return (a->text.len > b->text.len) - (a->text.len < b->text.len);
     }
     case CELL_INT:

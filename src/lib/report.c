@@ -14,22 +14,26 @@ static const struct {
      "UNION ALL SELECT 'users', COUNT(*) FROM users "
      "UNION ALL SELECT 'songs', COUNT(*) FROM songs "
      "UNION ALL SELECT 'artists', COUNT(*) FROM artists "
-     "UNION ALL SELECT 'time', COUNT(*) FROM time", 0},
+     "UNION ALL SELECT 'time', COUNT(*) FROM time",
+     0},
     {"matched", "Songplays matched to a song",
      "SELECT COUNT(*) AS songplays, COUNT(song_id) AS matched FROM songplays", 0},
     {"top_songs", "Top songs by plays",
      "SELECT s.title AS song, a.name AS artist, COUNT(*) AS plays "
      "FROM songplays p JOIN songs s ON s.song_id = p.song_id "
      "LEFT JOIN artists a ON a.artist_id = p.artist_id "
-     "GROUP BY p.song_id, s.title, a.name ORDER BY plays DESC, song, artist", 1},
+     "GROUP BY p.song_id, s.title, a.name ORDER BY plays DESC, song, artist",
+     1},
     {"top_artists", "Top artists by plays",
      "SELECT a.name AS artist, COUNT(*) AS plays "
      "FROM songplays p JOIN artists a ON a.artist_id = p.artist_id "
-     "GROUP BY p.artist_id, a.name ORDER BY plays DESC, artist", 1},
+     "GROUP BY p.artist_id, a.name ORDER BY plays DESC, artist",
+     1},
     {"plays_by_hour", "Plays by hour of day (UTC)",
      "SELECT t.hour AS hour, COUNT(*) AS plays "
      "FROM songplays p JOIN time t ON t.start_time = p.start_time "
-     "GROUP BY t.hour ORDER BY t.hour", 0},
+     "GROUP BY t.hour ORDER BY t.hour",
+     0},
 };
 
 size_t report_sections(int top, struct report_section **sections)
@@ -40,8 +44,7 @@ size_t report_sections(int top, struct report_section **sections)
         struct buffer sql;
         buffer_init(&sql);
         buffer_append_str(&sql, templates[i].sql);
-        if (templates[i].limited)
-            buffer_printf(&sql, " LIMIT %d", top);
+        if (templates[i].limited) buffer_printf(&sql, " LIMIT %d", top);
         out[i].name = templates[i].name;
         out[i].title = templates[i].title;
         out[i].sql = sql.data;

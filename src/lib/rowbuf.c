@@ -14,18 +14,17 @@ static const enum column_type songplays_types[] = {COLUMN_TEXT, COLUMN_TEXT, COL
                                                    COLUMN_TEXT, COLUMN_TEXT};
 static const char *const users_columns[] = {"user_id", "first_name", "last_name", "gender",
                                             "level"};
-static const enum column_type users_types[] = {COLUMN_TEXT, COLUMN_TEXT, COLUMN_TEXT,
-                                               COLUMN_TEXT, COLUMN_TEXT};
-static const char *const songs_columns[] = {"song_id", "title", "artist_id", "year",
-                                            "duration"};
+static const enum column_type users_types[] = {COLUMN_TEXT, COLUMN_TEXT, COLUMN_TEXT, COLUMN_TEXT,
+                                               COLUMN_TEXT};
+static const char *const songs_columns[] = {"song_id", "title", "artist_id", "year", "duration"};
 static const enum column_type songs_types[] = {COLUMN_TEXT, COLUMN_TEXT, COLUMN_TEXT, COLUMN_INT,
                                                COLUMN_DOUBLE};
 static const char *const artists_columns[] = {"artist_id", "name", "location", "latitude",
                                               "longitude"};
 static const enum column_type artists_types[] = {COLUMN_TEXT, COLUMN_TEXT, COLUMN_TEXT,
                                                  COLUMN_DOUBLE, COLUMN_DOUBLE};
-static const char *const time_columns[] = {"start_time", "hour",  "day",    "week",
-                                           "month",      "year",  "weekday"};
+static const char *const time_columns[] = {"start_time", "hour", "day",    "week",
+                                           "month",      "year", "weekday"};
 static const enum column_type time_types[] = {COLUMN_TEXT, COLUMN_INT, COLUMN_INT, COLUMN_INT,
                                               COLUMN_INT,  COLUMN_INT, COLUMN_INT};
 static const char *const song_lookup_columns[] = {"title", "artist_name", "duration", "song_id",
@@ -36,8 +35,7 @@ static const char *const loaded_objects_columns[] = {"kind", "object_key", "size
                                                      "loaded_at"};
 static const enum column_type loaded_objects_types[] = {COLUMN_TEXT, COLUMN_TEXT, COLUMN_BIGINT,
                                                         COLUMN_TEXT, COLUMN_TEXT};
-static const char *const load_errors_columns[] = {"source", "line", "reason", "raw",
-                                                  "loaded_at"};
+static const char *const load_errors_columns[] = {"source", "line", "reason", "raw", "loaded_at"};
 static const enum column_type load_errors_types[] = {COLUMN_TEXT, COLUMN_BIGINT, COLUMN_TEXT,
                                                      COLUMN_TEXT, COLUMN_TEXT};
 
@@ -47,8 +45,8 @@ const struct table_def table_defs[TABLE_COUNT] = {
     [TABLE_STAGING_EVENTS] = {"staging_events", EVENT_FIELD_COUNT, event_columns, event_types,
                               NULL},
     [TABLE_STAGING_SONGS] = {"staging_songs", SONG_FIELD_COUNT, song_columns, song_types, NULL},
-    [TABLE_SONGPLAYS] = {"songplays", COUNT(songplays_columns), songplays_columns,
-                         songplays_types, "songplay_id"},
+    [TABLE_SONGPLAYS] = {"songplays", COUNT(songplays_columns), songplays_columns, songplays_types,
+                         "songplay_id"},
     [TABLE_USERS] = {"users", COUNT(users_columns), users_columns, users_types, "user_id"},
     [TABLE_SONGS] = {"songs", COUNT(songs_columns), songs_columns, songs_types, "song_id"},
     [TABLE_ARTISTS] = {"artists", COUNT(artists_columns), artists_columns, artists_types,
@@ -87,8 +85,7 @@ void arena_release(struct arena *a)
 
 void arena_reset(struct arena *a)
 {
-    if (!a->head)
-        return;
+    if (!a->head) return;
     /* Keep the oldest standard-size block; free the rest. */
     struct arena_block *keep = NULL;
     while (a->head) {
@@ -126,8 +123,7 @@ char *arena_copy(struct arena *a, const char *s, size_t len)
         b = nb;
     }
     char *p = b->data + b->used;
-    if (len)
-        memcpy(p, s, len);
+    if (len) memcpy(p, s, len);
     p[len] = '\0';
     b->used += len + 1;
     return p;
@@ -198,16 +194,14 @@ static int compare_rows(const void *a, const void *b)
     const struct cell *x = a, *y = b;
     for (size_t i = 0; i < sort_key_columns; i++) {
         int c = cell_compare(&x[i], &y[i]);
-        if (c)
-            return c;
+        if (c) return c;
     }
     return 0;
 }
 
 void rowbuf_sort(struct rowbuf *rb, size_t key_columns)
 {
-    if (rb->rows < 2)
-        return;
+    if (rb->rows < 2) return;
     sort_key_columns = key_columns;
     qsort(rb->cells, rb->rows, rb->columns * sizeof *rb->cells, compare_rows);
 }

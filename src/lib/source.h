@@ -43,8 +43,7 @@ struct line_reader;
 int line_reader_open(struct line_reader **out, const char *key, size_t padding,
                      struct sp_error *err);
 /* Returns 1 with a line, 0 at the end, or SP_FAIL-status -1 with `err` set. */
-int line_reader_next(struct line_reader *lr, const char **line, size_t *len,
-                     struct sp_error *err);
+int line_reader_next(struct line_reader *lr, const char **line, size_t *len, struct sp_error *err);
 /* 1-based number of the line last returned. */
 size_t line_reader_line(const struct line_reader *lr);
 /* Uncompressed bytes consumed so far. */

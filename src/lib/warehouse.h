@@ -32,8 +32,7 @@ struct warehouse_ops {
     int (*query)(struct warehouse *wh, const char *sql, warehouse_row_fn fn, void *ctx,
                  struct sp_error *err);
     /* Rows (user_id, start_time, level) of each user's latest songplay. */
-    int (*user_latest)(struct warehouse *wh, warehouse_row_fn fn, void *ctx,
-                       struct sp_error *err);
+    int (*user_latest)(struct warehouse *wh, warehouse_row_fn fn, void *ctx, struct sp_error *err);
     void (*close)(struct warehouse *wh);
 };
 

@@ -45,9 +45,8 @@ static const char *const create_sql[TABLE_COUNT] = {
                     "last_name TEXT, gender TEXT, level TEXT) STRICT, WITHOUT ROWID",
     [TABLE_SONGS] = "CREATE TABLE IF NOT EXISTS songs (song_id TEXT PRIMARY KEY, title TEXT, "
                     "artist_id TEXT, year INTEGER, duration REAL) STRICT, WITHOUT ROWID",
-    [TABLE_ARTISTS] =
-        "CREATE TABLE IF NOT EXISTS artists (artist_id TEXT PRIMARY KEY, name TEXT, "
-        "location TEXT, latitude REAL, longitude REAL) STRICT, WITHOUT ROWID",
+    [TABLE_ARTISTS] = "CREATE TABLE IF NOT EXISTS artists (artist_id TEXT PRIMARY KEY, name TEXT, "
+                      "location TEXT, latitude REAL, longitude REAL) STRICT, WITHOUT ROWID",
     [TABLE_TIME] = "CREATE TABLE IF NOT EXISTS time (start_time TEXT PRIMARY KEY, "
                    "hour INTEGER NOT NULL, day INTEGER NOT NULL, week INTEGER NOT NULL, "
                    "month INTEGER NOT NULL, year INTEGER NOT NULL, weekday INTEGER NOT NULL) "
@@ -86,20 +85,19 @@ static const char *const conflict_sql[TABLE_COUNT] = {
         "songs.artist_id IS NULL, COALESCE(songs.artist_id, ''), "
         "songs.year IS NULL, COALESCE(songs.year, 0), "
         "songs.duration IS NULL, COALESCE(songs.duration, 0))",
-    [TABLE_ARTISTS] =
-        " ON CONFLICT (artist_id) DO UPDATE SET name = excluded.name, "
-        "location = excluded.location, latitude = excluded.latitude, "
-        "longitude = excluded.longitude "
-        "WHERE (excluded.latitude IS NULL, excluded.longitude IS NULL, "
-        "COALESCE(excluded.location, '') = '', excluded.name IS NULL, "
-        "length(COALESCE(excluded.name, '')), COALESCE(excluded.name, ''), "
-        "excluded.location IS NULL, COALESCE(excluded.location, ''), "
-        "COALESCE(excluded.latitude, 0), COALESCE(excluded.longitude, 0)) "
-        "< (artists.latitude IS NULL, artists.longitude IS NULL, "
-        "COALESCE(artists.location, '') = '', artists.name IS NULL, "
-        "length(COALESCE(artists.name, '')), COALESCE(artists.name, ''), "
-        "artists.location IS NULL, COALESCE(artists.location, ''), "
-        "COALESCE(artists.latitude, 0), COALESCE(artists.longitude, 0))",
+    [TABLE_ARTISTS] = " ON CONFLICT (artist_id) DO UPDATE SET name = excluded.name, "
+                      "location = excluded.location, latitude = excluded.latitude, "
+                      "longitude = excluded.longitude "
+                      "WHERE (excluded.latitude IS NULL, excluded.longitude IS NULL, "
+                      "COALESCE(excluded.location, '') = '', excluded.name IS NULL, "
+                      "length(COALESCE(excluded.name, '')), COALESCE(excluded.name, ''), "
+                      "excluded.location IS NULL, COALESCE(excluded.location, ''), "
+                      "COALESCE(excluded.latitude, 0), COALESCE(excluded.longitude, 0)) "
+                      "< (artists.latitude IS NULL, artists.longitude IS NULL, "
+                      "COALESCE(artists.location, '') = '', artists.name IS NULL, "
+                      "length(COALESCE(artists.name, '')), COALESCE(artists.name, ''), "
+                      "artists.location IS NULL, COALESCE(artists.location, ''), "
+                      "COALESCE(artists.latitude, 0), COALESCE(artists.longitude, 0))",
 };
 
 static const char *const index_sql[] = {
@@ -139,8 +137,7 @@ static int sqlite_create_tables(struct warehouse *wh, bool drop_first, struct sp
     struct buffer sql;
     buffer_init(&sql);
     for (int t = 0; t < TABLE_COUNT; t++) {
-        if (drop_first)
-            buffer_printf(&sql, "DROP TABLE IF EXISTS %s;\n", table_defs[t].name);
+        if (drop_first) buffer_printf(&sql, "DROP TABLE IF EXISTS %s;\n", table_defs[t].name);
         buffer_printf(&sql, "%s;\n", create_sql[t]);
     }
     for (size_t i = 0; i < sizeof index_sql / sizeof index_sql[0]; i++)
@@ -163,8 +160,7 @@ static int sqlite_commit(struct warehouse *wh, struct sp_error *err)
 static void sqlite_rollback(struct warehouse *wh)
 {
     struct sqlite_warehouse *w = as_sqlite(wh);
-    if (!sqlite3_get_autocommit(w->db))
-        sqlite3_exec(w->db, "ROLLBACK", NULL, NULL, NULL);
+    if (!sqlite3_get_autocommit(w->db)) sqlite3_exec(w->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
 static int sqlite_truncate(struct warehouse *wh, unsigned tables, struct sp_error *err)
@@ -172,19 +168,17 @@ static int sqlite_truncate(struct warehouse *wh, unsigned tables, struct sp_erro
     struct buffer sql;
     buffer_init(&sql);
     for (int t = 0; t < TABLE_COUNT; t++)
-        if (tables & (1u << t))
-            buffer_printf(&sql, "DELETE FROM %s;\n", table_defs[t].name);
+        if (tables & (1u << t)) buffer_printf(&sql, "DELETE FROM %s;\n", table_defs[t].name);
     int status = sql.len ? exec_sql(as_sqlite(wh), sql.data, err) : SP_OK;
     buffer_release(&sql);
     return status;
 }
 
-static sqlite3_stmt *insert_statement(struct sqlite_warehouse *w, enum table_id table,
-                                      size_t rows, struct sp_error *err)
+static sqlite3_stmt *insert_statement(struct sqlite_warehouse *w, enum table_id table, size_t rows,
+                                      struct sp_error *err)
 {
     sqlite3_stmt **slot = rows == 1 ? &w->insert_one[table] : &w->insert_many[table];
-    if (*slot)
-        return *slot;
+    if (*slot) return *slot;
     const struct table_def *def = &table_defs[table];
     struct buffer sql;
     buffer_init(&sql);
@@ -198,10 +192,9 @@ static sqlite3_stmt *insert_statement(struct sqlite_warehouse *w, enum table_id 
             buffer_append_str(&sql, c ? ", ?" : "?");
         buffer_append_char(&sql, ')');
     }
-    if (conflict_sql[table])
-        buffer_append_str(&sql, conflict_sql[table]);
-    if (sqlite3_prepare_v3(w->db, sql.data, (int)sql.len, SQLITE_PREPARE_PERSISTENT, slot,
-                           NULL) != SQLITE_OK) {
+    if (conflict_sql[table]) buffer_append_str(&sql, conflict_sql[table]);
+    if (sqlite3_prepare_v3(w->db, sql.data, (int)sql.len, SQLITE_PREPARE_PERSISTENT, slot, NULL) !=
+        SQLITE_OK) {
         sp_fail(err, "%s: cannot prepare the insert into %s: %s", w->path, def->name,
                 sqlite3_errmsg(w->db));
         *slot = NULL;
@@ -232,8 +225,7 @@ static int sqlite_write(struct warehouse *wh, const struct rowbuf *rows, struct 
     while (row < rows->rows) {
         size_t n = rows->rows - row >= ROWS_PER_STATEMENT ? ROWS_PER_STATEMENT : 1;
         sqlite3_stmt *stmt = insert_statement(w, rows->table, n, err);
-        if (!stmt)
-            return SP_FAIL;
+        if (!stmt) return SP_FAIL;
         const struct cell *cells = rowbuf_row(rows, row);
         size_t values = n * rows->columns;
         for (size_t i = 0; i < values; i++)
@@ -241,8 +233,8 @@ static int sqlite_write(struct warehouse *wh, const struct rowbuf *rows, struct 
         int rc = sqlite3_step(stmt);
         sqlite3_reset(stmt);
         if (rc != SQLITE_DONE)
-            return sp_fail(err, "%s: writing %s failed: %s", w->path,
-                           table_defs[rows->table].name, sqlite3_errmsg(w->db));
+            return sp_fail(err, "%s: writing %s failed: %s", w->path, table_defs[rows->table].name,
+                           sqlite3_errmsg(w->db));
         row += n;
     }
     return SP_OK;
@@ -281,8 +273,7 @@ static int sqlite_query(struct warehouse *wh, const char *sql, warehouse_row_fn 
         const char *statement = next;
         if (sqlite3_prepare_v2(w->db, statement, -1, &stmt, &next) != SQLITE_OK)
             return sp_fail(err, "%s: %s [%.200s]", w->path, sqlite3_errmsg(w->db), statement);
-        if (!stmt)
-            break; /* only whitespace or comments left */
+        if (!stmt) break; /* only whitespace or comments left */
         int columns = sqlite3_column_count(stmt);
         const char *names[256];
         struct cell values[256];
@@ -296,12 +287,11 @@ static int sqlite_query(struct warehouse *wh, const char *sql, warehouse_row_fn 
         while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
             for (int i = 0; i < columns; i++)
                 column_cell(stmt, i, &values[i]);
-            if (fn && (status = fn(ctx, (size_t)columns, names, values)) != SP_OK)
-                break;
+            if (fn && (status = fn(ctx, (size_t)columns, names, values)) != SP_OK) break;
         }
         if (status == SP_OK && rc != SQLITE_DONE)
-            status = sp_fail(err, "%s: %s [%.200s]", w->path, sqlite3_errmsg(w->db),
-                             sqlite3_sql(stmt));
+            status =
+                sp_fail(err, "%s: %s [%.200s]", w->path, sqlite3_errmsg(w->db), sqlite3_sql(stmt));
         sqlite3_finalize(stmt);
     }
     return status;
@@ -346,8 +336,7 @@ int warehouse_open_sqlite(const char *path, enum warehouse_mode mode, struct war
                           struct sp_error *err)
 {
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
-    if (mode == WAREHOUSE_WRITE)
-        flags |= SQLITE_OPEN_CREATE;
+    if (mode == WAREHOUSE_WRITE) flags |= SQLITE_OPEN_CREATE;
     sqlite3 *db = NULL;
     int rc = sqlite3_open_v2(path, &db, flags, NULL);
     if (rc != SQLITE_OK) {

@@ -90,8 +90,7 @@ static int setup(void **state)
 {
     (void)state;
     int fd = mkstemp(path);
-    if (fd < 0)
-        return -1;
+    if (fd < 0) return -1;
     close(fd);
     return 0;
 }

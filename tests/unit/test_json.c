@@ -166,9 +166,8 @@ static void a_truncated_song_file_is_an_error_with_its_line(void **state)
     struct collected got;
     size_t bad = 0;
     char reason[256];
-    assert_int_equal(parse_songs("{\"song_id\":\"S1\"}\n\n{\"song_id\": \"S2\"", &got, &bad,
-                                 reason),
-                     -1);
+    assert_int_equal(
+        parse_songs("{\"song_id\":\"S1\"}\n\n{\"song_id\": \"S2\"", &got, &bad, reason), -1);
     assert_int_equal(bad, 3);
     assert_int_equal(got.count, 1);
     assert_int_equal(parse_songs("  \n ", &got, &bad, reason), -1);
@@ -181,10 +180,10 @@ static void jsonpaths_map_keys_to_columns(void **state)
     struct buffer doc;
     buffer_init(&doc);
     buffer_append_str(&doc, "{\"jsonpaths\": [");
-    const char *const keys[] = {"artist", "auth", "firstName", "gender", "itemInSession",
-                                "lastName", "length", "level", "location", "method", "page",
-                                "registration", "sessionId", "song", "status", "ts",
-                                "userAgent", "user_id_renamed"};
+    const char *const keys[] = {
+        "artist",    "auth",  "firstName", "gender", "itemInSession", "lastName",
+        "length",    "level", "location",  "method", "page",          "registration",
+        "sessionId", "song",  "status",    "ts",     "userAgent",     "user_id_renamed"};
     for (int i = 0; i < EVENT_FIELD_COUNT; i++)
         buffer_printf(&doc, "%s\"%s%s%s\"", i ? "," : "", i == 1 ? "$." : "$['", keys[i],
                       i == 1 ? "" : "']");
@@ -205,9 +204,9 @@ static void jsonpaths_map_keys_to_columns(void **state)
         free(storage[i]);
 
     const char *short_doc = "{\"jsonpaths\": [\"$['a']\"]}";
-    assert_int_not_equal(field_spec_from_jsonpaths(&spec, short_doc, strlen(short_doc),
-                                                   "short.json", storage, &err),
-                         0);
+    assert_int_not_equal(
+        field_spec_from_jsonpaths(&spec, short_doc, strlen(short_doc), "short.json", storage, &err),
+        0);
     assert_string_equal(err.message, "short.json: lists 1 paths, staging_events has 18 columns");
     assert_int_not_equal(
         field_spec_from_jsonpaths(&spec, "{\"paths\": []}", 13, "bad.json", storage, &err), 0);

@@ -30,8 +30,8 @@ static struct cell real(double v)
 
 static const struct cell null_cell = {.type = CELL_NULL};
 
-static void event(struct cell *e, const char *page, const char *user, int64_t ts,
-                  const char *level, const char *song, const char *artist, double length)
+static void event(struct cell *e, const char *page, const char *user, int64_t ts, const char *level,
+                  const char *song, const char *artist, double length)
 {
     for (int i = 0; i < EVENT_FIELD_COUNT; i++)
         e[i] = null_cell;
@@ -129,8 +129,7 @@ static void matching_is_exact_and_ties_take_the_smallest_song_id(void **state)
 static const struct cell *user_row(const struct rowbuf *users, const char *id)
 {
     for (size_t i = 0; i < users->rows; i++)
-        if (strcmp(rowbuf_row(users, i)[0].text.ptr, id) == 0)
-            return rowbuf_row(users, i);
+        if (strcmp(rowbuf_row(users, i)[0].text.ptr, id) == 0) return rowbuf_row(users, i);
     return NULL;
 }
 
@@ -189,9 +188,9 @@ static void time_rows_are_written_once_per_instant_per_object(void **state)
     assert_int_equal(out.time.rows, 2);
     const struct cell *t0 = rowbuf_row(&out.time, 0), *t1 = rowbuf_row(&out.time, 1);
     assert_string_equal(t0[0].text.ptr, "2018-12-31 00:00:00.000");
-    assert_int_equal(t0[3].i, 1);  /* week */
+    assert_int_equal(t0[3].i, 1);    /* week */
     assert_int_equal(t0[5].i, 2018); /* year */
-    assert_int_equal(t0[6].i, 1);  /* Monday */
+    assert_int_equal(t0[6].i, 1);    /* Monday */
     assert_string_equal(t1[0].text.ptr, "2021-01-03 00:00:00.123");
     assert_int_equal(t1[3].i, 53);
     assert_int_equal(t1[6].i, 0); /* Sunday */
@@ -215,8 +214,7 @@ static void artists_rule_prefers_complete_rows_then_short_names(void **state)
     struct cell dmx_sisqo[5] = {text("AR"), text("DMX / Sisqo"), text(""), null_cell, null_cell};
     assert_true(model_compare_artists(dmx, dmx_sisqo) < 0);
     struct cell plain[5] = {text("AR"), text("Leftover Crack"), text("NYC"), null_cell, null_cell};
-    struct cell umlaut[5] = {text("AR"), text("Leftöver Crack"), text("NYC"), null_cell,
-                             null_cell};
+    struct cell umlaut[5] = {text("AR"), text("Leftöver Crack"), text("NYC"), null_cell, null_cell};
     assert_true(model_compare_artists(plain, umlaut) < 0); /* same length; bytes decide */
     assert_int_equal(model_compare_artists(plain, plain), 0);
 }
