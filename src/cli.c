@@ -36,18 +36,35 @@ int cli_common_option(struct cli *cli, int option, const char *value)
     }
 }
 
+int cli_getopt(struct cli *cli, int argc, char **argv, const char *short_options,
+               const struct option *options)
+{
+    int c;
+    while ((c = getopt_long(argc, argv, short_options, options, NULL)) != -1) {
+        int handled = cli_common_option(cli, c, optarg);
+        if (handled < 0)
+            return '?';
+        if (handled == 0)
+            return c;
+    }
+    return -1;
+}
+
 int cli_load_config(struct cli *cli, struct sp_error *err)
 {
-    if (cli->config_path) return config_file_load(&cli->config, cli->config_path, true, err);
+    if (cli->config_path)
+        return config_file_load(&cli->config, cli->config_path, true, err);
     const char *env = getenv("SPARKIFY_CONFIG");
-    if (env && *env) return config_file_load(&cli->config, env, true, err);
+    if (env && *env)
+        return config_file_load(&cli->config, env, true, err);
     return config_file_load(&cli->config, "dwh.cfg", false, err);
 }
 
 char *cli_target(const struct cli *cli)
 {
     const char *chosen = config_pick(cli->target_flag, "SPARKIFY_TARGET", NULL, NULL);
-    if (chosen) return xstrdup(chosen);
+    if (chosen)
+        return xstrdup(chosen);
     char *cluster = config_cluster_target(&cli->config);
     return cluster ? cluster : xstrdup("sqlite:sparkify.db");
 }
@@ -83,14 +100,16 @@ int cli_parse_count(const char *text, long long max, long long *out)
     char *end;
     errno = 0;
     long long v = strtoll(text, &end, 10);
-    if (errno || end == text || *end || v < 0 || v > max) return -1;
+    if (errno || end == text || *end || v < 0 || v > max)
+        return -1;
     *out = v;
     return 0;
 }
 
 void cli_info(const struct cli *cli, const char *fmt, ...)
 {
-    if (cli->quiet) return;
+    if (cli->quiet)
+        return;
     va_list ap;
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);

@@ -36,6 +36,12 @@ struct cli {
 /* Handles a common option; returns 1 when handled, 0 when not one, -1 on a bad value. */
 int cli_common_option(struct cli *cli, int option, const char *value);
 
+/* getopt_long for a command: handles the common options itself and returns the next
+ * command-specific option, 'h' for --help, '?' for an unknown or invalid one, -1 at the end.
+ * main() resets getopt before the command runs. */
+int cli_getopt(struct cli *cli, int argc, char **argv, const char *short_options,
+               const struct option *options);
+
 /* Loads dwh.cfg: --config, else $SPARKIFY_CONFIG, else ./dwh.cfg when present. */
 int cli_load_config(struct cli *cli, struct sp_error *err);
 

@@ -16,11 +16,7 @@ int cmd_create_tables(int argc, char **argv, struct cli *cli)
 {
     static const struct option options[] = {CLI_COMMON_OPTIONS, {NULL, 0, NULL, 0}};
     int c;
-    optind = 0;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, CLI_COMMON_SHORT, options, NULL)) != -1) {
-        int handled = cli_common_option(cli, c, optarg);
-        if (handled > 0) continue;
+    while ((c = cli_getopt(cli, argc, argv, CLI_COMMON_SHORT, options)) != -1) {
         if (c == 'h') {
             usage();
             return 0;
@@ -33,14 +29,19 @@ int cmd_create_tables(int argc, char **argv, struct cli *cli)
     sp_error_clear(&err);
     struct warehouse *wh = NULL;
     int status = cli_load_config(cli, &err);
-    if (status == SP_OK) status = cli_open_warehouse(cli, WAREHOUSE_WRITE, &wh, &err);
-    if (status == SP_OK) status = wh->ops->begin(wh, &err);
+    if (status == SP_OK)
+        status = cli_open_warehouse(cli, WAREHOUSE_WRITE, &wh, &err);
+    if (status == SP_OK)
+        status = wh->ops->begin(wh, &err);
     if (status == SP_OK) {
         status = wh->ops->create_tables(wh, true, &err);
-        if (status == SP_OK) status = wh->ops->commit(wh, &err);
-        if (status != SP_OK) wh->ops->rollback(wh);
+        if (status == SP_OK)
+            status = wh->ops->commit(wh, &err);
+        if (status != SP_OK)
+            wh->ops->rollback(wh);
     }
-    if (status == SP_OK) cli_info(cli, "created tables in %s\n", wh->display);
+    if (status == SP_OK)
+        cli_info(cli, "created tables in %s\n", wh->display);
     warehouse_close(wh);
     return status == SP_OK ? 0 : cli_report_error(&err);
 }

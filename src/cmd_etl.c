@@ -40,11 +40,7 @@ int cmd_etl(int argc, char **argv, struct cli *cli)
     struct etl_options o = {0};
     long long n;
     int c;
-    optind = 0;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, CLI_COMMON_SHORT, options, NULL)) != -1) {
-        int handled = cli_common_option(cli, c, optarg);
-        if (handled > 0) continue;
+    while ((c = cli_getopt(cli, argc, argv, CLI_COMMON_SHORT, options)) != -1) {
         switch (c) {
         case 'h':
             usage();
@@ -79,12 +75,14 @@ int cmd_etl(int argc, char **argv, struct cli *cli)
             return cli_usage_error("etl", "unknown or invalid option '%s'", argv[optind - 1]);
         }
     }
-    if (optind < argc) return cli_usage_error("etl", "unexpected argument '%s'", argv[optind]);
+    if (optind < argc)
+        return cli_usage_error("etl", "unexpected argument '%s'", argv[optind]);
 
     struct sp_error err;
     sp_error_clear(&err);
     int status = cli_load_config(cli, &err);
-    if (status != SP_OK) return cli_report_error(&err);
+    if (status != SP_OK)
+        return cli_report_error(&err);
     o.log_data = config_pick(log_data, "SPARKIFY_LOG_DATA", cli->config.s3_log_data, NULL);
     o.song_data = config_pick(song_data, "SPARKIFY_SONG_DATA", cli->config.s3_song_data, NULL);
     o.log_jsonpath =
@@ -98,7 +96,8 @@ int cmd_etl(int argc, char **argv, struct cli *cli)
     struct warehouse *wh = NULL;
     struct etl_result r;
     status = cli_open_warehouse(cli, WAREHOUSE_WRITE, &wh, &err);
-    if (status == SP_OK) status = etl_run(wh, &o, &r, &err);
+    if (status == SP_OK)
+        status = etl_run(wh, &o, &r, &err);
     progress_finish(&progress);
     if (status == SP_OK) {
         double seconds = progress_now() - progress.started;

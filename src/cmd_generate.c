@@ -37,11 +37,7 @@ int cmd_generate(int argc, char **argv, struct cli *cli)
     long long n;
     char *end;
     int c;
-    optind = 0;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, CLI_COMMON_SHORT, options, NULL)) != -1) {
-        int handled = cli_common_option(cli, c, optarg);
-        if (handled > 0) continue;
+    while ((c = cli_getopt(cli, argc, argv, CLI_COMMON_SHORT, options)) != -1) {
         switch (c) {
         case 'h':
             usage();
@@ -92,11 +88,13 @@ int cmd_generate(int argc, char **argv, struct cli *cli)
             return cli_usage_error("generate", "unknown or invalid option '%s'", argv[optind - 1]);
         }
     }
-    if (optind < argc) return cli_usage_error("generate", "unexpected argument '%s'", argv[optind]);
+    if (optind < argc)
+        return cli_usage_error("generate", "unexpected argument '%s'", argv[optind]);
     struct sp_error err;
     sp_error_clear(&err);
     struct generate_result r;
-    if (generate_dataset(&o, &r, &err) != SP_OK) return cli_report_error(&err);
+    if (generate_dataset(&o, &r, &err) != SP_OK)
+        return cli_report_error(&err);
     cli_info(cli,
              "wrote %llu events (%llu NextSong, %llu matching a song) and %llu songs to %s: "
              "%llu files, %.1f MB\n",

@@ -19,21 +19,19 @@ int cmd_query(int argc, char **argv, struct cli *cli)
         CLI_COMMON_OPTIONS, {"format", required_argument, NULL, 'f'}, {NULL, 0, NULL, 0}};
     enum output_format format = FORMAT_TABLE;
     int c;
-    optind = 0;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, CLI_COMMON_SHORT "f:", options, NULL)) != -1) {
-        int handled = cli_common_option(cli, c, optarg);
-        if (handled > 0) continue;
+    while ((c = cli_getopt(cli, argc, argv, CLI_COMMON_SHORT "f:", options)) != -1) {
         if (c == 'h') {
             usage();
             return 0;
         }
-        if (c == 'f' && output_parse_format(optarg, &format) == 0) continue;
+        if (c == 'f' && output_parse_format(optarg, &format) == 0)
+            continue;
         if (c == 'f')
             return cli_usage_error("query", "--format takes table, csv or json, not '%s'", optarg);
         return cli_usage_error("query", "unknown or invalid option '%s'", argv[optind - 1]);
     }
-    if (optind != argc - 1) return cli_usage_error("query", "expected exactly one SQL argument");
+    if (optind != argc - 1)
+        return cli_usage_error("query", "expected exactly one SQL argument");
     const char *sql = argv[optind];
 
     struct sp_error err;
@@ -41,9 +39,12 @@ int cmd_query(int argc, char **argv, struct cli *cli)
     struct warehouse *wh = NULL;
     struct result_set *rs = result_set_new();
     int status = cli_load_config(cli, &err);
-    if (status == SP_OK) status = cli_open_warehouse(cli, WAREHOUSE_READ, &wh, &err);
-    if (status == SP_OK) status = wh->ops->query(wh, sql, result_set_add_row, rs, &err);
-    if (status == SP_OK) output_print(rs, format);
+    if (status == SP_OK)
+        status = cli_open_warehouse(cli, WAREHOUSE_READ, &wh, &err);
+    if (status == SP_OK)
+        status = wh->ops->query(wh, sql, result_set_add_row, rs, &err);
+    if (status == SP_OK)
+        output_print(rs, format);
     result_set_free(rs);
     warehouse_close(wh);
     return status == SP_OK ? 0 : cli_report_error(&err);

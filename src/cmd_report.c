@@ -24,11 +24,7 @@ int cmd_report(int argc, char **argv, struct cli *cli)
     enum output_format format = FORMAT_TABLE;
     long long top = 10;
     int c;
-    optind = 0;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, CLI_COMMON_SHORT "f:", options, NULL)) != -1) {
-        int handled = cli_common_option(cli, c, optarg);
-        if (handled > 0) continue;
+    while ((c = cli_getopt(cli, argc, argv, CLI_COMMON_SHORT "f:", options)) != -1) {
         if (c == 'h') {
             usage();
             return 0;
@@ -41,13 +37,15 @@ int cmd_report(int argc, char **argv, struct cli *cli)
         if (c != 'f' && c != 'n')
             return cli_usage_error("report", "unknown or invalid option '%s'", argv[optind - 1]);
     }
-    if (optind < argc) return cli_usage_error("report", "unexpected argument '%s'", argv[optind]);
+    if (optind < argc)
+        return cli_usage_error("report", "unexpected argument '%s'", argv[optind]);
 
     struct sp_error err;
     sp_error_clear(&err);
     struct warehouse *wh = NULL;
     int status = cli_load_config(cli, &err);
-    if (status == SP_OK) status = cli_open_warehouse(cli, WAREHOUSE_READ, &wh, &err);
+    if (status == SP_OK)
+        status = cli_open_warehouse(cli, WAREHOUSE_READ, &wh, &err);
     struct report_section *sections = NULL;
     size_t count = report_sections((int)top, &sections);
     cJSON *json = format == FORMAT_JSON ? cJSON_CreateObject() : NULL;

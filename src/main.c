@@ -43,8 +43,10 @@ int main(int argc, char **argv)
     opterr = 0;
     while ((c = getopt_long(argc, argv, CLI_COMMON_SHORT, options, NULL)) != -1) {
         int handled = cli_common_option(&cli, c, optarg);
-        if (handled < 0) return cli_usage_error(NULL, "--progress takes auto, always or never");
-        if (handled) continue;
+        if (handled < 0)
+            return cli_usage_error(NULL, "--progress takes auto, always or never");
+        if (handled)
+            continue;
         if (c == 'h') {
             usage(stdout);
             return 0;
@@ -60,9 +62,12 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *name = argv[optind];
+    int command_argc = argc - optind;
+    char **command_argv = argv + optind;
+    optind = 0; /* getopt starts afresh on the command's arguments */
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (strcmp(commands[i].name, name) == 0) {
-            int status = commands[i].run(argc - optind, argv + optind, &cli);
+            int status = commands[i].run(command_argc, command_argv, &cli);
             config_file_release(&cli.config);
             return status;
         }

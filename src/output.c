@@ -36,11 +36,13 @@ struct result_set *result_set_new(void)
 
 void result_set_free(struct result_set *rs)
 {
-    if (!rs) return;
+    if (!rs)
+        return;
     for (size_t i = 0; i < rs->columns; i++)
         free(rs->names[i]);
     free(rs->names);
-    if (rs->columns) rowbuf_release(&rs->rows);
+    if (rs->columns)
+        rowbuf_release(&rs->rows);
     free(rs);
 }
 
@@ -69,7 +71,8 @@ size_t result_set_rows(const struct result_set *rs)
 void format_double(double d, char *out, size_t size)
 {
     snprintf(out, size, "%.15g", d);
-    if (strtod(out, NULL) != d) snprintf(out, size, "%.17g", d);
+    if (strtod(out, NULL) != d)
+        snprintf(out, size, "%.17g", d);
 }
 
 static const char *cell_text(const struct cell *c, char *scratch, size_t size, size_t *len)
@@ -111,13 +114,16 @@ static void print_cell(FILE *out, const char *s, size_t len, size_t width, int r
         shown++;
     }
     size_t pad = width > limit + (total > limit) ? width - limit - (total > limit) : 0;
-    if (right) fprintf(out, "%*s", (int)pad, "");
+    if (right)
+        fprintf(out, "%*s", (int)pad, "");
     for (size_t i = 0; i < bytes; i++) {
         unsigned char c = (unsigned char)s[i];
         fputc(c < 0x20 ? ' ' : c, out); /* keep one row on one line */
     }
-    if (total > limit) fputs("…", out);
-    if (!right) fprintf(out, "%*s", (int)pad, "");
+    if (total > limit)
+        fputs("…", out);
+    if (!right)
+        fprintf(out, "%*s", (int)pad, "");
 }
 
 void result_set_print_table(FILE *out, const struct result_set *rs)
@@ -139,9 +145,12 @@ void result_set_print_table(FILE *out, const struct result_set *rs)
         for (size_t c = 0; c < rs->columns; c++) {
             const char *s = cell_text(&row[c], scratch, sizeof scratch, &len);
             size_t w = display_width(s, len);
-            if (w > MAX_CELL_WIDTH) w = MAX_CELL_WIDTH;
-            if (w > width[c]) width[c] = w;
-            if (row[c].type == CELL_TEXT) numeric[c] = 0;
+            if (w > MAX_CELL_WIDTH)
+                w = MAX_CELL_WIDTH;
+            if (w > width[c])
+                width[c] = w;
+            if (row[c].type == CELL_TEXT)
+                numeric[c] = 0;
         }
     }
     for (size_t c = 0; c < rs->columns; c++) {
@@ -176,10 +185,12 @@ static void print_csv_field(FILE *out, const char *s, size_t len)
         fwrite(s, 1, len, out);
         return;
     }
-    if (!len) return;
+    if (!len)
+        return;
     fputc('"', out);
     for (size_t i = 0; i < len; i++) {
-        if (s[i] == '"') fputc('"', out);
+        if (s[i] == '"')
+            fputc('"', out);
         fputc(s[i], out);
     }
     fputc('"', out);
@@ -187,7 +198,8 @@ static void print_csv_field(FILE *out, const char *s, size_t len)
 
 void result_set_print_csv(FILE *out, const struct result_set *rs)
 {
-    if (!rs->columns) return;
+    if (!rs->columns)
+        return;
     for (size_t c = 0; c < rs->columns; c++) {
         fputs(c ? "," : "", out);
         print_csv_field(out, rs->names[c], strlen(rs->names[c]));
@@ -209,7 +221,8 @@ void result_set_print_csv(FILE *out, const struct result_set *rs)
 cJSON *result_set_json(const struct result_set *rs)
 {
     cJSON *array = cJSON_CreateArray();
-    if (!rs->columns) return array;
+    if (!rs->columns)
+        return array;
     for (size_t r = 0; r < rs->rows.rows; r++) {
         const struct cell *row = rowbuf_row(&rs->rows, r);
         cJSON *object = cJSON_CreateObject();

@@ -26,14 +26,16 @@ void progress_init(struct progress *p, const struct cli *cli)
 void progress_update(void *ctx, const struct etl_progress *u)
 {
     struct progress *p = ctx;
-    if (!p->enabled) return;
+    if (!p->enabled)
+        return;
     double now = progress_now();
     if (u->phase != p->phase) {
         p->phase = u->phase;
         p->started = now;
     }
     int finished = u->objects_done == u->objects_total;
-    if (!finished && now - p->last_drawn < 0.1) return;
+    if (!finished && now - p->last_drawn < 0.1)
+        return;
     p->last_drawn = now;
     double elapsed = now - p->started;
     double rate = elapsed > 0 ? (double)u->records / elapsed : 0;

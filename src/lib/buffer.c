@@ -16,21 +16,24 @@ static void out_of_memory(size_t size)
 void *xmalloc(size_t size)
 {
     void *p = malloc(size ? size : 1);
-    if (!p) out_of_memory(size);
+    if (!p)
+        out_of_memory(size);
     return p;
 }
 
 void *xcalloc(size_t count, size_t size)
 {
     void *p = calloc(count ? count : 1, size ? size : 1);
-    if (!p) out_of_memory(count * size);
+    if (!p)
+        out_of_memory(count * size);
     return p;
 }
 
 void *xrealloc(void *ptr, size_t size)
 {
     void *p = realloc(ptr, size ? size : 1);
-    if (!p) out_of_memory(size);
+    if (!p)
+        out_of_memory(size);
     return p;
 }
 
@@ -63,7 +66,8 @@ void buffer_release(struct buffer *b)
 void buffer_reserve(struct buffer *b, size_t extra)
 {
     size_t need = b->len + extra + 1;
-    if (need <= b->cap) return;
+    if (need <= b->cap)
+        return;
     size_t cap = b->cap ? b->cap : 256;
     while (cap < need)
         cap *= 2;
@@ -74,7 +78,8 @@ void buffer_reserve(struct buffer *b, size_t extra)
 void buffer_append(struct buffer *b, const void *data, size_t len)
 {
     buffer_reserve(b, len);
-    if (len) memcpy(b->data + b->len, data, len);
+    if (len)
+        memcpy(b->data + b->len, data, len);
     b->len += len;
     b->data[b->len] = '\0';
 }
@@ -110,5 +115,6 @@ void buffer_printf(struct buffer *b, const char *fmt, ...)
 void buffer_clear(struct buffer *b)
 {
     b->len = 0;
-    if (b->data) b->data[0] = '\0';
+    if (b->data)
+        b->data[0] = '\0';
 }

@@ -82,7 +82,8 @@ int config_file_load(struct config_file *c, const char *path, bool required, str
 {
     FILE *f = fopen(path, "r");
     if (!f) {
-        if (!required && errno == ENOENT) return SP_OK;
+        if (!required && errno == ENOENT)
+            return SP_OK;
         return sp_usage(err, "config %s: cannot open: %s", path, strerror(errno));
     }
     int rc = ini_parse_file(f, on_value, c);
@@ -90,7 +91,8 @@ int config_file_load(struct config_file *c, const char *path, bool required, str
     if (rc > 0)
         return sp_usage(err, "config %s:%d: syntax error (expected [SECTION] or KEY = VALUE)", path,
                         rc);
-    if (rc < 0) return sp_usage(err, "config %s: cannot be read", path);
+    if (rc < 0)
+        return sp_usage(err, "config %s: cannot be read", path);
     free(c->path);
     c->path = xstrdup(path);
     return SP_OK;
@@ -99,16 +101,20 @@ int config_file_load(struct config_file *c, const char *path, bool required, str
 const char *config_pick(const char *flag, const char *env_name, const char *file_value,
                         const char *fallback)
 {
-    if (flag) return flag;
+    if (flag)
+        return flag;
     const char *env = env_name ? getenv(env_name) : NULL;
-    if (env && *env) return env;
-    if (file_value && *file_value) return file_value;
+    if (env && *env)
+        return env;
+    if (file_value && *file_value)
+        return file_value;
     return fallback;
 }
 
 char *config_cluster_target(const struct config_file *c)
 {
-    if (!c->cluster_host || !*c->cluster_host) return NULL;
+    if (!c->cluster_host || !*c->cluster_host)
+        return NULL;
     struct buffer url;
     buffer_init(&url);
     buffer_append_str(&url, "redshift://");
@@ -121,6 +127,7 @@ char *config_cluster_target(const struct config_file *c)
     buffer_append_str(&url, c->cluster_host);
     buffer_printf(&url, ":%s",
                   c->cluster_db_port && *c->cluster_db_port ? c->cluster_db_port : "5439");
-    if (c->cluster_db_name && *c->cluster_db_name) buffer_printf(&url, "/%s", c->cluster_db_name);
+    if (c->cluster_db_name && *c->cluster_db_name)
+        buffer_printf(&url, "/%s", c->cluster_db_name);
     return url.data;
 }

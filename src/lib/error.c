@@ -19,7 +19,8 @@ int sp_error_set(struct sp_error *err, int status, const char *fmt, ...)
 
 void sp_error_prefix(struct sp_error *err, const char *fmt, ...)
 {
-    if (!err) return;
+    if (!err)
+        return;
     char prefix[512];
     va_list ap;
     va_start(ap, fmt);
@@ -27,9 +28,11 @@ void sp_error_prefix(struct sp_error *err, const char *fmt, ...)
     va_end(ap);
     /* Truncation is fine here: the start of the message carries the context. */
     size_t plen = strlen(prefix), size = sizeof err->message;
-    if (plen >= size) plen = size - 1;
+    if (plen >= size)
+        plen = size - 1;
     size_t mlen = strnlen(err->message, size - 1);
-    if (plen + mlen >= size) mlen = size - 1 - plen;
+    if (plen + mlen >= size)
+        mlen = size - 1 - plen;
     memmove(err->message + plen, err->message, mlen);
     memcpy(err->message, prefix, plen);
     err->message[plen + mlen] = '\0';

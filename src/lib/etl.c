@@ -50,7 +50,8 @@ static size_t utf8_excerpt(const char *s, size_t len, char *out, size_t max)
         int valid = n > 0 && i + n <= len && (n != 2 || c >= 0xC2);
         for (size_t k = 1; valid && k < n; k++)
             valid = ((unsigned char)s[i + k] & 0xC0) == 0x80;
-        if (valid && n > 1 && o + n > max) break;
+        if (valid && n > 1 && o + n > max)
+            break;
         if (!valid || c < 0x20) {
             out[o++] = (c == '\t') ? '\t' : '?';
             i++;
@@ -226,7 +227,8 @@ static int online_cores(void)
 static void report_progress(const struct run *run, const char *phase, size_t done, size_t total,
                             uint64_t bytes_done, uint64_t bytes_total, uint64_t records)
 {
-    if (!run->options->progress) return;
+    if (!run->options->progress)
+        return;
     struct etl_progress p = {phase, done, total, bytes_done, bytes_total, records};
     run->options->progress(run->options->progress_ctx, &p);
 }
@@ -268,7 +270,8 @@ static void *song_reader_main(void *arg)
             pthread_cond_wait(&r->freed, &r->lock);
         bool stop = r->stop;
         pthread_mutex_unlock(&r->lock);
-        if (stop) break;
+        if (stop)
+            break;
         slot->status =
             source_read_all(r->objects->items[i].key, JSON_PADDING, &slot->data, &slot->error);
         pthread_mutex_lock(&r->lock);
@@ -324,7 +327,8 @@ static int merge_song_object(struct run *run, struct json_parser *parser,
     char reason[256];
     int rc = json_parse_objects(parser, data->data, data->len, &run->song_spec, merge_song, &m,
                                 &bad_line, reason, sizeof reason);
-    if (rc == -2) return SP_FAIL; /* a bad record beyond --max-errors; err is set */
+    if (rc == -2)
+        return SP_FAIL; /* a bad record beyond --max-errors; err is set */
     if (rc != 0) {
         size_t len;
         const char *raw = line_start(data->data, data->len, bad_line, &len);
@@ -422,7 +426,8 @@ static struct batch *take_free_batch(struct pipeline *p)
     while (!p->free_list && !p->abort)
         pthread_cond_wait(&p->emptied, &p->lock);
     struct batch *b = p->abort ? NULL : p->free_list;
-    if (b) p->free_list = b->next;
+    if (b)
+        p->free_list = b->next;
     pthread_mutex_unlock(&p->lock);
     return b;
 }
@@ -443,7 +448,8 @@ static void push_batch(struct pipeline *p, struct batch *b)
 static int blank_line(const char *line, size_t len)
 {
     for (size_t i = 0; i < len; i++)
-        if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r') return 0;
+        if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r')
+            return 0;
     return 1;
 }
 
@@ -453,14 +459,16 @@ static int stream_object(struct pipeline *p, struct json_parser *parser,
 {
     struct run *run = p->run;
     struct line_reader *reader;
-    if (line_reader_open(&reader, o->key, JSON_PADDING, err) != SP_OK) return SP_FAIL;
+    if (line_reader_open(&reader, o->key, JSON_PADDING, err) != SP_OK)
+        return SP_FAIL;
     struct cell cells[EVENT_FIELD_COUNT];
     char reason[256];
     const char *line;
     size_t len;
     int rc, status = SP_OK;
     while (status == SP_OK && (rc = line_reader_next(reader, &line, &len, err)) == 1) {
-        if (blank_line(line, len)) continue;
+        if (blank_line(line, len))
+            continue;
         size_t line_no = line_reader_line(reader);
         if (json_parse_record(parser, line, len, &run->event_spec, cells, reason, sizeof reason) !=
                 0 ||
@@ -485,7 +493,8 @@ static int stream_object(struct pipeline *p, struct json_parser *parser,
                                 run->result->events);
         }
     }
-    if (status == SP_OK && rc < 0) status = SP_FAIL;
+    if (status == SP_OK && rc < 0)
+        status = SP_FAIL;
     line_reader_close(reader);
     model_end_object(run->model);
     return status;
@@ -504,11 +513,13 @@ static void *producer_main(void *arg)
         report_progress(p->run, "events", i + 1, p->objects->count, bytes, p->objects->total_size,
                         p->run->result->events);
     }
-    if (batch) push_batch(p, batch);
+    if (batch)
+        push_batch(p, batch);
     json_parser_free(parser);
     pthread_mutex_lock(&p->lock);
     p->done = true;
-    if (status != SP_OK && p->status == SP_OK) p->status = status;
+    if (status != SP_OK && p->status == SP_OK)
+        p->status = status;
     pthread_cond_signal(&p->filled);
     pthread_mutex_unlock(&p->lock);
     return NULL;
@@ -518,7 +529,8 @@ static int write_batch(struct warehouse *wh, struct batch *b, struct sp_error *e
 {
     const struct rowbuf *parts[] = {&b->out.songplays, &b->out.time, &b->staging};
     for (size_t i = 0; i < 3; i++)
-        if (parts[i]->rows && wh->ops->write(wh, parts[i], err) != SP_OK) return SP_FAIL;
+        if (parts[i]->rows && wh->ops->write(wh, parts[i], err) != SP_OK)
+            return SP_FAIL;
     return SP_OK;
 }
 
@@ -551,17 +563,21 @@ static int load_events(struct run *run, const struct source_list *objects, struc
             struct batch *b = p.queue_head;
             if (b) {
                 p.queue_head = b->next;
-                if (!p.queue_head) p.queue_tail = NULL;
+                if (!p.queue_head)
+                    p.queue_tail = NULL;
             }
             pthread_mutex_unlock(&p.lock);
-            if (!b) break;
-            if (write_status == SP_OK) write_status = write_batch(run->wh, b, &write_err);
+            if (!b)
+                break;
+            if (write_status == SP_OK)
+                write_status = write_batch(run->wh, b, &write_err);
             model_output_clear(&b->out);
             rowbuf_clear(&b->staging);
             pthread_mutex_lock(&p.lock);
             b->next = p.free_list;
             p.free_list = b;
-            if (write_status != SP_OK) p.abort = true;
+            if (write_status != SP_OK)
+                p.abort = true;
             pthread_cond_signal(&p.emptied);
             pthread_mutex_unlock(&p.lock);
         }
@@ -603,12 +619,15 @@ static int on_user_row(void *ctx, size_t columns, const char *const *names,
     (void)names;
     int64_t ts;
     char text[32];
-    if (values[1].type != CELL_TEXT || values[1].text.len >= sizeof text) return SP_OK;
+    if (values[1].type != CELL_TEXT || values[1].text.len >= sizeof text)
+        return SP_OK;
     memcpy(text, values[1].text.ptr, values[1].text.len);
     text[values[1].text.len] = '\0';
     struct cell level = values[2];
-    if (level.type == CELL_TEXT && level.text.len == 0) level.type = CELL_NULL;
-    if (time_parse_text(text, &ts) == 0) model_seed_user(ctx, &values[0], ts, &level);
+    if (level.type == CELL_TEXT && level.text.len == 0)
+        level.type = CELL_NULL;
+    if (time_parse_text(text, &ts) == 0)
+        model_seed_user(ctx, &values[0], ts, &level);
     return SP_OK;
 }
 
@@ -622,7 +641,8 @@ static int write_dimensions(struct run *run, struct sp_error *err)
     const struct rowbuf *parts[] = {songs, artists, lookup, &users};
     int status = SP_OK;
     for (size_t i = 0; status == SP_OK && i < 4; i++)
-        if (parts[i]->rows) status = run->wh->ops->write(run->wh, parts[i], err);
+        if (parts[i]->rows)
+            status = run->wh->ops->write(run->wh, parts[i], err);
     struct model_counts counts;
     model_counts(run->model, &counts);
     run->result->songplays = counts.songplays;
@@ -641,8 +661,10 @@ static int list_sources(const struct etl_options *o, struct source_list *songs,
         return sp_usage(err, "nothing to load: give --log-data and/or --song-data (or "
                              "SPARKIFY_LOG_DATA / SPARKIFY_SONG_DATA, or [S3] LOG_DATA / "
                              "SONG_DATA in dwh.cfg)");
-    if (o->song_data && source_list_objects(o->song_data, songs, err) != SP_OK) return err->status;
-    if (o->log_data && source_list_objects(o->log_data, logs, err) != SP_OK) return err->status;
+    if (o->song_data && source_list_objects(o->song_data, songs, err) != SP_OK)
+        return err->status;
+    if (o->log_data && source_list_objects(o->log_data, logs, err) != SP_OK)
+        return err->status;
     return SP_OK;
 }
 
@@ -651,7 +673,8 @@ static int load_jsonpaths(struct run *run, char **storage, struct sp_error *err)
     field_spec_events(&run->event_spec);
     field_spec_songs(&run->song_spec);
     const char *path = run->options->log_jsonpath;
-    if (!path) return SP_OK;
+    if (!path)
+        return SP_OK;
     struct buffer text;
     buffer_init(&text);
     int status = source_read_all(path, 0, &text, err);
@@ -696,25 +719,31 @@ static int run_in_transaction(struct run *run, struct source_list *songs, struct
     }
     run->result->song_objects = songs->count;
     run->result->log_objects = logs->count;
-    if (status == SP_OK && songs->count) status = load_songs(run, songs, err);
+    if (status == SP_OK && songs->count)
+        status = load_songs(run, songs, err);
     if (status == SP_OK && logs->count && !o->full_refresh) {
         status = wh->ops->query(wh,
                                 "SELECT title, artist_name, duration, song_id, artist_id "
                                 "FROM song_lookup",
                                 on_lookup_row, run->model, err);
-        if (status == SP_OK) status = wh->ops->user_latest(wh, on_user_row, run->model, err);
+        if (status == SP_OK)
+            status = wh->ops->user_latest(wh, on_user_row, run->model, err);
     }
-    if (status == SP_OK && logs->count) status = load_events(run, logs, err);
-    if (status == SP_OK) status = write_dimensions(run, err);
+    if (status == SP_OK && logs->count)
+        status = load_events(run, logs, err);
+    if (status == SP_OK)
+        status = write_dimensions(run, err);
     if (status == SP_OK) {
         struct rowbuf record;
         rowbuf_init(&record, TABLE_LOADED_OBJECTS);
         record_loaded(&record, "song", songs, run->bad.loaded_at);
         record_loaded(&record, "log", logs, run->bad.loaded_at);
-        if (record.rows) status = wh->ops->write(wh, &record, err);
+        if (record.rows)
+            status = wh->ops->write(wh, &record, err);
         rowbuf_release(&record);
     }
-    if (status == SP_OK && run->bad.rows.rows) status = wh->ops->write(wh, &run->bad.rows, err);
+    if (status == SP_OK && run->bad.rows.rows)
+        status = wh->ops->write(wh, &run->bad.rows, err);
     run->result->bad_records = run->bad.count;
     for (size_t i = 0; i < songs->count; i++)
         run->result->bytes += songs->items[i].size;
@@ -742,13 +771,17 @@ int etl_run(struct warehouse *wh, const struct etl_options *options, struct etl_
     source_list_init(&songs);
     source_list_init(&logs);
     int status = load_jsonpaths(&run, jsonpaths, err);
-    if (status == SP_OK) status = list_sources(options, &songs, &logs, err);
-    if (status == SP_OK) status = wh->ops->begin(wh, err);
+    if (status == SP_OK)
+        status = list_sources(options, &songs, &logs, err);
+    if (status == SP_OK)
+        status = wh->ops->begin(wh, err);
     if (status == SP_OK) {
         run.model = model_new();
         status = run_in_transaction(&run, &songs, &logs, err);
-        if (status == SP_OK) status = wh->ops->commit(wh, err);
-        if (status != SP_OK) wh->ops->rollback(wh);
+        if (status == SP_OK)
+            status = wh->ops->commit(wh, err);
+        if (status != SP_OK)
+            wh->ops->rollback(wh);
         model_free(run.model);
     }
     source_list_release(&songs);

@@ -156,10 +156,18 @@ static void base36(char *out, uint64_t v, int digits)
     }
 }
 
-static void letters(struct rng *r, char *out, int n)
+/* An 18-character id shaped like the real ones: a two-letter kind, random letters, a
+ * fixed infix, and the index in base 36 (which keeps ids unique). */
+static void make_id(struct rng *r, char out[19], const char *kind, int random_letters,
+                    const char *infix, uint64_t index)
 {
-    for (int i = 0; i < n; i++)
-        out[i] = (char)('A' + below(r, 26));
+    memcpy(out, kind, 2);
+    for (int i = 0; i < random_letters; i++)
+        out[2 + i] = (char)('A' + below(r, 26));
+    size_t used = 2 + (size_t)random_letters + strlen(infix);
+    memcpy(out + 2 + random_letters, infix, strlen(infix));
+    base36(out + used, index, (int)(18 - used));
+    out[18] = '\0';
 }
 
 struct artist {
@@ -183,11 +191,7 @@ struct song {
 static void make_artist(uint64_t seed, uint64_t index, struct artist *a)
 {
     struct rng r = rng_for(seed, STREAM_ARTIST, index);
-    memcpy(a->id, "AR", 2);
-    letters(&r, a->id + 2, 4);
-    memcpy(a->id + 6, "1187B", 5);
-    base36(a->id + 11, index, 7);
-    a->id[18] = '\0';
+    make_id(&r, a->id, "AR", 4, "1187B", index);
     snprintf(a->name, sizeof a->name, "%s %s", PICK(&r, artist_words), PICK(&r, words));
     a->location = PICK(&r, artist_locations);
     a->has_coordinates = chance(&r, 0.4);
@@ -203,16 +207,8 @@ static uint64_t artist_count(uint64_t songs)
 static void make_song(uint64_t seed, uint64_t songs, uint64_t index, struct song *s)
 {
     struct rng r = rng_for(seed, STREAM_SONG, index);
-    memcpy(s->track, "TR", 2);
-    letters(&r, s->track + 2, 3);
-    memcpy(s->track + 5, "128F", 4);
-    base36(s->track + 9, index, 9);
-    s->track[18] = '\0';
-    memcpy(s->id, "SO", 2);
-    letters(&r, s->id + 2, 3);
-    memcpy(s->id + 5, "12A", 3);
-    base36(s->id + 8, index, 10);
-    s->id[18] = '\0';
+    make_id(&r, s->track, "TR", 3, "128F", index);
+    make_id(&r, s->id, "SO", 3, "12A", index);
     snprintf(s->title, sizeof s->title, "%s %s", PICK(&r, words), PICK(&r, words));
     s->duration = 3000000 + (int64_t)below(&r, 50000000);
     s->year = chance(&r, 0.3) ? 0 : 1950 + (int)below(&r, 61);
@@ -256,7 +252,8 @@ static int make_dirs(const char *path, struct sp_error *err)
 {
     char *copy = xstrdup(path);
     for (char *p = copy + 1; *p; p++) {
-        if (*p != '/') continue;
+        if (*p != '/')
+            continue;
         *p = '\0';
         if (mkdir(copy, 0777) != 0 && errno != EEXIST) {
             int status = sp_fail(err, "%s: cannot create directory: %s", copy, strerror(errno));
@@ -276,7 +273,8 @@ static int write_file(const char *path, const struct buffer *b, struct generate_
                       struct sp_error *err)
 {
     FILE *f = fopen(path, "wb");
-    if (!f) return sp_fail(err, "%s: cannot create: %s", path, strerror(errno));
+    if (!f)
+        return sp_fail(err, "%s: cannot create: %s", path, strerror(errno));
     size_t n = fwrite(b->data, 1, b->len, f);
     int failed = n != b->len;
     if (fclose(f) != 0 || failed)
@@ -317,7 +315,8 @@ static int write_songs(const struct generate_options *o, struct generate_result 
                           s.track[4]);
             status = make_dirs(path.data, err);
             buffer_printf(&path, "/%s.json", s.track);
-            if (status == SP_OK) status = write_file(path.data, &json, result, err);
+            if (status == SP_OK)
+                status = write_file(path.data, &json, result, err);
         }
         result->songs++;
     }
@@ -374,34 +373,37 @@ struct event_state {
     int64_t next_session;
 };
 
+/* The page mix of a logged-in listener, per thousand events; some pages depend on the plan. */
+static const struct {
+    int upto; /* cumulative share, per thousand */
+    const char *free_page, *paid_page;
+    int status;
+} page_mix[] = {
+    {800, "NextSong", "NextSong", 200},
+    {850, "Home", "Home", 200},
+    {890, "Thumbs Up", "Thumbs Up", 200},
+    {910, "Add to Playlist", "Add to Playlist", 200},
+    {920, "Thumbs Down", "Thumbs Down", 200},
+    {930, "Add Friend", "Add Friend", 200},
+    {940, "Settings", "Settings", 200},
+    {950, "Roll Advert", "Home", 200},
+    {960, "Help", "Help", 200},
+    {965, "About", "About", 200},
+    {970, "Error", "Error", 404},
+    {980, "Upgrade", "Downgrade", 200},
+    {985, "Submit Upgrade", "Submit Downgrade", 307},
+    {990, "Save Settings", "Save Settings", 307},
+    {1000, "Home", "Home", 200},
+};
+
 static const char *logged_in_page(struct rng *r, const struct user *u, int *status)
 {
-    uint64_t x = below(r, 1000);
-    *status = 200;
-    if (x < 800) return "NextSong";
-    if (x < 850) return "Home";
-    if (x < 890) return "Thumbs Up";
-    if (x < 910) return "Add to Playlist";
-    if (x < 920) return "Thumbs Down";
-    if (x < 930) return "Add Friend";
-    if (x < 940) return "Settings";
-    if (x < 950) return u->paid ? "Home" : "Roll Advert";
-    if (x < 960) return "Help";
-    if (x < 965) return "About";
-    if (x < 970) {
-        *status = 404;
-        return "Error";
-    }
-    if (x < 980) return u->paid ? "Downgrade" : "Upgrade";
-    if (x < 985) {
-        *status = 307;
-        return u->paid ? "Submit Downgrade" : "Submit Upgrade";
-    }
-    if (x < 990) {
-        *status = 307;
-        return "Save Settings";
-    }
-    return "Home";
+    int x = (int)below(r, 1000);
+    size_t i = 0;
+    while (x >= page_mix[i].upto)
+        i++;
+    *status = page_mix[i].status;
+    return u->paid ? page_mix[i].paid_page : page_mix[i].free_page;
 }
 
 static void write_event(struct event_state *st, int64_t ts, struct buffer *b,
@@ -434,7 +436,8 @@ static void write_event(struct event_state *st, int64_t ts, struct buffer *b,
         page = logged_in_page(r, u, &status);
     }
     int nextsong = strcmp(page, "NextSong") == 0;
-    if (nextsong || status == 307) method = "PUT";
+    if (nextsong || status == 307)
+        method = "PUT";
 
     struct song song;
     char title[160], artist[160];
@@ -528,11 +531,14 @@ static void write_event(struct event_state *st, int64_t ts, struct buffer *b,
     buffer_append_char(b, '}');
 
     /* A submitted change of plan takes effect after the event that asks for it. */
-    if (u && strcmp(page, "Submit Upgrade") == 0) u->paid = 1;
-    if (u && strcmp(page, "Submit Downgrade") == 0) u->paid = 0;
+    if (u && strcmp(page, "Submit Upgrade") == 0)
+        u->paid = 1;
+    if (u && strcmp(page, "Submit Downgrade") == 0)
+        u->paid = 0;
     s->item++;
     s->remaining--;
-    if (strcmp(page, "Logout") == 0) s->remaining = 0;
+    if (strcmp(page, "Logout") == 0)
+        s->remaining = 0;
     result->events++;
 }
 
@@ -544,7 +550,8 @@ static int write_events(const struct generate_options *o, struct generate_result
     st.o = o;
     st.r = rng_for(o->seed, STREAM_EVENTS, 0);
     st.user_count = o->users ? o->users : (o->events / 80 < 10 ? 10 : o->events / 80);
-    if (st.user_count > 100000) st.user_count = 100000;
+    if (st.user_count > 100000)
+        st.user_count = 100000;
     st.users = xmalloc(st.user_count * sizeof *st.users);
     for (uint64_t i = 0; i < st.user_count; i++)
         make_user(o->seed, i, &st.users[i]);
@@ -567,7 +574,8 @@ static int write_events(const struct generate_options *o, struct generate_result
         gmtime_r(&seconds, &tm);
         buffer_clear(&path);
         buffer_printf(&path, "%s/log_data/%04d/%02d", o->out_dir, tm.tm_year + 1900, tm.tm_mon + 1);
-        if ((status = make_dirs(path.data, err)) != SP_OK) break;
+        if ((status = make_dirs(path.data, err)) != SP_OK)
+            break;
         buffer_printf(&path, "/%04d-%02d-%02d-events.json", tm.tm_year + 1900, tm.tm_mon + 1,
                       tm.tm_mday);
         if (!(f = fopen(path.data, "wb"))) {
@@ -581,9 +589,11 @@ static int write_events(const struct generate_options *o, struct generate_result
         for (uint64_t i = 0; status == SP_OK && i < count; i++) {
             uint64_t mean_gap = (uint64_t)(hour_gap / hour_weights[offset / 3600000]);
             offset += (int64_t)below(&st.r, 2 * mean_gap + 1);
-            if (offset > 86399999) offset = 86399999;
+            if (offset > 86399999)
+                offset = 86399999;
             buffer_clear(&line);
-            if (i > 0) buffer_append_char(&line, '\n'); /* no newline after the last line */
+            if (i > 0)
+                buffer_append_char(&line, '\n'); /* no newline after the last line */
             write_event(&st, day_start + offset, &line, result);
             buffer_append(&file, line.data, line.len);
             if (file.len >= 1 << 20 || i + 1 == count) {
@@ -622,11 +632,14 @@ int generate_dataset(const struct generate_options *o, struct generate_result *r
                      struct sp_error *err)
 {
     memset(result, 0, sizeof *result);
-    if (o->days == 0) return sp_usage(err, "--days must be at least 1");
+    if (o->days == 0)
+        return sp_usage(err, "--days must be at least 1");
     if (o->match_share < 0 || o->match_share > 1)
         return sp_usage(err, "--match-share must be between 0 and 1");
     int status = make_dirs(o->out_dir, err);
-    if (status == SP_OK && o->songs) status = write_songs(o, result, err);
-    if (status == SP_OK) status = write_events(o, result, err);
+    if (status == SP_OK && o->songs)
+        status = write_songs(o, result, err);
+    if (status == SP_OK)
+        status = write_events(o, result, err);
     return status;
 }

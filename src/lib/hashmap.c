@@ -36,7 +36,8 @@ static size_t strmap_probe(const struct strmap *m, uint64_t hash, const void *ke
     size_t i = (size_t)hash & mask;
     for (;;) {
         const struct strmap_slot *s = &m->slots[i];
-        if (s->key_len == EMPTY_KEY) return i;
+        if (s->key_len == EMPTY_KEY)
+            return i;
         if (s->hash == hash && s->key_len == len &&
             memcmp(m->keys.data + s->key_offset, key, len) == 0)
             return i;
@@ -51,7 +52,8 @@ static void strmap_grow(struct strmap *m)
     strmap_alloc(m, old_capacity * 2);
     size_t mask = m->capacity - 1;
     for (size_t i = 0; i < old_capacity; i++) {
-        if (old[i].key_len == EMPTY_KEY) continue;
+        if (old[i].key_len == EMPTY_KEY)
+            continue;
         size_t j = (size_t)old[i].hash & mask;
         while (m->slots[j].key_len != EMPTY_KEY)
             j = (j + 1) & mask;
@@ -62,7 +64,8 @@ static void strmap_grow(struct strmap *m)
 
 uint32_t *strmap_upsert(struct strmap *m, const void *key, size_t len, int *inserted)
 {
-    if ((m->count + 1) * 2 > m->capacity) strmap_grow(m);
+    if ((m->count + 1) * 2 > m->capacity)
+        strmap_grow(m);
     uint64_t hash = XXH3_64bits(key, len);
     size_t i = strmap_probe(m, hash, key, len);
     struct strmap_slot *s = &m->slots[i];
@@ -121,7 +124,8 @@ int i64set_add(struct i64set *s, int64_t v)
         size_t old_capacity = s->capacity;
         i64set_alloc(s, old_capacity * 2);
         for (size_t i = 0; i < old_capacity; i++) {
-            if (old[i] == INT64_MIN) continue;
+            if (old[i] == INT64_MIN)
+                continue;
             size_t j = i64_slot(old[i], s->capacity - 1);
             while (s->slots[j] != INT64_MIN)
                 j = (j + 1) & (s->capacity - 1);
@@ -132,7 +136,8 @@ int i64set_add(struct i64set *s, int64_t v)
     size_t mask = s->capacity - 1;
     size_t i = i64_slot(v, mask);
     while (s->slots[i] != INT64_MIN) {
-        if (s->slots[i] == v) return 0;
+        if (s->slots[i] == v)
+            return 0;
         i = (i + 1) & mask;
     }
     s->slots[i] = v;

@@ -49,7 +49,8 @@ std::string excerpt(std::string_view v)
     std::string out;
     for (char c : v.substr(0, 40))
         out += (static_cast<unsigned char>(c) < 0x20) ? '?' : c;
-    if (v.size() > 40) out += "...";
+    if (v.size() > 40)
+        out += "...";
     return out;
 }
 
@@ -92,7 +93,8 @@ const char *describe(error_code e)
 bool parse_numeric_text(std::string_view s, enum column_type type, struct cell *out)
 {
     char buf[64];
-    if (s.empty() || s.size() >= sizeof buf) return false;
+    if (s.empty() || s.size() >= sizeof buf)
+        return false;
     std::memcpy(buf, s.data(), s.size());
     buf[s.size()] = '\0';
     char *end = nullptr;
@@ -107,7 +109,8 @@ bool parse_numeric_text(std::string_view s, enum column_type type, struct cell *
         return true;
     }
     long long v = std::strtoll(buf, &end, 10);
-    if (*end != '\0' || errno == ERANGE || std::isspace((unsigned char)buf[0])) return false;
+    if (*end != '\0' || errno == ERANGE || std::isspace((unsigned char)buf[0]))
+        return false;
     out->type = CELL_INT;
     out->i = v;
     return true;
@@ -251,11 +254,13 @@ bool read_value(json_parser *p, size_t column, ondemand::value &value, enum colu
         if (is_object) {
             ondemand::object o;
             e = value.get_object().get(o);
-            if (!e) e = o.raw_json().get(raw);
+            if (!e)
+                e = o.raw_json().get(raw);
         } else {
             ondemand::array a;
             e = value.get_array().get(a);
-            if (!e) e = a.raw_json().get(raw);
+            if (!e)
+                e = a.raw_json().get(raw);
         }
         if (e) {
             reason = describe(e);
@@ -318,7 +323,8 @@ bool read_object(json_parser *p, Doc &doc, const struct field_spec *spec, struct
             return false;
         }
         size_t column = find_column(spec, key, hint);
-        if (column == SIZE_MAX) continue; /* unknown keys are ignored, as COPY does */
+        if (column == SIZE_MAX)
+            continue; /* unknown keys are ignored, as COPY does */
         hint = column + 1;
         ondemand::value value = field.value();
         if (!read_value(p, column, value, spec->types[column], &cells[column], reason)) {
@@ -363,7 +369,8 @@ extern "C" int json_parse_record(struct json_parser *p, const char *line, size_t
 static size_t line_at(const char *buf, size_t offset, size_t *counted_to, size_t *line)
 {
     for (size_t i = *counted_to; i < offset; i++)
-        if (buf[i] == '\n') (*line)++;
+        if (buf[i] == '\n')
+            (*line)++;
     *counted_to = offset;
     return *line;
 }
@@ -407,7 +414,8 @@ extern "C" int json_parse_objects(struct json_parser *p, const char *buf, size_t
         }
         documents++;
         int rc = fn(ctx, cells, doc_line);
-        if (rc) return rc;
+        if (rc)
+            return rc;
     }
     if (stream.truncated_bytes() > 0) {
         size_t offset = len - stream.truncated_bytes();
@@ -430,7 +438,8 @@ extern "C" int json_parse_jsonpaths(const char *buf, size_t len, char **paths, s
     ondemand::document doc;
     error_code e = parser.iterate(copy).get(doc);
     ondemand::array array;
-    if (!e) e = doc["jsonpaths"].get_array().get(array);
+    if (!e)
+        e = doc["jsonpaths"].get_array().get(array);
     if (e) {
         std::snprintf(reason, reason_size,
                       "not a JSONPaths file (expected {\"jsonpaths\": [...]}): %s", describe(e));
@@ -449,7 +458,8 @@ extern "C" int json_parse_jsonpaths(const char *buf, size_t len, char **paths, s
             goto fail;
         }
         paths[count] = static_cast<char *>(std::malloc(path.size() + 1));
-        if (!paths[count]) std::abort();
+        if (!paths[count])
+            std::abort();
         std::memcpy(paths[count], path.data(), path.size());
         paths[count][path.size()] = '\0';
         count++;

@@ -60,7 +60,8 @@ struct model *model_new(void)
 
 void model_free(struct model *m)
 {
-    if (!m) return;
+    if (!m)
+        return;
     rowbuf_release(&m->songs);
     rowbuf_release(&m->artists);
     rowbuf_release(&m->lookup);
@@ -101,7 +102,8 @@ int model_compare_songs(const struct cell *a, const struct cell *b)
     static const int order[] = {1, 2, 3, 4}; /* title, artist_id, year, duration */
     for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
         int c = cell_compare(&a[order[i]], &b[order[i]]);
-        if (c) return c;
+        if (c)
+            return c;
     }
     return 0;
 }
@@ -109,7 +111,8 @@ int model_compare_songs(const struct cell *a, const struct cell *b)
 static size_t utf8_length(const struct cell *c)
 {
     size_t n = 0;
-    if (c->type != CELL_TEXT) return 0;
+    if (c->type != CELL_TEXT)
+        return 0;
     for (size_t i = 0; i < c->text.len; i++)
         n += ((unsigned char)c->text.ptr[i] & 0xC0) != 0x80;
     return n;
@@ -124,14 +127,20 @@ int model_compare_artists(const struct cell *a, const struct cell *b)
 {
     enum { ID, NAME, LOCATION, LATITUDE, LONGITUDE };
     int c;
-    if ((c = (a[LATITUDE].type == CELL_NULL) - (b[LATITUDE].type == CELL_NULL))) return c;
-    if ((c = (a[LONGITUDE].type == CELL_NULL) - (b[LONGITUDE].type == CELL_NULL))) return c;
-    if ((c = empty_text(&a[LOCATION]) - empty_text(&b[LOCATION]))) return c;
-    if ((c = (a[NAME].type == CELL_NULL) - (b[NAME].type == CELL_NULL))) return c;
+    if ((c = (a[LATITUDE].type == CELL_NULL) - (b[LATITUDE].type == CELL_NULL)))
+        return c;
+    if ((c = (a[LONGITUDE].type == CELL_NULL) - (b[LONGITUDE].type == CELL_NULL)))
+        return c;
+    if ((c = empty_text(&a[LOCATION]) - empty_text(&b[LOCATION])))
+        return c;
+    if ((c = (a[NAME].type == CELL_NULL) - (b[NAME].type == CELL_NULL)))
+        return c;
     size_t al = utf8_length(&a[NAME]), bl = utf8_length(&b[NAME]);
-    if (al != bl) return al < bl ? -1 : 1;
+    if (al != bl)
+        return al < bl ? -1 : 1;
     for (int i = NAME; i <= LONGITUDE; i++)
-        if ((c = cell_compare(&a[i], &b[i]))) return c;
+        if ((c = cell_compare(&a[i], &b[i])))
+            return c;
     return 0;
 }
 
@@ -140,7 +149,8 @@ int model_compare_artists(const struct cell *a, const struct cell *b)
 static struct cell arena_cell(struct arena *a, const struct cell *c)
 {
     struct cell out = *c;
-    if (c->type == CELL_TEXT) out.text.ptr = arena_copy(a, c->text.ptr, c->text.len);
+    if (c->type == CELL_TEXT)
+        out.text.ptr = arena_copy(a, c->text.ptr, c->text.len);
     return out;
 }
 
@@ -154,7 +164,8 @@ static void match_key(struct buffer *key, const struct cell *title, const struct
     len = (uint32_t)artist->text.len;
     buffer_append(key, &len, sizeof len);
     buffer_append(key, artist->text.ptr, artist->text.len);
-    if (duration == 0) duration = 0; /* -0.0 equals 0.0 */
+    if (duration == 0)
+        duration = 0; /* -0.0 equals 0.0 */
     buffer_append(key, &duration, sizeof duration);
 }
 
@@ -171,7 +182,8 @@ static void add_match(struct model *m, const struct cell *title, const struct ce
     if (!inserted) {
         struct match *old = &m->matches[*slot];
         int c = cell_compare(song_id, &old->song_id);
-        if (c > 0 || (c == 0 && cell_compare(artist_id, &old->artist_id) >= 0)) return;
+        if (c > 0 || (c == 0 && cell_compare(artist_id, &old->artist_id) >= 0))
+            return;
         old->song_id = arena_cell(&m->strings, song_id);
         old->artist_id = arena_cell(&m->strings, artist_id);
         return;
@@ -199,7 +211,8 @@ static void keep_best(struct rowbuf *rows, struct strmap *index, const struct ce
         row = rowbuf_add_row(rows);
     } else {
         row = rowbuf_row(rows, *slot);
-        if (compare(candidate, row) >= 0) return;
+        if (compare(candidate, row) >= 0)
+            return;
     }
     for (size_t i = 0; i < rows->columns; i++)
         rowbuf_set_cell(rows, &row[i], &candidate[i]);
@@ -263,7 +276,8 @@ static struct user *user_slot(struct model *m, const struct cell *user_id, int *
 void model_seed_user(struct model *m, const struct cell *user_id, int64_t ts,
                      const struct cell *level)
 {
-    if (user_id->type != CELL_TEXT) return;
+    if (user_id->type != CELL_TEXT)
+        return;
     int inserted;
     struct user *u = user_slot(m, user_id, &inserted);
     u->ts = ts;
@@ -280,7 +294,8 @@ static int same_cell(const struct cell *a, const struct cell *b)
  * names cost no memory. */
 static void update_cell(struct arena *a, struct cell *dst, const struct cell *src)
 {
-    if (!same_cell(dst, src)) *dst = arena_cell(a, src);
+    if (!same_cell(dst, src))
+        *dst = arena_cell(a, src);
 }
 
 static void update_user(struct model *m, const struct cell *event, int64_t ts)
@@ -288,22 +303,26 @@ static void update_user(struct model *m, const struct cell *event, int64_t ts)
     int inserted;
     struct user *u = user_slot(m, &event[EVENT_USER_ID], &inserted);
     if (!inserted) {
-        if (ts < u->ts) return;
+        if (ts < u->ts)
+            return;
         if (ts == u->ts) {
             int c = cell_compare(&event[EVENT_LEVEL], &u->level);
             /* NULL sorts below any level here: compare_cells puts NULL last, so flip it. */
             if (event[EVENT_LEVEL].type == CELL_NULL || u->level.type == CELL_NULL)
                 c = (event[EVENT_LEVEL].type != CELL_NULL) - (u->level.type != CELL_NULL);
-            if (c < 0) return;
+            if (c < 0)
+                return;
             if (c == 0) {
-                if (!u->changed) return; /* the warehouse's row wins a full tie */
+                if (!u->changed)
+                    return; /* the warehouse's row wins a full tie */
                 const struct cell *names[] = {&event[EVENT_FIRST_NAME], &event[EVENT_LAST_NAME],
                                               &event[EVENT_GENDER]};
                 const struct cell *mine[] = {&u->first_name, &u->last_name, &u->gender};
                 int n = 0;
                 for (int i = 0; i < 3 && n == 0; i++)
                     n = cell_compare(names[i], mine[i]);
-                if (n >= 0) return;
+                if (n >= 0)
+                    return;
             }
         }
     }
@@ -320,7 +339,8 @@ static void update_user(struct model *m, const struct cell *event, int64_t ts)
 int model_add_event(struct model *m, const struct cell *event, struct model_output *out,
                     char *reason, size_t reason_size)
 {
-    if (!cell_is_text(&event[EVENT_PAGE], "NextSong", 8)) return 0;
+    if (!cell_is_text(&event[EVENT_PAGE], "NextSong", 8))
+        return 0;
     const struct cell *user_id = &event[EVENT_USER_ID];
     if (user_id->type != CELL_TEXT || user_id->text.len == 0)
         return 0; /* a logged-out listener is not a songplay */
@@ -342,7 +362,8 @@ int model_add_event(struct model *m, const struct cell *event, struct model_outp
         event[EVENT_LENGTH].type == CELL_DOUBLE) {
         match_key(&m->key, song, artist, event[EVENT_LENGTH].d);
         uint32_t *slot = strmap_find(&m->match_index, m->key.data, m->key.len);
-        if (slot) match = &m->matches[*slot];
+        if (slot)
+            match = &m->matches[*slot];
     }
 
     struct rowbuf *plays = &out->songplays;
@@ -403,7 +424,8 @@ void model_dimensions(struct model *m, const struct rowbuf **songs, const struct
     *lookup = &m->lookup;
     for (size_t i = 0; i < m->user_count; i++) {
         const struct user *u = &m->users[i];
-        if (!u->changed) continue;
+        if (!u->changed)
+            continue;
         struct cell *row = rowbuf_add_row(users);
         rowbuf_set_cell(users, &row[0], &u->user_id);
         rowbuf_set_cell(users, &row[1], &u->first_name);

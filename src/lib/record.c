@@ -85,7 +85,8 @@ int field_spec_from_jsonpaths(struct field_spec *spec, const char *json, size_t 
     int count =
         json_parse_jsonpaths(padded, len, storage, EVENT_FIELD_COUNT + 1, reason, sizeof reason);
     free(padded);
-    if (count < 0) return sp_fail(err, "%s: %s", source, reason);
+    if (count < 0)
+        return sp_fail(err, "%s: %s", source, reason);
     int status = SP_OK;
     if (count != EVENT_FIELD_COUNT) {
         status = sp_fail(err, "%s: lists %d paths, staging_events has %d columns", source, count,
@@ -110,12 +111,14 @@ int field_spec_from_jsonpaths(struct field_spec *spec, const char *json, size_t 
 int cell_compare(const struct cell *a, const struct cell *b)
 {
     int an = a->type == CELL_NULL, bn = b->type == CELL_NULL;
-    if (an || bn) return an - bn;
+    if (an || bn)
+        return an - bn;
     switch (a->type) {
     case CELL_TEXT: {
         size_t n = a->text.len < b->text.len ? a->text.len : b->text.len;
         int c = n ? memcmp(a->text.ptr, b->text.ptr, n) : 0;
-        if (c) return c;
+        if (c)
+            return c;
         return (a->text.len > b->text.len) - (a->text.len < b->text.len);
     }
     case CELL_INT:

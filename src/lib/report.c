@@ -44,7 +44,8 @@ size_t report_sections(int top, struct report_section **sections)
         struct buffer sql;
         buffer_init(&sql);
         buffer_append_str(&sql, templates[i].sql);
-        if (templates[i].limited) buffer_printf(&sql, " LIMIT %d", top);
+        if (templates[i].limited)
+            buffer_printf(&sql, " LIMIT %d", top);
         out[i].name = templates[i].name;
         out[i].title = templates[i].title;
         out[i].sql = sql.data;

@@ -85,7 +85,8 @@ void arena_release(struct arena *a)
 
 void arena_reset(struct arena *a)
 {
-    if (!a->head) return;
+    if (!a->head)
+        return;
     /* Keep the oldest standard-size block; free the rest. */
     struct arena_block *keep = NULL;
     while (a->head) {
@@ -123,7 +124,8 @@ char *arena_copy(struct arena *a, const char *s, size_t len)
         b = nb;
     }
     char *p = b->data + b->used;
-    if (len) memcpy(p, s, len);
+    if (len)
+        memcpy(p, s, len);
     p[len] = '\0';
     b->used += len + 1;
     return p;
@@ -194,14 +196,16 @@ static int compare_rows(const void *a, const void *b)
     const struct cell *x = a, *y = b;
     for (size_t i = 0; i < sort_key_columns; i++) {
         int c = cell_compare(&x[i], &y[i]);
-        if (c) return c;
+        if (c)
+            return c;
     }
     return 0;
 }
 
 void rowbuf_sort(struct rowbuf *rb, size_t key_columns)
 {
-    if (rb->rows < 2) return;
+    if (rb->rows < 2)
+        return;
     sort_key_columns = key_columns;
     qsort(rb->cells, rb->rows, rb->columns * sizeof *rb->cells, compare_rows);
 }

@@ -52,7 +52,8 @@ static int has_json_name(const char *name)
     size_t n = strlen(name);
     for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
         size_t s = strlen(suffixes[i]);
-        if (n > s && strcmp(name + n - s, suffixes[i]) == 0) return 1;
+        if (n > s && strcmp(name + n - s, suffixes[i]) == 0)
+            return 1;
     }
     return 0;
 }
@@ -60,7 +61,8 @@ static int has_json_name(const char *name)
 static int walk_directory(const char *dir, struct source_list *list, struct sp_error *err)
 {
     DIR *d = opendir(dir);
-    if (!d) return sp_fail(err, "%s: cannot open directory: %s", dir, strerror(errno));
+    if (!d)
+        return sp_fail(err, "%s: cannot open directory: %s", dir, strerror(errno));
     int status = SP_OK;
     struct dirent *entry;
     struct buffer path;
@@ -68,7 +70,8 @@ static int walk_directory(const char *dir, struct source_list *list, struct sp_e
     while (status == SP_OK && (entry = readdir(d)) != NULL) {
         if (entry->d_name[0] == '.')
             continue; /* ., .., and hidden entries such as .ipynb_checkpoints */
-        if (entry->d_type == DT_REG && !has_json_name(entry->d_name)) continue;
+        if (entry->d_type == DT_REG && !has_json_name(entry->d_name))
+            continue;
         buffer_clear(&path);
         buffer_printf(&path, "%s/%s", dir, entry->d_name);
         struct stat st;
@@ -100,8 +103,10 @@ static int add_path(const char *path, struct source_list *list, struct sp_error 
     char resolved[PATH_MAX];
     if (stat(path, &st) != 0 || !realpath(path, resolved))
         return sp_fail(err, "%s: %s", path, strerror(errno));
-    if (S_ISDIR(st.st_mode)) return walk_directory(resolved, list, err);
-    if (!S_ISREG(st.st_mode)) return sp_fail(err, "%s: not a regular file or directory", path);
+    if (S_ISDIR(st.st_mode))
+        return walk_directory(resolved, list, err);
+    if (!S_ISREG(st.st_mode))
+        return sp_fail(err, "%s: not a regular file or directory", path);
     list_add(list, resolved, &st);
     return SP_OK;
 }
@@ -115,7 +120,8 @@ int source_list_objects(const char *spec, struct source_list *list, struct sp_er
     if (strpbrk(spec, "*?[")) {
         glob_t g;
         int rc = glob(spec, GLOB_ERR, NULL, &g);
-        if (rc == GLOB_NOMATCH) return sp_fail(err, "%s: no file matches this pattern", spec);
+        if (rc == GLOB_NOMATCH)
+            return sp_fail(err, "%s: no file matches this pattern", spec);
         if (rc != 0)
             return sp_fail(err, "%s: cannot expand the pattern: %s", spec, strerror(errno));
         status = SP_OK;
@@ -125,7 +131,8 @@ int source_list_objects(const char *spec, struct source_list *list, struct sp_er
     } else {
         status = add_path(spec, list, err);
     }
-    if (status != SP_OK) return status;
+    if (status != SP_OK)
+        return status;
     qsort(list->items + first, list->count - first, sizeof *list->items, compare_objects);
     return SP_OK;
 }
@@ -134,10 +141,12 @@ static int gz_failure(gzFile f, const char *key, struct sp_error *err)
 {
     int code;
     const char *message = gzerror(f, &code);
-    if (code == Z_ERRNO) return sp_fail(err, "%s: read error: %s", key, strerror(errno));
+    if (code == Z_ERRNO)
+        return sp_fail(err, "%s: read error: %s", key, strerror(errno));
     if (code == Z_BUF_ERROR)
         return sp_fail(err, "%s: truncated gzip data (unexpected end of file)", key);
-    if (code != Z_OK) return sp_fail(err, "%s: corrupt gzip data: %s", key, message);
+    if (code != Z_OK)
+        return sp_fail(err, "%s: corrupt gzip data: %s", key, message);
     return SP_OK;
 }
 
@@ -158,7 +167,8 @@ static int read_plain_or_detect_gzip(const char *key, size_t padding, struct buf
                                      int *is_gzip, struct sp_error *err)
 {
     int fd = open(key, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return sp_fail(err, "%s: cannot open: %s", key, strerror(errno));
+    if (fd < 0)
+        return sp_fail(err, "%s: cannot open: %s", key, strerror(errno));
     buffer_clear(out);
     int status = SP_OK;
     *is_gzip = 0;
@@ -166,7 +176,8 @@ static int read_plain_or_detect_gzip(const char *key, size_t padding, struct buf
         buffer_reserve(out, 64 * 1024 + padding);
         ssize_t n = read(fd, out->data + out->len, out->cap - out->len - padding - 1);
         if (n < 0) {
-            if (errno == EINTR) continue;
+            if (errno == EINTR)
+                continue;
             status = sp_fail(err, "%s: read error: %s", key, strerror(errno));
             break;
         }
@@ -175,7 +186,8 @@ static int read_plain_or_detect_gzip(const char *key, size_t padding, struct buf
             *is_gzip = 1;
             break;
         }
-        if (n == 0) break;
+        if (n == 0)
+            break;
         out->len += (size_t)n;
     }
     close(fd);
@@ -192,7 +204,8 @@ int source_read_all(const char *key, size_t padding, struct buffer *out, struct 
         return status;
     }
     gzFile f = open_object(key, err);
-    if (!f) return SP_FAIL;
+    if (!f)
+        return SP_FAIL;
     buffer_clear(out);
     status = SP_OK;
     for (;;) {
@@ -200,7 +213,8 @@ int source_read_all(const char *key, size_t padding, struct buffer *out, struct 
         int n = gzread(f, out->data + out->len, 64 * 1024);
         if (n < 0) {
             status = gz_failure(f, key, err);
-            if (status == SP_OK) status = sp_fail(err, "%s: read error", key);
+            if (status == SP_OK)
+                status = sp_fail(err, "%s: read error", key);
             break;
         }
         if (n == 0) {
@@ -231,7 +245,8 @@ int line_reader_open(struct line_reader **out, const char *key, size_t padding,
                      struct sp_error *err)
 {
     gzFile f = open_object(key, err);
-    if (!f) return SP_FAIL;
+    if (!f)
+        return SP_FAIL;
     struct line_reader *lr = xcalloc(1, sizeof *lr);
     lr->file = f;
     lr->key = xstrdup(key);
@@ -258,14 +273,16 @@ static int refill(struct line_reader *lr, struct sp_error *err)
         memset(lr->data + old, 0, lr->capacity - old + lr->padding);
     }
     size_t want = lr->capacity - lr->end;
-    if (want > INT_MAX) want = INT_MAX;
+    if (want > INT_MAX)
+        want = INT_MAX;
     int n = gzread(lr->file, lr->data + lr->end, (unsigned)want);
     if (n < 0) {
         int status = gz_failure(lr->file, lr->key, err);
         return status ? -1 : (sp_fail(err, "%s: read error", lr->key), -1);
     }
     if (n == 0) {
-        if (gz_failure(lr->file, lr->key, err) != SP_OK) return -1;
+        if (gz_failure(lr->file, lr->key, err) != SP_OK)
+            return -1;
         lr->eof = 1;
     }
     lr->end += (size_t)n;
@@ -284,14 +301,17 @@ int line_reader_next(struct line_reader *lr, const char **line, size_t *len, str
             lr->offset += n + 1;
         } else if (lr->eof) {
             n = lr->end - lr->start;
-            if (n == 0) return 0;
+            if (n == 0)
+                return 0;
             lr->start = lr->end;
             lr->offset += n;
         } else {
-            if (refill(lr, err) != 0) return -1;
+            if (refill(lr, err) != 0)
+                return -1;
             continue;
         }
-        if (n > 0 && begin[n - 1] == '\r') n--;
+        if (n > 0 && begin[n - 1] == '\r')
+            n--;
         lr->line++;
         *line = begin;
         *len = n;
@@ -313,7 +333,8 @@ uint64_t line_reader_offset(const struct line_reader *lr)
 
 void line_reader_close(struct line_reader *lr)
 {
-    if (!lr) return;
+    if (!lr)
+        return;
     gzclose(lr->file);
     free(lr->key);
     free(lr->data);

@@ -15,13 +15,15 @@ void time_converter_init(struct time_converter *tc)
 
 int time_from_epoch_ms(struct time_converter *tc, int64_t ms, struct time_parts *out)
 {
-    if (ms < TIME_MIN_MS || ms > TIME_MAX_MS) return -1;
+    if (ms < TIME_MIN_MS || ms > TIME_MAX_MS)
+        return -1;
     int64_t day = ms / MS_PER_DAY;
     int64_t in_day = ms % MS_PER_DAY;
     if (day != tc->cached_day) {
         time_t seconds = (time_t)(day * 86400);
         struct tm tm;
-        if (!gmtime_r(&seconds, &tm)) return -1;
+        if (!gmtime_r(&seconds, &tm))
+            return -1;
         struct time_parts *c = &tc->cached;
         char week[8];
         strftime(week, sizeof week, "%V", &tm);

@@ -10,7 +10,8 @@ int warehouse_open(const char *target, enum warehouse_mode mode, struct warehous
     *out = NULL;
     if (strncmp(target, "sqlite:", 7) == 0) {
         const char *path = target + 7;
-        if (strncmp(path, "//", 2) == 0) path += 2; /* sqlite://PATH is accepted too */
+        if (strncmp(path, "//", 2) == 0)
+            path += 2; /* sqlite://PATH is accepted too */
         if (*path == '\0')
             return sp_usage(err, "target %s: no database path (try sqlite:sparkify.db)", target);
         return warehouse_open_sqlite(path, mode, out, err);
@@ -44,5 +45,6 @@ void warehouse_mask_target(const char *target, char *out, size_t size)
 
 void warehouse_close(struct warehouse *wh)
 {
-    if (wh) wh->ops->close(wh);
+    if (wh)
+        wh->ops->close(wh);
 }

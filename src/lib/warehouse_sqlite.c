@@ -137,7 +137,8 @@ static int sqlite_create_tables(struct warehouse *wh, bool drop_first, struct sp
     struct buffer sql;
     buffer_init(&sql);
     for (int t = 0; t < TABLE_COUNT; t++) {
-        if (drop_first) buffer_printf(&sql, "DROP TABLE IF EXISTS %s;\n", table_defs[t].name);
+        if (drop_first)
+            buffer_printf(&sql, "DROP TABLE IF EXISTS %s;\n", table_defs[t].name);
         buffer_printf(&sql, "%s;\n", create_sql[t]);
     }
     for (size_t i = 0; i < sizeof index_sql / sizeof index_sql[0]; i++)
@@ -160,7 +161,8 @@ static int sqlite_commit(struct warehouse *wh, struct sp_error *err)
 static void sqlite_rollback(struct warehouse *wh)
 {
     struct sqlite_warehouse *w = as_sqlite(wh);
-    if (!sqlite3_get_autocommit(w->db)) sqlite3_exec(w->db, "ROLLBACK", NULL, NULL, NULL);
+    if (!sqlite3_get_autocommit(w->db))
+        sqlite3_exec(w->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
 static int sqlite_truncate(struct warehouse *wh, unsigned tables, struct sp_error *err)
@@ -168,7 +170,8 @@ static int sqlite_truncate(struct warehouse *wh, unsigned tables, struct sp_erro
     struct buffer sql;
     buffer_init(&sql);
     for (int t = 0; t < TABLE_COUNT; t++)
-        if (tables & (1u << t)) buffer_printf(&sql, "DELETE FROM %s;\n", table_defs[t].name);
+        if (tables & (1u << t))
+            buffer_printf(&sql, "DELETE FROM %s;\n", table_defs[t].name);
     int status = sql.len ? exec_sql(as_sqlite(wh), sql.data, err) : SP_OK;
     buffer_release(&sql);
     return status;
@@ -178,7 +181,8 @@ static sqlite3_stmt *insert_statement(struct sqlite_warehouse *w, enum table_id 
                                       struct sp_error *err)
 {
     sqlite3_stmt **slot = rows == 1 ? &w->insert_one[table] : &w->insert_many[table];
-    if (*slot) return *slot;
+    if (*slot)
+        return *slot;
     const struct table_def *def = &table_defs[table];
     struct buffer sql;
     buffer_init(&sql);
@@ -192,7 +196,8 @@ static sqlite3_stmt *insert_statement(struct sqlite_warehouse *w, enum table_id 
             buffer_append_str(&sql, c ? ", ?" : "?");
         buffer_append_char(&sql, ')');
     }
-    if (conflict_sql[table]) buffer_append_str(&sql, conflict_sql[table]);
+    if (conflict_sql[table])
+        buffer_append_str(&sql, conflict_sql[table]);
     if (sqlite3_prepare_v3(w->db, sql.data, (int)sql.len, SQLITE_PREPARE_PERSISTENT, slot, NULL) !=
         SQLITE_OK) {
         sp_fail(err, "%s: cannot prepare the insert into %s: %s", w->path, def->name,
@@ -225,7 +230,8 @@ static int sqlite_write(struct warehouse *wh, const struct rowbuf *rows, struct 
     while (row < rows->rows) {
         size_t n = rows->rows - row >= ROWS_PER_STATEMENT ? ROWS_PER_STATEMENT : 1;
         sqlite3_stmt *stmt = insert_statement(w, rows->table, n, err);
-        if (!stmt) return SP_FAIL;
+        if (!stmt)
+            return SP_FAIL;
         const struct cell *cells = rowbuf_row(rows, row);
         size_t values = n * rows->columns;
         for (size_t i = 0; i < values; i++)
@@ -273,7 +279,8 @@ static int sqlite_query(struct warehouse *wh, const char *sql, warehouse_row_fn 
         const char *statement = next;
         if (sqlite3_prepare_v2(w->db, statement, -1, &stmt, &next) != SQLITE_OK)
             return sp_fail(err, "%s: %s [%.200s]", w->path, sqlite3_errmsg(w->db), statement);
-        if (!stmt) break; /* only whitespace or comments left */
+        if (!stmt)
+            break; /* only whitespace or comments left */
         int columns = sqlite3_column_count(stmt);
         const char *names[256];
         struct cell values[256];
@@ -287,7 +294,8 @@ static int sqlite_query(struct warehouse *wh, const char *sql, warehouse_row_fn 
         while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
             for (int i = 0; i < columns; i++)
                 column_cell(stmt, i, &values[i]);
-            if (fn && (status = fn(ctx, (size_t)columns, names, values)) != SP_OK) break;
+            if (fn && (status = fn(ctx, (size_t)columns, names, values)) != SP_OK)
+                break;
         }
         if (status == SP_OK && rc != SQLITE_DONE)
             status =
@@ -336,7 +344,8 @@ int warehouse_open_sqlite(const char *path, enum warehouse_mode mode, struct war
                           struct sp_error *err)
 {
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
-    if (mode == WAREHOUSE_WRITE) flags |= SQLITE_OPEN_CREATE;
+    if (mode == WAREHOUSE_WRITE)
+        flags |= SQLITE_OPEN_CREATE;
     sqlite3 *db = NULL;
     int rc = sqlite3_open_v2(path, &db, flags, NULL);
     if (rc != SQLITE_OK) {

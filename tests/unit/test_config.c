@@ -90,7 +90,8 @@ static int setup(void **state)
 {
     (void)state;
     int fd = mkstemp(path);
-    if (fd < 0) return -1;
+    if (fd < 0)
+        return -1;
     close(fd);
     return 0;
 }

@@ -129,7 +129,8 @@ static void matching_is_exact_and_ties_take_the_smallest_song_id(void **state)
 static const struct cell *user_row(const struct rowbuf *users, const char *id)
 {
     for (size_t i = 0; i < users->rows; i++)
-        if (strcmp(rowbuf_row(users, i)[0].text.ptr, id) == 0) return rowbuf_row(users, i);
+        if (strcmp(rowbuf_row(users, i)[0].text.ptr, id) == 0)
+            return rowbuf_row(users, i);
     return NULL;
 }
 
