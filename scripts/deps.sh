@@ -5,9 +5,9 @@
 set -euo pipefail
 
 build_packages=(build-essential cmake pkg-config libsqlite3-dev libsimdjson-dev zlib1g-dev
-                libinih-dev libxxhash-dev libcjson-dev)
-test_packages=(libcmocka-dev bats python3 util-linux time clang clang-format)
-bench_packages=(python3 time)
+                libinih-dev libxxhash-dev libcjson-dev libpq-dev)
+test_packages=(libcmocka-dev bats python3 util-linux time clang clang-format postgresql)
+bench_packages=(python3 time postgresql)
 
 packages=("${build_packages[@]}")
 case "${1:-build}" in

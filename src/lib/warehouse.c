@@ -16,8 +16,11 @@ int warehouse_open(const char *target, enum warehouse_mode mode, struct warehous
             return sp_usage(err, "target %s: no database path (try sqlite:sparkify.db)", target);
         return warehouse_open_sqlite(path, mode, out, err);
     }
-    if (strncmp(target, "postgresql:", 11) == 0 || strncmp(target, "postgres:", 9) == 0 ||
-        strncmp(target, "redshift:", 9) == 0) {
+    if (strncmp(target, "postgresql://", 13) == 0 || strncmp(target, "postgres://", 11) == 0) {
+        (void)mode; /* a server database exists or the connection fails */
+        return warehouse_open_postgres(target, out, err);
+    }
+    if (strncmp(target, "redshift:", 9) == 0) {
         const char *colon = strchr(target, ':');
         return sp_usage(err, "target %.*s://...: this engine is not supported by this build yet",
                         (int)(colon - target), target);

@@ -2,8 +2,8 @@
  *
  * A warehouse creates the tables, runs one transaction per job, writes row batches, reads
  * back what incremental runs need (the loaded-objects record, the song match index, each
- * user's latest play) and runs queries with typed results. Targets are URLs: sqlite:PATH
- * today; postgresql:// and redshift:// plug in behind the same ops table.
+ * user's latest play) and runs queries with typed results. Targets are URLs: sqlite:PATH and
+ * postgresql://user:pass@host:port/db; redshift:// plugs in behind the same ops table.
  */
 #ifndef SPARKIFY_WAREHOUSE_H
 #define SPARKIFY_WAREHOUSE_H
@@ -54,5 +54,7 @@ void warehouse_mask_target(const char *target, char *out, size_t size);
 
 int warehouse_open_sqlite(const char *path, enum warehouse_mode mode, struct warehouse **out,
                           struct sp_error *err);
+/* `target` is a libpq connection URI; PG* environment variables fill in what it leaves out. */
+int warehouse_open_postgres(const char *target, struct warehouse **out, struct sp_error *err);
 
 #endif
