@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static void usage(void)
 {
@@ -21,12 +22,24 @@ static void usage(void)
         "  --max-errors N       skip up to N bad records into load_errors (default 0: stop)\n"
         "  --full-refresh       empty the star tables and load every object again\n"
         "  --keep-staging       also write the raw records to staging_events/staging_songs\n"
-        "  --threads N          song file readers (default: one per core)\n");
+        "  --threads N          song file readers (default: one per core)\n"
+        "  --transform c|sql    build the star tables in sparkify (c, the default) or stage the\n"
+        "                       raw records and build them with SQL in the warehouse (sql;\n"
+        "                       PostgreSQL and Redshift)\n");
 }
 
 int cmd_etl(int argc, char **argv, struct cli *cli)
 {
-    enum { LOG_DATA = 256, SONG_DATA, JSONPATH, MAX_ERRORS, FULL_REFRESH, KEEP_STAGING, THREADS };
+    enum {
+        LOG_DATA = 256,
+        SONG_DATA,
+        JSONPATH,
+        MAX_ERRORS,
+        FULL_REFRESH,
+        KEEP_STAGING,
+        THREADS,
+        TRANSFORM
+    };
     static const struct option options[] = {CLI_COMMON_OPTIONS,
                                             {"log-data", required_argument, NULL, LOG_DATA},
                                             {"song-data", required_argument, NULL, SONG_DATA},
@@ -35,6 +48,7 @@ int cmd_etl(int argc, char **argv, struct cli *cli)
                                             {"full-refresh", no_argument, NULL, FULL_REFRESH},
                                             {"keep-staging", no_argument, NULL, KEEP_STAGING},
                                             {"threads", required_argument, NULL, THREADS},
+                                            {"transform", required_argument, NULL, TRANSFORM},
                                             {NULL, 0, NULL, 0}};
     const char *log_data = NULL, *song_data = NULL, *jsonpath = NULL;
     struct etl_options o = {0};
@@ -71,6 +85,11 @@ int cmd_etl(int argc, char **argv, struct cli *cli)
                                        optarg);
             o.threads = (int)n;
             break;
+        case TRANSFORM:
+            if (strcmp(optarg, "sql") != 0 && strcmp(optarg, "c") != 0)
+                return cli_usage_error("etl", "--transform takes c or sql, not '%s'", optarg);
+            o.transform_sql = strcmp(optarg, "sql") == 0;
+            break;
         default:
             return cli_usage_error("etl", "unknown or invalid option '%s'", argv[optind - 1]);
         }
@@ -99,7 +118,15 @@ int cmd_etl(int argc, char **argv, struct cli *cli)
     if (status == SP_OK)
         status = etl_run(wh, &o, &r, &err);
     progress_finish(&progress);
-    if (status == SP_OK) {
+    if (status == SP_OK && o.transform_sql) {
+        double seconds = progress_now() - progress.started;
+        cli_info(cli,
+                 "loaded %zu log and %zu song objects (%.1f MB) into %s in %.2f s: %zu events and "
+                 "%zu song records staged, star tables built by SQL (%zu songplay events); "
+                 "%zu objects already loaded, %zu bad records skipped\n",
+                 r.log_objects, r.song_objects, (double)r.bytes / 1e6, wh->display, seconds,
+                 r.events, r.song_records, r.songplays, r.skipped_objects, r.bad_records);
+    } else if (status == SP_OK) {
         double seconds = progress_now() - progress.started;
         cli_info(cli,
                  "loaded %zu log and %zu song objects (%.1f MB) into %s in %.2f s: %zu events, "

@@ -16,6 +16,7 @@
 #include "model.h"
 #include "source.h"
 #include "timeconv.h"
+#include "transform_sql.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -212,10 +213,11 @@ struct run {
     struct warehouse *wh;
     const struct etl_options *options;
     struct etl_result *result;
-    struct model *model;
+    struct model *model; /* NULL with --transform sql: the warehouse builds the star rows */
     struct field_spec event_spec, song_spec;
     struct bad_records bad;
     struct rowbuf staging_songs;
+    bool stage; /* raw records go to the staging tables (--keep-staging, --transform sql) */
 };
 
 static int online_cores(void)
@@ -294,10 +296,12 @@ static int merge_song(void *ctx, const struct cell *cells, size_t line)
     struct song_merge *m = ctx;
     struct run *run = m->run;
     char reason[256];
-    if (model_add_song(run->model, cells, reason, sizeof reason) != 0)
+    int rc = run->model ? model_add_song(run->model, cells, reason, sizeof reason)
+                        : model_check_song(cells, reason, sizeof reason);
+    if (rc != 0)
         return bad_record(&run->bad, m->key, line, reason, NULL, 0, m->err) == SP_OK ? 0 : -2;
     run->result->song_records++;
-    if (run->options->keep_staging) {
+    if (run->stage) {
         struct cell *row = rowbuf_add_row(&run->staging_songs);
         for (size_t i = 0; i < SONG_FIELD_COUNT; i++)
             rowbuf_set_cell(&run->staging_songs, &row[i], &cells[i]);
@@ -470,14 +474,19 @@ static int stream_object(struct pipeline *p, struct json_parser *parser,
         if (blank_line(line, len))
             continue;
         size_t line_no = line_reader_line(reader);
-        if (json_parse_record(parser, line, len, &run->event_spec, cells, reason, sizeof reason) !=
-                0 ||
-            model_add_event(run->model, cells, &(*batch)->out, reason, sizeof reason) != 0) {
+        int songplay = -1;
+        if (json_parse_record(parser, line, len, &run->event_spec, cells, reason, sizeof reason) ==
+            0)
+            songplay = run->model ? model_add_event(run->model, cells, &(*batch)->out, reason,
+                                                    sizeof reason)
+                                  : model_check_event(cells, reason, sizeof reason);
+        if (songplay < 0) {
             status = bad_record(&run->bad, o->key, line_no, reason, line, len, err);
             continue;
         }
         run->result->events++;
-        if (run->options->keep_staging) {
+        run->result->songplays += (size_t)songplay;
+        if (run->stage) {
             struct rowbuf *staging = &(*batch)->staging;
             struct cell *row = rowbuf_add_row(staging);
             for (size_t i = 0; i < EVENT_FIELD_COUNT; i++)
@@ -496,7 +505,8 @@ static int stream_object(struct pipeline *p, struct json_parser *parser,
     if (status == SP_OK && rc < 0)
         status = SP_FAIL;
     line_reader_close(reader);
-    model_end_object(run->model);
+    if (run->model)
+        model_end_object(run->model);
     return status;
 }
 
@@ -693,6 +703,21 @@ static void utc_now(char *out, size_t size)
     strftime(out, size, "%Y-%m-%d %H:%M:%S", &tm);
 }
 
+static int run_transform_sql(struct run *run, struct sp_error *err)
+{
+    size_t count;
+    const struct transform_statement *statements = transform_statements(&count);
+    for (size_t i = 0; i < count; i++) {
+        report_progress(run, "transform", i, count, 0, 0, run->result->events);
+        if (run->wh->ops->query(run->wh, statements[i].sql, NULL, NULL, err) != SP_OK) {
+            sp_error_prefix(err, "transform step '%s': ", statements[i].name);
+            return SP_FAIL;
+        }
+    }
+    report_progress(run, "transform", count, count, 0, 0, run->result->events);
+    return SP_OK;
+}
+
 static int run_in_transaction(struct run *run, struct source_list *songs, struct source_list *logs,
                               struct sp_error *err)
 {
@@ -703,9 +728,9 @@ static int run_in_transaction(struct run *run, struct source_list *songs, struct
     unsigned star = (1u << TABLE_SONGPLAYS) | (1u << TABLE_USERS) | (1u << TABLE_SONGS) |
                     (1u << TABLE_ARTISTS) | (1u << TABLE_TIME) | (1u << TABLE_SONG_LOOKUP) |
                     (1u << TABLE_LOADED_OBJECTS) | (1u << TABLE_LOAD_ERRORS);
-    if (status == SP_OK && (o->full_refresh || o->keep_staging))
-        status = wh->ops->truncate(
-            wh, (o->full_refresh ? star : 0) | (o->keep_staging ? staging : 0), err);
+    if (status == SP_OK && (o->full_refresh || run->stage))
+        status =
+            wh->ops->truncate(wh, (o->full_refresh ? star : 0) | (run->stage ? staging : 0), err);
     if (status == SP_OK && !o->full_refresh) {
         struct loaded_record loaded;
         loaded_record_init(&loaded);
@@ -721,7 +746,7 @@ static int run_in_transaction(struct run *run, struct source_list *songs, struct
     run->result->log_objects = logs->count;
     if (status == SP_OK && songs->count)
         status = load_songs(run, songs, err);
-    if (status == SP_OK && logs->count && !o->full_refresh) {
+    if (status == SP_OK && run->model && logs->count && !o->full_refresh) {
         status = wh->ops->query(wh,
                                 "SELECT title, artist_name, duration, song_id, artist_id "
                                 "FROM song_lookup",
@@ -732,7 +757,7 @@ static int run_in_transaction(struct run *run, struct source_list *songs, struct
     if (status == SP_OK && logs->count)
         status = load_events(run, logs, err);
     if (status == SP_OK)
-        status = write_dimensions(run, err);
+        status = run->model ? write_dimensions(run, err) : run_transform_sql(run, err);
     if (status == SP_OK) {
         struct rowbuf record;
         rowbuf_init(&record, TABLE_LOADED_OBJECTS);
@@ -770,13 +795,22 @@ int etl_run(struct warehouse *wh, const struct etl_options *options, struct etl_
     struct source_list songs, logs;
     source_list_init(&songs);
     source_list_init(&logs);
-    int status = load_jsonpaths(&run, jsonpaths, err);
+    run.stage = options->keep_staging || options->transform_sql;
+    int status = SP_OK;
+    if (options->transform_sql && !wh->ops->sql_transform)
+        status = sp_usage(err,
+                          "--transform sql needs a PostgreSQL or Redshift target; %s builds "
+                          "the star tables in C",
+                          wh->display);
+    if (status == SP_OK)
+        status = load_jsonpaths(&run, jsonpaths, err);
     if (status == SP_OK)
         status = list_sources(options, &songs, &logs, err);
     if (status == SP_OK)
         status = wh->ops->begin(wh, err);
     if (status == SP_OK) {
-        run.model = model_new();
+        if (!options->transform_sql)
+            run.model = model_new();
         status = run_in_transaction(&run, &songs, &logs, err);
         if (status == SP_OK)
             status = wh->ops->commit(wh, err);

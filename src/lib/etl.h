@@ -32,7 +32,8 @@ struct etl_options {
     long max_errors;
     bool full_refresh;
     bool keep_staging;
-    int threads; /* song readers; 0 = one per core */
+    bool transform_sql; /* stage raw records, build the star tables with SQL in the warehouse */
+    int threads;        /* song readers; 0 = one per core */
     etl_progress_fn progress;
     void *progress_ctx;
 };

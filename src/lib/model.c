@@ -218,13 +218,21 @@ static void keep_best(struct rowbuf *rows, struct strmap *index, const struct ce
         rowbuf_set_cell(rows, &row[i], &candidate[i]);
 }
 
-int model_add_song(struct model *m, const struct cell *song, char *reason, size_t reason_size)
+int model_check_song(const struct cell *song, char *reason, size_t reason_size)
 {
     const struct cell *song_id = &song[SONG_SONG_ID];
     if (song_id->type != CELL_TEXT || song_id->text.len == 0) {
         snprintf(reason, reason_size, "song_id is missing or empty");
         return -1;
     }
+    return 0;
+}
+
+int model_add_song(struct model *m, const struct cell *song, char *reason, size_t reason_size)
+{
+    if (model_check_song(song, reason, reason_size) != 0)
+        return -1;
+    const struct cell *song_id = &song[SONG_SONG_ID];
     struct cell row[5] = {*song_id, song[SONG_TITLE], song[SONG_ARTIST_ID], song[SONG_YEAR],
                           song[SONG_DURATION]};
     keep_best(&m->songs, &m->song_index, row, model_compare_songs);
@@ -336,8 +344,7 @@ static void update_user(struct model *m, const struct cell *event, int64_t ts)
 
 /* ---- events ---- */
 
-int model_add_event(struct model *m, const struct cell *event, struct model_output *out,
-                    char *reason, size_t reason_size)
+int model_check_event(const struct cell *event, char *reason, size_t reason_size)
 {
     if (!cell_is_text(&event[EVENT_PAGE], "NextSong", 8))
         return 0;
@@ -349,12 +356,24 @@ int model_add_event(struct model *m, const struct cell *event, struct model_outp
         snprintf(reason, reason_size, "NextSong event without ts");
         return -1;
     }
-    struct time_parts when;
-    if (time_from_epoch_ms(&m->clock, ts->i, &when) != 0) {
+    if (ts->i < TIME_MIN_MS || ts->i > TIME_MAX_MS) {
         snprintf(reason, reason_size, "ts %lld is outside 1970-01-01..9999-12-31 (epoch ms)",
                  (long long)ts->i);
         return -1;
     }
+    return 1;
+}
+
+int model_add_event(struct model *m, const struct cell *event, struct model_output *out,
+                    char *reason, size_t reason_size)
+{
+    int songplay = model_check_event(event, reason, reason_size);
+    if (songplay <= 0)
+        return songplay;
+    const struct cell *user_id = &event[EVENT_USER_ID];
+    const struct cell *ts = &event[EVENT_TS];
+    struct time_parts when;
+    time_from_epoch_ms(&m->clock, ts->i, &when); /* in range: checked above */
 
     const struct match *match = NULL;
     const struct cell *song = &event[EVENT_SONG], *artist = &event[EVENT_ARTIST];

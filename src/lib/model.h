@@ -32,6 +32,13 @@ struct model;
 struct model *model_new(void);
 void model_free(struct model *m);
 
+/* Checks a song record the way model_add_song would: returns 0, or -1 with `reason`. */
+int model_check_song(const struct cell *song, char *reason, size_t reason_size);
+
+/* Checks an event: returns 1 for a songplay (NextSong with a user), 0 for any other event,
+ * -1 with `reason` for a record that cannot be loaded (a songplay without a usable ts). */
+int model_check_event(const struct cell *event, char *reason, size_t reason_size);
+
 /* Adds one song record. Returns 0, or -1 with `reason` (a record the model cannot use). */
 int model_add_song(struct model *m, const struct cell *song, char *reason, size_t reason_size);
 

@@ -22,6 +22,7 @@ typedef int (*warehouse_row_fn)(void *ctx, size_t columns, const char *const *na
 
 struct warehouse_ops {
     const char *engine;
+    bool sql_transform; /* runs the statements of transform_sql.h */
     int (*create_tables)(struct warehouse *wh, bool drop_first, struct sp_error *err);
     int (*begin)(struct warehouse *wh, struct sp_error *err);
     int (*commit)(struct warehouse *wh, struct sp_error *err);

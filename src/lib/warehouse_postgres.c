@@ -450,6 +450,7 @@ static void pg_close(struct warehouse *wh)
 
 static const struct warehouse_ops postgres_ops = {
     .engine = "postgresql",
+    .sql_transform = true,
     .create_tables = pg_create_tables,
     .begin = pg_begin,
     .commit = pg_commit,

@@ -1,0 +1,109 @@
+/* transform_sql.c - the SQL transform (see transform_sql.h for its dialect and purpose).
+ *
+ * Order matters: song_lookup gains this run's songs before songplays are matched against it
+ * (so plays match every song the warehouse knows); users are decided before this run's
+ * songplays exist (a user already in the warehouse keeps its row unless an event is later
+ * than its latest play, or as late with a greater level). start_time is computed with
+ * integer arithmetic, exact to the millisecond for any ts.
+ */
+#include "transform_sql.h"
+
+#define START_TIME(ts)                                                                             \
+    "(TIMESTAMP 'epoch' + (" ts " / 1000) * INTERVAL '1 second' + (" ts                            \
+    " % 1000) * INTERVAL '1 millisecond')"
+#define SONGPLAY_EVENTS "page = 'NextSong' AND user_id IS NOT NULL AND user_id <> ''"
+
+static const struct transform_statement statements[] = {
+    {"analyze staging_events", "ANALYZE staging_events"},
+    {"analyze staging_songs", "ANALYZE staging_songs"},
+    {"song_lookup: this run's match keys",
+     "INSERT INTO song_lookup (title, artist_name, duration, song_id, artist_id) "
+     "SELECT DISTINCT s.title, s.artist_name, s.duration, s.song_id, s.artist_id "
+     "FROM staging_songs s "
+     "WHERE s.title IS NOT NULL AND s.artist_name IS NOT NULL AND s.duration IS NOT NULL "
+     "AND s.song_id IS NOT NULL AND s.song_id <> '' "
+     "AND NOT EXISTS (SELECT 1 FROM song_lookup l WHERE l.title = s.title "
+     "AND l.artist_name = s.artist_name AND l.duration = s.duration AND l.song_id = s.song_id "
+     "AND (l.artist_id = s.artist_id OR (l.artist_id IS NULL AND s.artist_id IS NULL)))"},
+    {"analyze song_lookup", "ANALYZE song_lookup"},
+    {"songs: rank the candidates",
+     "CREATE TEMPORARY TABLE song_winners AS "
+     "SELECT song_id, title, artist_id, year, duration FROM ("
+     "SELECT song_id, title, artist_id, year, duration, ROW_NUMBER() OVER (PARTITION BY song_id "
+     "ORDER BY title NULLS LAST, artist_id NULLS LAST, year NULLS LAST, duration NULLS LAST) "
+     "AS row_rank FROM ("
+     "SELECT song_id, title, artist_id, year, duration FROM songs "
+     "WHERE song_id IN (SELECT song_id FROM staging_songs) "
+     "UNION ALL SELECT song_id, title, artist_id, year, duration FROM staging_songs "
+     "WHERE song_id IS NOT NULL AND song_id <> '') candidates) ranked WHERE row_rank = 1"},
+    {"songs: replace", "DELETE FROM songs WHERE song_id IN (SELECT song_id FROM song_winners)"},
+    {"songs: insert", "INSERT INTO songs (song_id, title, artist_id, year, duration) "
+                      "SELECT song_id, title, artist_id, year, duration FROM song_winners"},
+    {"artists: rank the candidates",
+     "CREATE TEMPORARY TABLE artist_winners AS "
+     "SELECT artist_id, name, location, latitude, longitude FROM ("
+     "SELECT artist_id, name, location, latitude, longitude, ROW_NUMBER() OVER ("
+     "PARTITION BY artist_id ORDER BY CASE WHEN latitude IS NULL THEN 1 ELSE 0 END, "
+     "CASE WHEN longitude IS NULL THEN 1 ELSE 0 END, "
+     "CASE WHEN COALESCE(location, '') = '' THEN 1 ELSE 0 END, "
+     "CASE WHEN name IS NULL THEN 1 ELSE 0 END, LENGTH(COALESCE(name, '')), name, "
+     "location NULLS LAST, latitude, longitude) AS row_rank FROM ("
+     "SELECT artist_id, name, location, latitude, longitude FROM artists "
+     "WHERE artist_id IN (SELECT artist_id FROM staging_songs) "
+     "UNION ALL SELECT artist_id, artist_name, artist_location, artist_latitude, "
+     "artist_longitude FROM staging_songs WHERE artist_id IS NOT NULL AND artist_id <> '') "
+     "candidates) ranked WHERE row_rank = 1"},
+    {"artists: replace",
+     "DELETE FROM artists WHERE artist_id IN (SELECT artist_id FROM artist_winners)"},
+    {"artists: insert", "INSERT INTO artists (artist_id, name, location, latitude, longitude) "
+                        "SELECT artist_id, name, location, latitude, longitude "
+                        "FROM artist_winners"},
+    {"users: this run's latest event per user",
+     "CREATE TEMPORARY TABLE user_winners AS "
+     "SELECT user_id, first_name, last_name, gender, level, start_time FROM ("
+     "SELECT user_id, first_name, last_name, gender, level, " START_TIME(
+         "ts") " AS start_time, "
+               "ROW_NUMBER() OVER (PARTITION BY user_id ORDER BY ts DESC, level DESC NULLS LAST, "
+               "first_name NULLS LAST, last_name NULLS LAST, gender NULLS LAST) AS row_rank "
+               "FROM staging_events WHERE " SONGPLAY_EVENTS ") ranked WHERE row_rank = 1"},
+    {"users: keep rows that earlier plays still decide",
+     "DELETE FROM user_winners WHERE EXISTS (SELECT 1 FROM songplays p "
+     "WHERE p.user_id = user_winners.user_id AND (p.start_time > user_winners.start_time "
+     "OR (p.start_time = user_winners.start_time "
+     "AND COALESCE(p.level, '') >= COALESCE(user_winners.level, ''))))"},
+    {"users: replace", "DELETE FROM users WHERE user_id IN (SELECT user_id FROM user_winners)"},
+    {"users: insert", "INSERT INTO users (user_id, first_name, last_name, gender, level) "
+                      "SELECT user_id, first_name, last_name, gender, level FROM user_winners"},
+    {"songplays: insert with the song match",
+     "INSERT INTO songplays (start_time, user_id, level, song_id, artist_id, session_id, "
+     "location, user_agent) "
+     "SELECT " START_TIME(
+         "e.ts") ", e.user_id, e.level, m.song_id, m.artist_id, e.session_id, "
+                 "e.location, e.user_agent FROM staging_events e LEFT JOIN ("
+                 "SELECT title, artist_name, duration, song_id, artist_id FROM ("
+                 "SELECT title, artist_name, duration, song_id, artist_id, ROW_NUMBER() OVER ("
+                 "PARTITION BY title, artist_name, duration ORDER BY song_id, artist_id NULLS "
+                 "LAST) AS row_rank "
+                 "FROM song_lookup) ranked WHERE row_rank = 1) m "
+                 "ON m.title = e.song AND m.artist_name = e.artist AND m.duration = e.length "
+                 "WHERE e.page = 'NextSong' AND e.user_id IS NOT NULL AND e.user_id <> ''"},
+    {"time: new instants",
+     "INSERT INTO time (start_time, hour, day, week, month, year, weekday) "
+     "SELECT start_time, CAST(DATE_PART('hour', start_time) AS INTEGER), "
+     "CAST(DATE_PART('day', start_time) AS INTEGER), "
+     "CAST(DATE_PART('week', start_time) AS INTEGER), "
+     "CAST(DATE_PART('month', start_time) AS INTEGER), "
+     "CAST(DATE_PART('year', start_time) AS INTEGER), "
+     "CAST(DATE_PART('dow', start_time) AS INTEGER) "
+     "FROM (SELECT DISTINCT " START_TIME(
+         "ts") " AS start_time FROM staging_events "
+               "WHERE " SONGPLAY_EVENTS ") instants "
+               "WHERE NOT EXISTS (SELECT 1 FROM time t WHERE t.start_time = instants.start_time)"},
+    {"drop work tables", "DROP TABLE song_winners, artist_winners, user_winners"},
+};
+
+const struct transform_statement *transform_statements(size_t *count)
+{
+    *count = sizeof statements / sizeof statements[0];
+    return statements;
+}

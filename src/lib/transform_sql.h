@@ -1,0 +1,22 @@
+/* transform_sql.h - the star schema built by SQL inside the warehouse, from the staging
+ * tables of one run: the path of --transform sql on PostgreSQL and of the Redshift target.
+ *
+ * The statements use only what both PostgreSQL and Amazon Redshift accept: no ON CONFLICT,
+ * no row-value comparisons, no DISTINCT ON; de-duplication with ROW_NUMBER() and
+ * DELETE + INSERT. They apply exactly the rules of model.h, so the C path and this path give
+ * the same tables; the tests run these very statements on a real PostgreSQL to prove it.
+ */
+#ifndef SPARKIFY_TRANSFORM_SQL_H
+#define SPARKIFY_TRANSFORM_SQL_H
+
+#include <stddef.h>
+
+struct transform_statement {
+    const char *name; /* what it does, for progress and error messages */
+    const char *sql;
+};
+
+/* The statements, in the order they must run, inside the run's transaction. */
+const struct transform_statement *transform_statements(size_t *count);
+
+#endif
