@@ -588,6 +588,10 @@ static int write_events(const struct generate_options *o, struct generate_result
         double hour_gap = count ? 3600000.0 * hour_weight_sum / (double)count : 1;
         for (uint64_t i = 0; status == SP_OK && i < count; i++) {
             uint64_t mean_gap = (uint64_t)(hour_gap / hour_weights[offset / 3600000]);
+            /* Never run out of day: the last events of a day would pile up at 23:59:59.999. */
+            uint64_t room = (uint64_t)(86399999 - offset) / (count - i + 1);
+            if (mean_gap > room)
+                mean_gap = room;
             offset += (int64_t)below(&st.r, 2 * mean_gap + 1);
             if (offset > 86399999)
                 offset = 86399999;

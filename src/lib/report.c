@@ -22,12 +22,12 @@ static const struct {
      "SELECT s.title AS song, a.name AS artist, COUNT(*) AS plays "
      "FROM songplays p JOIN songs s ON s.song_id = p.song_id "
      "LEFT JOIN artists a ON a.artist_id = p.artist_id "
-     "GROUP BY p.song_id, s.title, a.name ORDER BY plays DESC, song, artist",
+     "GROUP BY p.song_id, s.title, a.name ORDER BY plays DESC, song NULLS LAST, artist NULLS LAST",
      1},
     {"top_artists", "Top artists by plays",
      "SELECT a.name AS artist, COUNT(*) AS plays "
      "FROM songplays p JOIN artists a ON a.artist_id = p.artist_id "
-     "GROUP BY p.artist_id, a.name ORDER BY plays DESC, artist",
+     "GROUP BY p.artist_id, a.name ORDER BY plays DESC, artist NULLS LAST",
      1},
     {"plays_by_hour", "Plays by hour of day (UTC)",
      "SELECT t.hour AS hour, COUNT(*) AS plays "

@@ -149,10 +149,11 @@ static const char *one_line(const char *message, char *out, size_t size)
 static int fail_with(struct postgres_warehouse *w, struct sp_error *err, const char *what,
                      const char *sql, const char *message)
 {
-    char line[768];
+    char line[768], statement[208];
     one_line(message ? message : PQerrorMessage(w->conn), line, sizeof line);
     if (sql)
-        return sp_fail(err, "%s: %s: %s [%.200s]", w->base.display, what, line, sql);
+        return sp_fail(err, "%s: %s: %s [%s]", w->base.display, what, line,
+                       one_line(sql, statement, sizeof statement));
     return sp_fail(err, "%s: %s: %s", w->base.display, what, line);
 }
 
@@ -170,20 +171,21 @@ static int exec_sql(struct postgres_warehouse *w, const char *sql, struct sp_err
 static int pg_create_tables(struct warehouse *wh, bool drop_first, struct sp_error *err)
 {
     struct postgres_warehouse *w = as_postgres(wh);
-    struct buffer sql;
-    buffer_init(&sql);
-    if (drop_first) {
+    /* Quiet the NOTICEs of IF NOT EXISTS on tables that are there. */
+    int status = exec_sql(w, "SET LOCAL client_min_messages = warning", err);
+    if (status == SP_OK && drop_first) {
+        struct buffer sql;
+        buffer_init(&sql);
         buffer_append_str(&sql, "DROP TABLE IF EXISTS ");
         for (int t = 0; t < TABLE_COUNT; t++)
             buffer_printf(&sql, "%s%s", t ? ", " : "", table_defs[t].name);
-        buffer_append_str(&sql, " CASCADE;\n");
+        buffer_append_str(&sql, " CASCADE");
+        status = exec_sql(w, sql.data, err);
+        buffer_release(&sql);
     }
-    /* Quiet the NOTICEs of IF NOT EXISTS on tables that are there. */
-    buffer_append_str(&sql, "SET LOCAL client_min_messages = warning;\n");
-    for (int t = 0; t < TABLE_COUNT; t++)
-        buffer_printf(&sql, "%s;\n", create_sql[t]);
-    int status = exec_sql(w, sql.data, err);
-    buffer_release(&sql);
+    /* One statement at a time, so that an error names the table it concerns. */
+    for (int t = 0; status == SP_OK && t < TABLE_COUNT; t++)
+        status = exec_sql(w, create_sql[t], err);
     return status;
 }
 

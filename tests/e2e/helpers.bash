@@ -30,11 +30,11 @@ q() {
 }
 
 # Every star table's full contents in a fixed order (songplay_id left out: it is a surrogate
-# numbered in load order).
+# numbered in load order; NULLS LAST spelled out, as engines differ in their default).
 star_contents() {
   local target=${1:-$DB}
   local sqls=(
-    "SELECT start_time, user_id, level, song_id, artist_id, session_id, location, user_agent FROM songplays ORDER BY 1, 2, 3, 4, 5, 6, 7, 8"
+    "SELECT start_time, user_id, level, song_id, artist_id, session_id, location, user_agent FROM songplays ORDER BY 1, 2, 3 NULLS LAST, 4 NULLS LAST, 5 NULLS LAST, 6 NULLS LAST, 7 NULLS LAST, 8 NULLS LAST"
     "SELECT * FROM users ORDER BY user_id"
     "SELECT * FROM songs ORDER BY song_id"
     "SELECT * FROM artists ORDER BY artist_id"

@@ -1,0 +1,167 @@
+#!/usr/bin/env bats
+# The PostgreSQL target on a real server that this file starts (127.0.0.1, a free port, a
+# temporary directory) and stops: the direct path (C model + COPY), the --transform sql path
+# (the SQL the Redshift target shares) and the SQLite target must give identical tables.
+
+load helpers
+
+setup_file() {
+  PG_DIR=$(mktemp -d /tmp/sparkify-pg.XXXXXX)
+  chmod 755 "$PG_DIR"
+  PG_ADMIN=$("$BATS_TEST_DIRNAME/../pg_server.sh" start "$PG_DIR/server")
+  export PG_DIR PG_ADMIN
+}
+
+teardown_file() {
+  "$BATS_TEST_DIRNAME/../pg_server.sh" stop "$PG_DIR/server"
+  rm -rf "$PG_DIR"
+}
+
+# A fresh database for the current test; prints its URL.
+new_database() {
+  local name="t${BATS_TEST_NUMBER}_${1:-db}"
+  psql -q "$PG_ADMIN" -c "DROP DATABASE IF EXISTS $name" -c "CREATE DATABASE $name"
+  echo "${PG_ADMIN%/postgres}/$name"
+}
+
+@test "direct path, SQL path and SQLite give identical tables on the real sample (both song sets)" {
+  need_sample
+  for songs in "$DATA/song_data" "$DATA/s3_subset/song_data"; do
+    rm -f w.db
+    direct=$(new_database direct)
+    sql=$(new_database sql)
+    sp -q --target "$DB" etl --song-data "$songs" --log-data "$DATA/log_data"
+    sp -q --target "$direct" etl --song-data "$songs" --log-data "$DATA/log_data"
+    sp -q --target "$sql" etl --transform sql --song-data "$songs" --log-data "$DATA/log_data"
+    expected=$(star_contents "$DB")
+    [ "$(printf '%s' "$expected" | wc -l)" -gt 8000 ]
+    [ "$(star_contents "$direct")" = "$expected" ]
+    [ "$(star_contents "$sql")" = "$expected" ]
+  done
+}
+
+@test "the three paths agree on generated data with disagreeing artists and changing levels" {
+  sp -q generate --out g --events 30000 --songs 3000 --seed 21 --match-share 0.5
+  direct=$(new_database direct)
+  sql=$(new_database sql)
+  sp -q --target "$DB" etl --song-data g/song_data --log-data g/log_data
+  sp -q --target "$direct" etl --song-data g/song_data --log-data g/log_data
+  sp -q --target "$sql" etl --transform sql --song-data g/song_data --log-data g/log_data
+  expected=$(star_contents "$DB")
+  [ "$(star_contents "$direct")" = "$expected" ]
+  [ "$(star_contents "$sql")" = "$expected" ]
+  # The data really exercises the rules: matches, users with both levels over time.
+  [ "$(q 'SELECT COUNT(song_id) > 1000 FROM songplays')" = 1 ]
+  [ "$(q "SELECT COUNT(*) > 0 FROM (SELECT user_id FROM songplays GROUP BY user_id HAVING COUNT(DISTINCT level) = 2) changed")" = 1 ]
+}
+
+@test "runs split and reordered end in the same tables on both PostgreSQL paths" {
+  need_sample
+  sp -q --target "$DB" etl --song-data "$DATA/s3_subset/song_data" --log-data "$DATA/log_data"
+  expected=$(star_contents "$DB")
+  for mode in c sql; do
+    target=$(new_database "$mode")
+    sp -q --target "$target" etl --transform "$mode" --song-data "$DATA/s3_subset/song_data/A/B"
+    sp -q --target "$target" etl --transform "$mode" --song-data "$DATA/s3_subset/song_data"
+    sp -q --target "$target" etl --transform "$mode" --log-data "$DATA/log_data/2018/11/2018-11-2*"
+    sp -q --target "$target" etl --transform "$mode" --log-data "$DATA/log_data/2018/11/2018-11-0*"
+    sp -q --target "$target" etl --transform "$mode" --log-data "$DATA/log_data"
+    [ "$(star_contents "$target")" = "$expected" ]
+    # A rerun changes nothing.
+    run sp --target "$target" etl --transform "$mode" --song-data "$DATA/s3_subset/song_data" --log-data "$DATA/log_data"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"1973 objects already loaded"* ]]
+    [ "$(star_contents "$target")" = "$expected" ]
+  done
+}
+
+@test "query and report print the same on PostgreSQL as on SQLite" {
+  need_sample
+  target=$(new_database)
+  sp -q --target "$DB" etl --song-data "$DATA/s3_subset/song_data" --log-data "$DATA/log_data"
+  sp -q --target "$target" etl --song-data "$DATA/s3_subset/song_data" --log-data "$DATA/log_data"
+  [ "$(sp --target "$target" report --format json)" = "$(sp --target "$DB" report --format json)" ]
+  sql="SELECT start_time, user_id, song_id, session_id FROM songplays WHERE song_id IS NOT NULL ORDER BY start_time LIMIT 3"
+  [ "$(sp --target "$target" query "$sql")" = "$(sp --target "$DB" query "$sql")" ]
+}
+
+@test "--max-errors keeps bad records in load_errors on PostgreSQL, on both paths" {
+  mkdir logs
+  printf '%s\n' '{"page":"NextSong","userId":"1","ts":1541990258796,"level":"free"}' '{"ts": oops}' '{"page":"NextSong","userId":"2"}' > logs/day.json
+  for mode in c sql; do
+    target=$(new_database "$mode")
+    run sp --target "$target" etl --transform "$mode" --max-errors 2 --log-data logs
+    [ "$status" -eq 0 ]
+    [ "$(sp --target "$target" query --format csv 'SELECT line, reason FROM load_errors ORDER BY line' | tr -d '\r' | tail -n +2)" = "$(printf '%s\n%s' "2,field 'ts': malformed JSON: unbalanced or incomplete object" "3,NextSong event without ts")" ]
+    [ "$(sp --target "$target" query --format csv 'SELECT user_id FROM songplays' | tr -d '\r' | tail -n +2)" = 1 ]
+  done
+}
+
+@test "connection refused names the host and port and exits 1" {
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  run sp --target "postgresql://postgres:hunter2@127.0.0.1:$port/x" create-tables
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"postgresql://postgres:***@127.0.0.1:$port/x: cannot connect:"*"127.0.0.1"*"$port"*"refused"* ]]
+  [[ "$output" != *hunter2* ]]
+}
+
+@test "a wrong password fails authentication without printing the password" {
+  bad="${PG_ADMIN/sparkify-test-secret/NotThePassword42}"
+  run sp --target "$bad" create-tables
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"password authentication failed for user \"postgres\""* ]]
+  [[ "$output" != *NotThePassword42* ]]
+  [[ "$output" != *sparkify-test-secret* ]]
+}
+
+@test "a missing database is named" {
+  run sp --target "${PG_ADMIN%/postgres}/no_such_db" query "SELECT 1"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"database \"no_such_db\" does not exist"* ]]
+}
+
+@test "permission denied names the statement and commits nothing" {
+  target=$(new_database)
+  psql -q "$PG_ADMIN" -c "DROP ROLE IF EXISTS visitor" -c "CREATE ROLE visitor LOGIN PASSWORD 'visitor-pass'"
+  visitor="postgresql://visitor:visitor-pass@${target#postgresql://postgres:sparkify-test-secret@}"
+  printf '%s\n' '{"page":"NextSong","userId":"1","ts":1541990258796}' > day.json
+  run sp --target "$visitor" etl --log-data day.json
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"permission denied for schema public"*"[CREATE TABLE IF NOT EXISTS staging_events"* ]]
+  [ "${#lines[@]}" -eq 1 ]
+  [[ "$output" != *visitor-pass* ]]
+  [ "$(psql -At "$target" -c "SELECT COUNT(*) FROM pg_tables WHERE schemaname = 'public'")" = 0 ]
+}
+
+@test "a statement failing mid-run rolls the whole run back, on both paths" {
+  need_sample
+  for mode in c sql; do
+    target=$(new_database "$mode")
+    sp -q --target "$target" etl --transform "$mode" --log-data "$DATA/log_data/2018/11/2018-11-01-events.json"
+    before=$(star_contents "$target")
+    loaded=$(sp --target "$target" query --format csv "SELECT COUNT(*) FROM loaded_objects")
+    # A constraint the last day's plays violate: the failure comes after most rows are in.
+    psql -q "$target" -c "ALTER TABLE time ADD CONSTRAINT before_the_30th CHECK (start_time < '2018-11-30')"
+    run sp --target "$target" etl --transform "$mode" --log-data "$DATA/log_data"
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"violates check constraint \"before_the_30th\""* ]]
+    [[ "$output" == *"INSERT INTO time"* ]]
+    [ "$(star_contents "$target")" = "$before" ]
+    [ "$(sp --target "$target" query --format csv "SELECT COUNT(*) FROM loaded_objects")" = "$loaded" ]
+  done
+}
+
+@test "PG* environment variables fill in what the URL leaves out" {
+  target=$(new_database)
+  port=${PG_ADMIN##*:}
+  port=${port%%/*}
+  printf '%s\n' '{"page":"NextSong","userId":"9","ts":1541990258796}' > day.json
+  PGPASSWORD=sparkify-test-secret PGPORT=$port PGUSER=postgres sp -q --target "postgresql://127.0.0.1/${target##*/}" etl --log-data day.json
+  [ "$(psql -At "$target" -c 'SELECT user_id FROM songplays')" = 9 ]
+}
+
+@test "--transform sql on SQLite is a usage error" {
+  run sp --target "$DB" etl --transform sql --log-data day.json
+  [ "$status" -eq 2 ]
+  [[ "$output" == *"--transform sql needs a PostgreSQL or Redshift target"* ]]
+}
