@@ -85,42 +85,54 @@ static const char *const create_sql[TABLE_COUNT] = {
                           ", loaded_at " TEXT_C " NOT NULL)",
 };
 
-/* How rows in the temporary table tmp_<table> join the real one at commit. */
-static const char *const merge_sql[TABLE_COUNT] = {
-    [TABLE_TIME] = "INSERT INTO time SELECT * FROM tmp_time ON CONFLICT (start_time) DO NOTHING",
-    [TABLE_SONG_LOOKUP] = "INSERT INTO song_lookup SELECT * FROM tmp_song_lookup "
-                          "ON CONFLICT DO NOTHING",
-    [TABLE_USERS] = "INSERT INTO users SELECT * FROM tmp_users ON CONFLICT (user_id) DO UPDATE "
-                    "SET first_name = EXCLUDED.first_name, last_name = EXCLUDED.last_name, "
-                    "gender = EXCLUDED.gender, level = EXCLUDED.level",
-    [TABLE_LOADED_OBJECTS] = "INSERT INTO loaded_objects SELECT * FROM tmp_loaded_objects "
-                             "ON CONFLICT (kind, object_key) DO UPDATE SET size = EXCLUDED.size, "
-                             "version = EXCLUDED.version, loaded_at = EXCLUDED.loaded_at",
-    [TABLE_SONGS] = "INSERT INTO songs SELECT * FROM tmp_songs ON CONFLICT (song_id) DO UPDATE SET "
-                    "title = EXCLUDED.title, artist_id = EXCLUDED.artist_id, year = EXCLUDED.year, "
-                    "duration = EXCLUDED.duration "
-                    "WHERE (EXCLUDED.title IS NULL, COALESCE(EXCLUDED.title, ''), "
-                    "EXCLUDED.artist_id IS NULL, COALESCE(EXCLUDED.artist_id, ''), "
-                    "EXCLUDED.year IS NULL, COALESCE(EXCLUDED.year, 0), "
-                    "EXCLUDED.duration IS NULL, COALESCE(EXCLUDED.duration, 0)) "
-                    "< (songs.title IS NULL, COALESCE(songs.title, ''), "
-                    "songs.artist_id IS NULL, COALESCE(songs.artist_id, ''), "
-                    "songs.year IS NULL, COALESCE(songs.year, 0), "
-                    "songs.duration IS NULL, COALESCE(songs.duration, 0))",
+/* How rows in the temporary table tmp_<table> join the real one at commit: an UPDATE of the
+ * keys that exist (where the rules say the new row wins), then one INSERT of the keys that do
+ * not, both set operations. On 757k time rows INSERT ... ON CONFLICT took 3.6 s here (one
+ * speculative insertion per row); the anti-join takes about 2 s. */
+#define SONG_RULE(row)                                                                             \
+    "(" row ".title IS NULL, COALESCE(" row ".title, ''), " row ".artist_id IS NULL, "             \
+    "COALESCE(" row ".artist_id, ''), " row ".year IS NULL, COALESCE(" row ".year, 0), " row       \
+    ".duration IS NULL, COALESCE(" row ".duration, 0))"
+#define ARTIST_RULE(row)                                                                           \
+    "(" row ".latitude IS NULL, " row ".longitude IS NULL, COALESCE(" row                          \
+    ".location, '') = '', " row ".name IS NULL, length(COALESCE(" row ".name, '')), COALESCE(" row \
+    ".name, ''), " row ".location IS NULL, COALESCE(" row ".location, ''), COALESCE(" row          \
+    ".latitude, 0), "                                                                              \
+    "COALESCE(" row ".longitude, 0))"
+
+static const char *const merge_update_sql[TABLE_COUNT] = {
+    [TABLE_USERS] = "UPDATE users u SET first_name = n.first_name, last_name = n.last_name, "
+                    "gender = n.gender, level = n.level FROM tmp_users n "
+                    "WHERE u.user_id = n.user_id",
+    [TABLE_LOADED_OBJECTS] = "UPDATE loaded_objects o SET size = n.size, version = n.version, "
+                             "loaded_at = n.loaded_at FROM tmp_loaded_objects n "
+                             "WHERE o.kind = n.kind AND o.object_key = n.object_key",
+    [TABLE_SONGS] = "UPDATE songs s SET title = n.title, artist_id = n.artist_id, year = n.year, "
+                    "duration = n.duration FROM tmp_songs n WHERE s.song_id = n.song_id "
+                    "AND " SONG_RULE("n") " < " SONG_RULE("s"),
     [TABLE_ARTISTS] =
-        "INSERT INTO artists SELECT * FROM tmp_artists ON CONFLICT (artist_id) DO UPDATE SET "
-        "name = EXCLUDED.name, location = EXCLUDED.location, latitude = EXCLUDED.latitude, "
-        "longitude = EXCLUDED.longitude "
-        "WHERE (EXCLUDED.latitude IS NULL, EXCLUDED.longitude IS NULL, "
-        "COALESCE(EXCLUDED.location, '') = '', EXCLUDED.name IS NULL, "
-        "length(COALESCE(EXCLUDED.name, '')), COALESCE(EXCLUDED.name, ''), "
-        "EXCLUDED.location IS NULL, COALESCE(EXCLUDED.location, ''), "
-        "COALESCE(EXCLUDED.latitude, 0), COALESCE(EXCLUDED.longitude, 0)) "
-        "< (artists.latitude IS NULL, artists.longitude IS NULL, "
-        "COALESCE(artists.location, '') = '', artists.name IS NULL, "
-        "length(COALESCE(artists.name, '')), COALESCE(artists.name, ''), "
-        "artists.location IS NULL, COALESCE(artists.location, ''), "
-        "COALESCE(artists.latitude, 0), COALESCE(artists.longitude, 0))",
+        "UPDATE artists a SET name = n.name, location = n.location, "
+        "latitude = n.latitude, longitude = n.longitude FROM tmp_artists n "
+        "WHERE a.artist_id = n.artist_id AND " ARTIST_RULE("n") " < " ARTIST_RULE("a"),
+};
+
+static const char *const merge_insert_sql[TABLE_COUNT] = {
+    [TABLE_TIME] = "INSERT INTO time SELECT DISTINCT ON (start_time) * FROM tmp_time n "
+                   "WHERE NOT EXISTS (SELECT 1 FROM time t WHERE t.start_time = n.start_time)",
+    [TABLE_SONG_LOOKUP] =
+        "INSERT INTO song_lookup SELECT DISTINCT * FROM tmp_song_lookup n WHERE NOT EXISTS ("
+        "SELECT 1 FROM song_lookup l WHERE l.title = n.title AND l.artist_name = n.artist_name "
+        "AND l.duration = n.duration AND l.song_id = n.song_id "
+        "AND l.artist_id IS NOT DISTINCT FROM n.artist_id)",
+    [TABLE_USERS] = "INSERT INTO users SELECT * FROM tmp_users n "
+                    "WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.user_id = n.user_id)",
+    [TABLE_LOADED_OBJECTS] = "INSERT INTO loaded_objects SELECT * FROM tmp_loaded_objects n "
+                             "WHERE NOT EXISTS (SELECT 1 FROM loaded_objects o "
+                             "WHERE o.kind = n.kind AND o.object_key = n.object_key)",
+    [TABLE_SONGS] = "INSERT INTO songs SELECT * FROM tmp_songs n "
+                    "WHERE NOT EXISTS (SELECT 1 FROM songs s WHERE s.song_id = n.song_id)",
+    [TABLE_ARTISTS] = "INSERT INTO artists SELECT * FROM tmp_artists n "
+                      "WHERE NOT EXISTS (SELECT 1 FROM artists a WHERE a.artist_id = n.artist_id)",
 };
 
 static struct postgres_warehouse *as_postgres(struct warehouse *wh)
@@ -201,7 +213,15 @@ static int pg_commit(struct warehouse *wh, struct sp_error *err)
 {
     struct postgres_warehouse *w = as_postgres(wh);
     for (int t = 0; t < TABLE_COUNT; t++) {
-        if (w->temp_used[t] && exec_sql(w, merge_sql[t], err) != SP_OK)
+        if (!w->temp_used[t])
+            continue;
+        /* Temporary tables have no statistics until analysed; without them the planner
+         * probes the index once per row instead of hashing. */
+        char analyze[64];
+        snprintf(analyze, sizeof analyze, "ANALYZE tmp_%s", table_defs[t].name);
+        if (exec_sql(w, analyze, err) != SP_OK ||
+            (merge_update_sql[t] && exec_sql(w, merge_update_sql[t], err) != SP_OK) ||
+            exec_sql(w, merge_insert_sql[t], err) != SP_OK)
             return SP_FAIL;
     }
     memset(w->temp_used, 0, sizeof w->temp_used);
@@ -334,7 +354,7 @@ static int pg_write(struct warehouse *wh, const struct rowbuf *rows, struct sp_e
     if (rows->rows == 0)
         return SP_OK;
     const char *name = table_defs[rows->table].name;
-    if (!merge_sql[rows->table])
+    if (!merge_insert_sql[rows->table])
         return copy_rows(w, name, rows, err);
     char temp[64];
     snprintf(temp, sizeof temp, "tmp_%s", name);
@@ -488,7 +508,10 @@ int warehouse_open_postgres(const char *target, struct warehouse **out, struct s
     /* Text results in UTC and ISO order, whatever the server's defaults. */
     int status = exec_sql(w,
                           "SET TIME ZONE 'UTC'; SET DateStyle = 'ISO, YMD'; "
-                          "SET extra_float_digits = 1; SET client_encoding = 'UTF8'",
+                          "SET extra_float_digits = 1; SET client_encoding = 'UTF8'; "
+                          /* The merges sort and hash up to a million rows, and the temporary
+                           * tables hold a run's time rows: keep both in memory. */
+                          "SET work_mem = '128MB'; SET temp_buffers = '256MB'",
                           err);
     if (status != SP_OK) {
         pg_close(&w->base);
