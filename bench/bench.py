@@ -65,6 +65,31 @@ def run_sparkify(args, data, workdir):
     return seconds, rss, json.loads(out)[0]
 
 
+def run_postgres(args, data, workdir, transform):
+    """One run into a fresh database of the benchmark's PostgreSQL server."""
+    name = f"bench_{transform}"
+    admin = args.postgres
+    subprocess.run(["psql", "-q", admin, "-c", f"DROP DATABASE IF EXISTS {name}",
+                    "-c", f"CREATE DATABASE {name}"], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    target = admin.rsplit("/", 1)[0] + "/" + name
+    seconds, rss, _ = timed([args.sparkify, "-q", "--target", target, "etl",
+                             "--transform", transform,
+                             "--song-data", os.path.join(data, "song_data"),
+                             "--log-data", os.path.join(data, "log_data")])
+    out = subprocess.run([args.sparkify, "--target", target, "query", "--format", "json",
+                          COUNTS_SQL], check=True, stdout=subprocess.PIPE, text=True).stdout
+    return seconds, rss, json.loads(out)[0]
+
+
+def run_postgres_direct(args, data, workdir):
+    return run_postgres(args, data, workdir, "c")
+
+
+def run_postgres_sql(args, data, workdir):
+    return run_postgres(args, data, workdir, "sql")
+
+
 def run_duckdb(args, data, workdir):
     db = os.path.join(workdir, "duckdb.db")
     for suffix in ("", ".wal"):
@@ -101,6 +126,8 @@ def main():
     parser.add_argument("--songs", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=3, help="runs per tool; the median counts")
     parser.add_argument("--scale", action="store_true", help="also 10x the events (sparkify only)")
+    parser.add_argument("--no-postgres", action="store_true",
+                        help="skip the PostgreSQL target")
     parser.add_argument("--real", default=os.path.join(HERE, "..", "..", "shared", "data", "udacity"),
                         help="the real Udacity sample (skipped when absent)")
     args = parser.parse_args()
@@ -123,30 +150,52 @@ def main():
                            args.songs, False), args.events * 10)
 
     rows, failures = [], []
+    server = None
     with tempfile.TemporaryDirectory() as workdir:
-        for name, data, events in datasets:
-            print(f"timing {name} ...", file=sys.stderr, flush=True)
-            s_time, s_rss, s_counts = measure(args, run_sparkify, data, workdir)
-            d_time, d_rss, d_counts = measure(args, run_duckdb, data, workdir)
-            if s_counts != d_counts:
-                failures.append(f"{name}: sparkify {s_counts} != duckdb {d_counts}")
-            rows.append((name, "sparkify", s_time, events / s_time, s_rss, d_time / s_time))
-            rows.append((name, "duckdb", d_time, events / d_time, d_rss, None))
-            rows.append((name, "  same counts" if s_counts == d_counts else "  COUNTS DIFFER",
-                         None, None, None, json.dumps(s_counts)))
+        if not args.no_postgres:
+            server = tempfile.mkdtemp(prefix="sparkify-bench-pg.")
+            os.chmod(server, 0o755)
+            args.postgres = subprocess.run(
+                [os.path.join(HERE, "..", "scripts", "pg_server.sh"), "start", server + "/s"],
+                check=True, stdout=subprocess.PIPE, text=True,
+                env=dict(os.environ, PG_FSYNC="on")).stdout.strip()
+        try:
+            for name, data, events in datasets:
+                print(f"timing {name} ...", file=sys.stderr, flush=True)
+                s_time, s_rss, s_counts = measure(args, run_sparkify, data, workdir)
+                d_time, d_rss, d_counts = measure(args, run_duckdb, data, workdir)
+                results = [("sparkify sqlite", s_time, s_rss, s_counts)]
+                if server:
+                    for tool, runner in (("sparkify pg", run_postgres_direct),
+                                         ("sparkify pg sql", run_postgres_sql)):
+                        p_time, p_rss, p_counts = measure(args, runner, data, workdir)
+                        results.append((tool, p_time, p_rss, p_counts))
+                for tool, seconds, rss, counts in results:
+                    if counts != d_counts:
+                        failures.append(f"{name}: {tool} {counts} != duckdb {d_counts}")
+                    rows.append((name, tool, seconds, events / seconds, rss, d_time / seconds))
+                rows.append((name, "duckdb", d_time, events / d_time, d_rss, None))
+                same = all(counts == d_counts for _, _, _, counts in results)
+                rows.append((name, "  same counts" if same else "  COUNTS DIFFER",
+                             None, None, None, json.dumps(s_counts)))
+        finally:
+            if server:
+                subprocess.run([os.path.join(HERE, "..", "scripts", "pg_server.sh"), "stop",
+                                server + "/s"], check=False)
+                shutil.rmtree(server, ignore_errors=True)
         if scaled:
             name, data, events = scaled
             print(f"timing {name} ...", file=sys.stderr, flush=True)
             s_time, s_rss, _ = measure(args, run_sparkify, data, workdir)
-            rows.append((name, "sparkify", s_time, events / s_time, s_rss, None))
+            rows.append((name, "sparkify sqlite", s_time, events / s_time, s_rss, None))
 
-    print(f"{'dataset':<44} {'tool':<14} {'seconds':>8} {'events/s':>11} {'peak MB':>8}  ratio")
+    print(f"{'dataset':<44} {'tool':<16} {'seconds':>8} {'events/s':>11} {'peak MB':>8}  ratio")
     for name, tool, seconds, rate, rss, ratio in rows:
         if seconds is None:
-            print(f"{name:<44} {tool:<14} {ratio}")
+            print(f"{name:<44} {tool:<16} {ratio}")
             continue
         shown = f"{ratio:.2f}x" if ratio is not None else ""
-        print(f"{name:<44} {tool:<14} {seconds:>8.2f} {rate:>11,.0f} {rss:>8.0f}  {shown}")
+        print(f"{name:<44} {tool:<16} {seconds:>8.2f} {rate:>11,.0f} {rss:>8.0f}  {shown}")
     print("ratio = DuckDB seconds / sparkify seconds (median of %d runs each)" % args.runs)
     if failures:
         sys.exit("bench: the tools disagree:\n" + "\n".join(failures))

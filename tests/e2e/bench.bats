@@ -8,7 +8,7 @@ load helpers
   run env SPARKIFY_BIN="$SPARKIFY" "$SPARKIFY_SOURCE/bench/run.sh" --events 3000 --songs 150 \
     --runs 1 --data "$TMP/data" --real "$DATA"
   [ "$status" -eq 0 ]
-  [[ "$output" == *"3000 events, 150 song files"*"sparkify"*"duckdb"* ]]
+  [[ "$output" == *"3000 events, 150 song files"*"sparkify sqlite"*"sparkify pg"*"sparkify pg sql"*"duckdb"* ]]
   [[ "$output" == *"3000 events, songs in one file"*"same counts"* ]]
   [[ "$output" != *"COUNTS DIFFER"* ]]
   # The counts agree with an independent reading of the generated files too.

@@ -8,12 +8,12 @@ load helpers
 setup_file() {
   PG_DIR=$(mktemp -d /tmp/sparkify-pg.XXXXXX)
   chmod 755 "$PG_DIR"
-  PG_ADMIN=$("$BATS_TEST_DIRNAME/../pg_server.sh" start "$PG_DIR/server")
+  PG_ADMIN=$("$SPARKIFY_SOURCE/scripts/pg_server.sh" start "$PG_DIR/server")
   export PG_DIR PG_ADMIN
 }
 
 teardown_file() {
-  "$BATS_TEST_DIRNAME/../pg_server.sh" stop "$PG_DIR/server"
+  "$SPARKIFY_SOURCE/scripts/pg_server.sh" stop "$PG_DIR/server"
   rm -rf "$PG_DIR"
 }
 

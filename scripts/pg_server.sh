@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Starts or stops a throw-away PostgreSQL server for the tests, on 127.0.0.1 only.
+# Starts or stops a throw-away PostgreSQL server for the tests and the benchmark, on
+# 127.0.0.1 only. PG_FSYNC=on keeps fsync (the benchmark); the tests run with it off.
 #   pg_server.sh start DIR   -> prints the superuser's URL (password authentication)
 #   pg_server.sh stop DIR
 # initdb and pg_ctl refuse to run as root, so as root they run as the postgres user. The
@@ -33,7 +34,7 @@ start)
     -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1
   port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
-    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=${PG_FSYNC:-off}" start >/dev/null
   echo "$port" > "$dir/port"
   echo "postgresql://postgres:$password@127.0.0.1:$port/postgres"
   ;;
