@@ -55,7 +55,7 @@ new_database() {
   [ "$(q "SELECT COUNT(*) > 0 FROM (SELECT user_id FROM songplays GROUP BY user_id HAVING COUNT(DISTINCT level) = 2) changed")" = 1 ]
 }
 
-@test "runs split and reordered end in the same tables on both PostgreSQL paths" {
+@test "runs split and reordered, reruns and --full-refresh end in the same tables on both PostgreSQL paths" {
   need_sample
   sp -q --target "$DB" etl --song-data "$DATA/s3_subset/song_data" --log-data "$DATA/log_data"
   expected=$(star_contents "$DB")
@@ -71,6 +71,11 @@ new_database() {
     run sp --target "$target" etl --transform "$mode" --song-data "$DATA/s3_subset/song_data" --log-data "$DATA/log_data"
     [ "$status" -eq 0 ]
     [[ "$output" == *"1973 objects already loaded"* ]]
+    [ "$(star_contents "$target")" = "$expected" ]
+    # --full-refresh reloads everything into the same tables.
+    run sp --target "$target" etl --transform "$mode" --full-refresh --song-data "$DATA/s3_subset/song_data" --log-data "$DATA/log_data"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"loaded 30 log and 1943 song objects"* ]]
     [ "$(star_contents "$target")" = "$expected" ]
   done
 }
