@@ -114,27 +114,28 @@ int cmd_etl(int argc, char **argv, struct cli *cli)
 
     struct warehouse *wh = NULL;
     struct etl_result r;
+    double started = progress_now();
     status = cli_open_warehouse(cli, WAREHOUSE_WRITE, &wh, &err);
     if (status == SP_OK)
         status = etl_run(wh, &o, &r, &err);
     progress_finish(&progress);
-    if (status == SP_OK && o.transform_sql) {
-        double seconds = progress_now() - progress.started;
+    if (status == SP_OK) {
+        char detail[320];
+        if (o.transform_sql)
+            snprintf(detail, sizeof detail,
+                     "%zu events and %zu song records staged, star tables built by SQL "
+                     "(%zu songplay events)",
+                     r.events, r.song_records, r.songplays);
+        else
+            snprintf(detail, sizeof detail,
+                     "%zu events, %zu songplays (%zu matched to a song), %zu users, %zu songs, "
+                     "%zu artists",
+                     r.events, r.songplays, r.matched, r.users, r.songs, r.artists);
         cli_info(cli,
-                 "loaded %zu log and %zu song objects (%.1f MB) into %s in %.2f s: %zu events and "
-                 "%zu song records staged, star tables built by SQL (%zu songplay events); "
+                 "loaded %zu log and %zu song objects (%.1f MB) into %s in %.2f s: %s; "
                  "%zu objects already loaded, %zu bad records skipped\n",
-                 r.log_objects, r.song_objects, (double)r.bytes / 1e6, wh->display, seconds,
-                 r.events, r.song_records, r.songplays, r.skipped_objects, r.bad_records);
-    } else if (status == SP_OK) {
-        double seconds = progress_now() - progress.started;
-        cli_info(cli,
-                 "loaded %zu log and %zu song objects (%.1f MB) into %s in %.2f s: %zu events, "
-                 "%zu songplays (%zu matched to a song), %zu users, %zu songs, %zu artists; "
-                 "%zu objects already loaded, %zu bad records skipped\n",
-                 r.log_objects, r.song_objects, (double)r.bytes / 1e6, wh->display, seconds,
-                 r.events, r.songplays, r.matched, r.users, r.songs, r.artists, r.skipped_objects,
-                 r.bad_records);
+                 r.log_objects, r.song_objects, (double)r.bytes / 1e6, wh->display,
+                 progress_now() - started, detail, r.skipped_objects, r.bad_records);
     }
     warehouse_close(wh);
     return status == SP_OK ? 0 : cli_report_error(&err);

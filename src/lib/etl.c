@@ -121,13 +121,11 @@ static int on_loaded_row(void *ctx, size_t columns, const char *const *names, co
     (void)columns;
     (void)names;
     struct loaded_record *r = ctx;
-    struct buffer kind;
-    buffer_init(&kind);
-    buffer_append(&kind, v[0].text.ptr, v[0].text.len);
+    /* The same "kind\0key" shape as loaded_key() builds from C strings. */
     buffer_clear(&r->key);
-    buffer_append(&r->key, kind.data, kind.len + 1);
+    buffer_append(&r->key, v[0].text.ptr, v[0].text.len);
+    buffer_append_char(&r->key, '\0');
     buffer_append(&r->key, v[1].text.ptr, v[1].text.len);
-    buffer_release(&kind);
     int inserted;
     uint32_t *slot = strmap_upsert(&r->index, r->key.data, r->key.len, &inserted);
     if (r->count == r->capacity) {
