@@ -25,7 +25,17 @@ static void usage(void)
         "  --threads N          song file readers (default: one per core)\n"
         "  --transform c|sql    build the star tables in sparkify (c, the default) or stage the\n"
         "                       raw records and build them with SQL in the warehouse (sql;\n"
-        "                       PostgreSQL and Redshift)\n");
+        "                       PostgreSQL and Redshift)\n\n"
+        "S3 sources (s3://bucket/prefix):\n"
+        "  --s3-endpoint URL    an S3-compatible store (AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL);\n"
+        "                       path-style addressing unless --s3-virtual-hosted\n"
+        "  --s3-region REGION   signing region (AWS_REGION, AWS_DEFAULT_REGION; us-west-2)\n"
+        "  --no-sign-request    anonymous requests, for public buckets\n"
+        "  --s3-concurrency N   requests in flight for song files (default 32)\n"
+        "  --s3-max-attempts N  tries per request on 5xx, SlowDown, timeouts (default 6)\n"
+        "  --s3-max-keys N      listing page size (default 1000)\n"
+        "Credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN, then\n"
+        "~/.aws/credentials (AWS_PROFILE), then [AWS] KEY/SECRET in dwh.cfg.\n");
 }
 
 int cmd_etl(int argc, char **argv, struct cli *cli)
@@ -38,19 +48,36 @@ int cmd_etl(int argc, char **argv, struct cli *cli)
         FULL_REFRESH,
         KEEP_STAGING,
         THREADS,
-        TRANSFORM
+        TRANSFORM,
+        S3_ENDPOINT,
+        S3_REGION,
+        NO_SIGN,
+        S3_CONCURRENCY,
+        S3_VIRTUAL_HOSTED,
+        S3_MAX_KEYS,
+        S3_MAX_ATTEMPTS
     };
-    static const struct option options[] = {CLI_COMMON_OPTIONS,
-                                            {"log-data", required_argument, NULL, LOG_DATA},
-                                            {"song-data", required_argument, NULL, SONG_DATA},
-                                            {"log-jsonpath", required_argument, NULL, JSONPATH},
-                                            {"max-errors", required_argument, NULL, MAX_ERRORS},
-                                            {"full-refresh", no_argument, NULL, FULL_REFRESH},
-                                            {"keep-staging", no_argument, NULL, KEEP_STAGING},
-                                            {"threads", required_argument, NULL, THREADS},
-                                            {"transform", required_argument, NULL, TRANSFORM},
-                                            {NULL, 0, NULL, 0}};
+    static const struct option options[] = {
+        CLI_COMMON_OPTIONS,
+        {"log-data", required_argument, NULL, LOG_DATA},
+        {"song-data", required_argument, NULL, SONG_DATA},
+        {"log-jsonpath", required_argument, NULL, JSONPATH},
+        {"max-errors", required_argument, NULL, MAX_ERRORS},
+        {"full-refresh", no_argument, NULL, FULL_REFRESH},
+        {"keep-staging", no_argument, NULL, KEEP_STAGING},
+        {"threads", required_argument, NULL, THREADS},
+        {"transform", required_argument, NULL, TRANSFORM},
+        {"s3-endpoint", required_argument, NULL, S3_ENDPOINT},
+        {"s3-region", required_argument, NULL, S3_REGION},
+        {"no-sign-request", no_argument, NULL, NO_SIGN},
+        {"s3-concurrency", required_argument, NULL, S3_CONCURRENCY},
+        {"s3-virtual-hosted", no_argument, NULL, S3_VIRTUAL_HOSTED},
+        {"s3-max-keys", required_argument, NULL, S3_MAX_KEYS},
+        {"s3-max-attempts", required_argument, NULL, S3_MAX_ATTEMPTS},
+        {NULL, 0, NULL, 0}};
     const char *log_data = NULL, *song_data = NULL, *jsonpath = NULL;
+    const char *s3_endpoint = NULL, *s3_region = NULL;
+    struct s3_config s3 = {.path_style = -1, .sign = true};
     struct etl_options o = {0};
     long long n;
     int c;
@@ -85,6 +112,31 @@ int cmd_etl(int argc, char **argv, struct cli *cli)
                                        optarg);
             o.threads = (int)n;
             break;
+        case S3_ENDPOINT:
+            s3_endpoint = optarg;
+            break;
+        case S3_REGION:
+            s3_region = optarg;
+            break;
+        case NO_SIGN:
+            s3.sign = false;
+            break;
+        case S3_VIRTUAL_HOSTED:
+            s3.path_style = 0;
+            break;
+        case S3_CONCURRENCY:
+        case S3_MAX_KEYS:
+        case S3_MAX_ATTEMPTS:
+            if (cli_parse_count(optarg, 1000, &n) != 0 || n < 1)
+                return cli_usage_error("etl", "%s takes a number from 1 to 1000, not '%s'",
+                                       argv[optind - 2], optarg);
+            if (c == S3_CONCURRENCY)
+                s3.concurrency = (int)n;
+            else if (c == S3_MAX_KEYS)
+                s3.max_keys = (long)n;
+            else
+                s3.max_attempts = (int)n;
+            break;
         case TRANSFORM:
             if (strcmp(optarg, "sql") != 0 && strcmp(optarg, "c") != 0)
                 return cli_usage_error("etl", "--transform takes c or sql, not '%s'", optarg);
@@ -106,6 +158,32 @@ int cmd_etl(int argc, char **argv, struct cli *cli)
     o.song_data = config_pick(song_data, "SPARKIFY_SONG_DATA", cli->config.s3_song_data, NULL);
     o.log_jsonpath =
         config_pick(jsonpath, "SPARKIFY_LOG_JSONPATH", cli->config.s3_log_jsonpath, NULL);
+
+    /* An S3 client only when a source is in S3: credentials are then required. */
+    char *key = NULL, *secret = NULL, *token = NULL;
+    bool wants_s3 = false;
+    const char *specs[] = {o.log_data, o.song_data, o.log_jsonpath};
+    for (int i = 0; i < 3; i++)
+        wants_s3 |= specs[i] && strncmp(specs[i], "s3://", 5) == 0;
+    if (wants_s3) {
+        const char *source = NULL;
+        if (s3.sign &&
+            config_aws_credentials(&cli->config, &key, &secret, &token, &source, &err) != SP_OK)
+            return cli_report_error(&err);
+        s3.access_key = key;
+        s3.secret_key = secret;
+        s3.session_token = token;
+        s3.endpoint =
+            config_pick(s3_endpoint, "AWS_ENDPOINT_URL_S3", getenv("AWS_ENDPOINT_URL"), NULL);
+        s3.region = config_pick(s3_region, "AWS_REGION", getenv("AWS_DEFAULT_REGION"), NULL);
+        status = s3_client_new(&s3, &o.s3, &err);
+        if (status != SP_OK) {
+            free(key);
+            free(secret);
+            free(token);
+            return cli_report_error(&err);
+        }
+    }
 
     struct progress progress;
     progress_init(&progress, cli);
@@ -138,5 +216,11 @@ int cmd_etl(int argc, char **argv, struct cli *cli)
                  progress_now() - started, detail, r.skipped_objects, r.bad_records);
     }
     warehouse_close(wh);
+    s3_client_free(o.s3);
+    if (secret)
+        memset(secret, 0, strlen(secret));
+    free(key);
+    free(secret);
+    free(token);
     return status == SP_OK ? 0 : cli_report_error(&err);
 }

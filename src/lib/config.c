@@ -131,3 +131,83 @@ char *config_cluster_target(const struct config_file *c)
         buffer_printf(&url, "/%s", c->cluster_db_name);
     return url.data;
 }
+
+struct profile_lookup {
+    const char *profile;
+    char *key, *secret, *token;
+};
+
+static int on_credentials(void *user, const char *section, const char *name, const char *value)
+{
+    struct profile_lookup *p = user;
+    if (strcmp(section, p->profile) != 0)
+        return 1;
+    char **field = strcasecmp(name, "aws_access_key_id") == 0       ? &p->key
+                   : strcasecmp(name, "aws_secret_access_key") == 0 ? &p->secret
+                   : strcasecmp(name, "aws_session_token") == 0     ? &p->token
+                                                                    : NULL;
+    if (field) {
+        free(*field);
+        *field = unquote(value);
+    }
+    return 1;
+}
+
+int config_aws_credentials(const struct config_file *c, char **key, char **secret, char **token,
+                           const char **source, struct sp_error *err)
+{
+    *key = *secret = *token = NULL;
+    const char *env_key = getenv("AWS_ACCESS_KEY_ID"),
+               *env_secret = getenv("AWS_SECRET_ACCESS_KEY");
+    if (env_key && *env_key && env_secret && *env_secret) {
+        *key = xstrdup(env_key);
+        *secret = xstrdup(env_secret);
+        const char *env_token = getenv("AWS_SESSION_TOKEN");
+        if (env_token && *env_token)
+            *token = xstrdup(env_token);
+        *source = "the environment";
+        return SP_OK;
+    }
+    struct buffer path;
+    buffer_init(&path);
+    const char *file = getenv("AWS_SHARED_CREDENTIALS_FILE");
+    if (file && *file)
+        buffer_append_str(&path, file);
+    else if (getenv("HOME"))
+        buffer_printf(&path, "%s/.aws/credentials", getenv("HOME"));
+    const char *profile = getenv("AWS_PROFILE");
+    struct profile_lookup lookup = {profile && *profile ? profile : "default", NULL, NULL, NULL};
+    FILE *f = path.len ? fopen(path.data, "r") : NULL;
+    if (f) {
+        int rc = ini_parse_file(f, on_credentials, &lookup);
+        fclose(f);
+        if (rc > 0) {
+            int status = sp_usage(err, "AWS credentials file %s:%d: syntax error", path.data, rc);
+            free(lookup.key);
+            free(lookup.secret);
+            free(lookup.token);
+            buffer_release(&path);
+            return status;
+        }
+    }
+    buffer_release(&path);
+    if (lookup.key && lookup.secret) {
+        *key = lookup.key;
+        *secret = lookup.secret;
+        *token = lookup.token;
+        *source = "the shared credentials file";
+        return SP_OK;
+    }
+    free(lookup.key);
+    free(lookup.secret);
+    free(lookup.token);
+    if (c->aws_key && *c->aws_key && c->aws_secret && *c->aws_secret) {
+        *key = xstrdup(c->aws_key);
+        *secret = xstrdup(c->aws_secret);
+        *source = "dwh.cfg [AWS]";
+        return SP_OK;
+    }
+    return sp_usage(err, "no AWS credentials for the S3 sources: set AWS_ACCESS_KEY_ID and "
+                         "AWS_SECRET_ACCESS_KEY, use ~/.aws/credentials (AWS_PROFILE), or [AWS] "
+                         "KEY and SECRET in dwh.cfg; --no-sign-request reads public buckets");
+}

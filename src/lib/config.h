@@ -35,4 +35,12 @@ const char *config_pick(const char *flag, const char *env_name, const char *file
  * malloc'd and holds the password: show it only through warehouse_mask_target. */
 char *config_cluster_target(const struct config_file *c);
 
+/* AWS credentials in the usual order: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY /
+ * AWS_SESSION_TOKEN, then the shared credentials file ($AWS_SHARED_CREDENTIALS_FILE or
+ * ~/.aws/credentials, profile $AWS_PROFILE or "default"), then dwh.cfg [AWS] KEY / SECRET.
+ * Sets malloc'd strings (token may stay NULL) and `source` to where they came from; returns
+ * SP_USAGE when none is found. */
+int config_aws_credentials(const struct config_file *c, char **key, char **secret, char **token,
+                           const char **source, struct sp_error *err);
+
 #endif

@@ -272,14 +272,54 @@ static void *song_reader_main(void *arg)
         pthread_mutex_unlock(&r->lock);
         if (stop)
             break;
-        slot->status =
-            source_read_all(r->objects->items[i].key, JSON_PADDING, &slot->data, &slot->error);
+        slot->status = source_read_all(r->objects->items[i].key, NULL, JSON_PADDING, &slot->data,
+                                       &slot->error);
         pthread_mutex_lock(&r->lock);
         slot->index = i;
         slot->ready = true;
         pthread_cond_broadcast(&r->filled);
         pthread_mutex_unlock(&r->lock);
     }
+    return NULL;
+}
+
+/* For S3 objects one thread keeps many requests in flight (s3_fetch_many) and fills the
+ * same ring the local readers fill. */
+struct s3_fetcher {
+    struct song_readers *readers;
+    struct s3_client *s3;
+};
+
+static struct buffer *s3_slot(void *ctx, size_t i)
+{
+    struct song_readers *r = ((struct s3_fetcher *)ctx)->readers;
+    pthread_mutex_lock(&r->lock);
+    while (!r->stop && i >= r->consumed + SONG_RING)
+        pthread_cond_wait(&r->freed, &r->lock);
+    pthread_mutex_unlock(&r->lock);
+    return &r->slots[i % SONG_RING].data;
+}
+
+static int s3_done(void *ctx, size_t i, int status, const struct sp_error *err)
+{
+    struct song_readers *r = ((struct s3_fetcher *)ctx)->readers;
+    struct song_slot *slot = &r->slots[i % SONG_RING];
+    pthread_mutex_lock(&r->lock);
+    slot->status = status;
+    if (err)
+        slot->error = *err;
+    slot->index = i;
+    slot->ready = true;
+    bool stop = r->stop;
+    pthread_cond_broadcast(&r->filled);
+    pthread_mutex_unlock(&r->lock);
+    return stop;
+}
+
+static void *s3_fetcher_main(void *arg)
+{
+    struct s3_fetcher *f = arg;
+    s3_fetch_many(f->s3, f->readers->objects, JSON_PADDING, s3_slot, s3_done, f);
     return NULL;
 }
 
@@ -352,8 +392,14 @@ static int load_songs(struct run *run, const struct source_list *objects, struct
         buffer_init(&r->slots[i].data);
     pthread_t ids[MAX_THREADS];
     int started = 0;
-    while (started < threads && pthread_create(&ids[started], NULL, song_reader_main, r) == 0)
-        started++;
+    struct s3_fetcher fetcher = {r, run->options->s3};
+    if (objects->count && source_is_s3(objects->items[0].key)) {
+        if (pthread_create(&ids[0], NULL, s3_fetcher_main, &fetcher) == 0)
+            started = 1;
+    } else {
+        while (started < threads && pthread_create(&ids[started], NULL, song_reader_main, r) == 0)
+            started++;
+    }
     int status = started ? SP_OK : sp_fail(err, "cannot start the song reader threads");
     struct json_parser *parser = json_parser_new();
     uint64_t bytes_done = 0;
@@ -461,7 +507,7 @@ static int stream_object(struct pipeline *p, struct json_parser *parser,
 {
     struct run *run = p->run;
     struct line_reader *reader;
-    if (line_reader_open(&reader, o->key, JSON_PADDING, err) != SP_OK)
+    if (line_reader_open(&reader, o->key, run->options->s3, JSON_PADDING, err) != SP_OK)
         return SP_FAIL;
     struct cell cells[EVENT_FIELD_COUNT];
     char reason[256];
@@ -669,9 +715,9 @@ static int list_sources(const struct etl_options *o, struct source_list *songs,
         return sp_usage(err, "nothing to load: give --log-data and/or --song-data (or "
                              "SPARKIFY_LOG_DATA / SPARKIFY_SONG_DATA, or [S3] LOG_DATA / "
                              "SONG_DATA in dwh.cfg)");
-    if (o->song_data && source_list_objects(o->song_data, songs, err) != SP_OK)
+    if (o->song_data && source_list_objects(o->song_data, o->s3, songs, err) != SP_OK)
         return err->status;
-    if (o->log_data && source_list_objects(o->log_data, logs, err) != SP_OK)
+    if (o->log_data && source_list_objects(o->log_data, o->s3, logs, err) != SP_OK)
         return err->status;
     return SP_OK;
 }
@@ -685,7 +731,7 @@ static int load_jsonpaths(struct run *run, char **storage, struct sp_error *err)
         return SP_OK;
     struct buffer text;
     buffer_init(&text);
-    int status = source_read_all(path, 0, &text, err);
+    int status = source_read_all(path, run->options->s3, JSON_PADDING, &text, err);
     if (status == SP_OK)
         status =
             field_spec_from_jsonpaths(&run->event_spec, text.data, text.len, path, storage, err);

@@ -10,6 +10,7 @@
 #define SPARKIFY_ETL_H
 
 #include "error.h"
+#include "s3.h"
 #include "warehouse.h"
 
 #include <stdbool.h>
@@ -32,8 +33,9 @@ struct etl_options {
     long max_errors;
     bool full_refresh;
     bool keep_staging;
-    bool transform_sql; /* stage raw records, build the star tables with SQL in the warehouse */
-    int threads;        /* song readers; 0 = one per core */
+    bool transform_sql;   /* stage raw records, build the star tables with SQL in the warehouse */
+    int threads;          /* song readers; 0 = one per core */
+    struct s3_client *s3; /* for s3:// sources; NULL when there are none */
     etl_progress_fn progress;
     void *progress_ctx;
 };

@@ -11,9 +11,12 @@
 #include <fcntl.h>
 #include <glob.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -31,18 +34,29 @@ void source_list_release(struct source_list *list)
     source_list_init(list);
 }
 
-static void list_add(struct source_list *list, const char *path, const struct stat *st)
+void source_list_append(struct source_list *list, const struct source_object *object)
 {
     if (list->count == list->capacity) {
         list->capacity = list->capacity ? list->capacity * 2 : 64;
         list->items = xrealloc(list->items, list->capacity * sizeof *list->items);
     }
     struct source_object *o = &list->items[list->count++];
-    o->key = xstrdup(path); /* callers pass absolute paths */
-    o->size = (uint64_t)st->st_size;
-    snprintf(o->version, sizeof o->version, "mtime:%lld.%09ld", (long long)st->st_mtim.tv_sec,
-             (long)st->st_mtim.tv_nsec);
+    *o = *object;
+    o->key = xstrdup(object->key);
     list->total_size += o->size;
+}
+
+static void list_add(struct source_list *list, const char *path, const struct stat *st)
+{
+    struct source_object o = {.key = (char *)path, .size = (uint64_t)st->st_size};
+    snprintf(o.version, sizeof o.version, "mtime:%lld.%09ld", (long long)st->st_mtim.tv_sec,
+             (long)st->st_mtim.tv_nsec);
+    source_list_append(list, &o); /* callers pass absolute paths */
+}
+
+int source_is_s3(const char *key)
+{
+    return strncmp(key, "s3://", 5) == 0;
 }
 
 static int has_json_name(const char *name)
@@ -111,13 +125,16 @@ static int add_path(const char *path, struct source_list *list, struct sp_error 
     return SP_OK;
 }
 
-int source_list_objects(const char *spec, struct source_list *list, struct sp_error *err)
+int source_list_objects(const char *spec, struct s3_client *s3, struct source_list *list,
+                        struct sp_error *err)
 {
-    if (strncmp(spec, "s3://", 5) == 0)
-        return sp_usage(err, "%s: S3 sources are not supported by this build yet", spec);
     size_t first = list->count;
     int status;
-    if (strpbrk(spec, "*?[")) {
+    if (source_is_s3(spec)) {
+        if (!s3)
+            return sp_usage(err, "%s: no S3 client configured", spec);
+        status = s3_list_objects(s3, spec, list, err);
+    } else if (strpbrk(spec, "*?[")) {
         glob_t g;
         int rc = glob(spec, GLOB_ERR, NULL, &g);
         if (rc == GLOB_NOMATCH)
@@ -194,8 +211,15 @@ static int read_plain_or_detect_gzip(const char *key, size_t padding, struct buf
     return status;
 }
 
-int source_read_all(const char *key, size_t padding, struct buffer *out, struct sp_error *err)
+int source_read_all(const char *key, struct s3_client *s3, size_t padding, struct buffer *out,
+                    struct sp_error *err)
 {
+    if (source_is_s3(key)) {
+        if (!s3)
+            return sp_usage(err, "%s: no S3 client configured", key);
+        /* Song files are small; .gz objects are the S3 issue's next step. */
+        return s3_get_object(s3, key, padding, out, err);
+    }
     int is_gzip = 0;
     int status = read_plain_or_detect_gzip(key, padding, out, &is_gzip, err);
     if (status != SP_OK || !is_gzip) {
@@ -229,8 +253,37 @@ int source_read_all(const char *key, size_t padding, struct buffer *out, struct 
     return status;
 }
 
+/* An S3 object streamed into a socket pair by a fetching thread. */
+struct s3_stream {
+    pthread_t thread;
+    struct s3_client *s3;
+    char *key;
+    int fd; /* the writing end, closed by the thread when the transfer ends */
+    int status;
+    struct sp_error err;
+    bool joined;
+};
+
+static void *s3_stream_main(void *arg)
+{
+    struct s3_stream *st = arg;
+    st->status = s3_stream_object(st->s3, st->key, st->fd, &st->err);
+    close(st->fd);
+    return NULL;
+}
+
+static int s3_stream_finish(struct s3_stream *st)
+{
+    if (!st->joined) {
+        pthread_join(st->thread, NULL);
+        st->joined = true;
+    }
+    return st->status;
+}
+
 struct line_reader {
     gzFile file;
+    struct s3_stream *stream; /* NULL for local files */
     char *key;
     char *data;
     size_t capacity; /* usable bytes; `padding` more are allocated behind them */
@@ -241,13 +294,44 @@ struct line_reader {
     int eof;
 };
 
-int line_reader_open(struct line_reader **out, const char *key, size_t padding,
-                     struct sp_error *err)
+int line_reader_open(struct line_reader **out, const char *key, struct s3_client *s3,
+                     size_t padding, struct sp_error *err)
 {
-    gzFile f = open_object(key, err);
-    if (!f)
+    gzFile f;
+    struct s3_stream *stream = NULL;
+    if (source_is_s3(key)) {
+        if (!s3)
+            return sp_usage(err, "%s: no S3 client configured", key);
+        /* A socket pair rather than a pipe: send() with MSG_NOSIGNAL reports a reader that
+         * went away as an error instead of raising SIGPIPE. */
+        int fds[2];
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
+            return sp_fail(err, "%s: cannot create a socket pair: %s", key, strerror(errno));
+        stream = xcalloc(1, sizeof *stream);
+        stream->s3 = s3;
+        stream->key = xstrdup(key);
+        stream->fd = fds[1];
+        if (pthread_create(&stream->thread, NULL, s3_stream_main, stream) != 0) {
+            close(fds[0]);
+            close(fds[1]);
+            free(stream->key);
+            free(stream);
+            return sp_fail(err, "%s: cannot start the download thread", key);
+        }
+        f = gzdopen(fds[0], "rb"); /* .gz objects are inflated on the fly, like files */
+        if (!f) {
+            close(fds[0]);
+            s3_stream_finish(stream);
+            free(stream->key);
+            free(stream);
+            return sp_fail(err, "%s: out of memory", key);
+        }
+        gzbuffer(f, 256 * 1024);
+    } else if (!(f = open_object(key, err))) {
         return SP_FAIL;
+    }
     struct line_reader *lr = xcalloc(1, sizeof *lr);
+    lr->stream = stream;
     lr->file = f;
     lr->key = xstrdup(key);
     lr->capacity = 1024 * 1024;
@@ -281,6 +365,11 @@ static int refill(struct line_reader *lr, struct sp_error *err)
         return status ? -1 : (sp_fail(err, "%s: read error", lr->key), -1);
     }
     if (n == 0) {
+        /* The end of a streamed object is only the end if the download succeeded. */
+        if (lr->stream && s3_stream_finish(lr->stream) != SP_OK) {
+            *err = lr->stream->err;
+            return -1;
+        }
         if (gz_failure(lr->file, lr->key, err) != SP_OK)
             return -1;
         lr->eof = 1;
@@ -335,7 +424,12 @@ void line_reader_close(struct line_reader *lr)
 {
     if (!lr)
         return;
-    gzclose(lr->file);
+    gzclose(lr->file); /* closes the reading end: an unfinished download stops */
+    if (lr->stream) {
+        s3_stream_finish(lr->stream);
+        free(lr->stream->key);
+        free(lr->stream);
+    }
     free(lr->key);
     free(lr->data);
     free(lr);

@@ -67,7 +67,7 @@ static void directories_list_json_files_recursively_in_byte_order(void **state)
     struct sp_error err;
     char spec[512];
     snprintf(spec, sizeof spec, "%s/d", root);
-    assert_int_equal(source_list_objects(spec, &list, &err), 0);
+    assert_int_equal(source_list_objects(spec, NULL, &list, &err), 0);
     assert_int_equal(list.count, 4);
     const char *expected[] = {"d/B.jsonl", "d/a/1.json", "d/a/z.json.gz", "d/b/2.json"};
     for (size_t i = 0; i < 4; i++) {
@@ -79,12 +79,12 @@ static void directories_list_json_files_recursively_in_byte_order(void **state)
     source_list_release(&list);
 
     snprintf(spec, sizeof spec, "%s/d/*/*.json", root);
-    assert_int_equal(source_list_objects(spec, &list, &err), 0);
+    assert_int_equal(source_list_objects(spec, NULL, &list, &err), 0);
     assert_int_equal(list.count, 2);
     source_list_release(&list);
 
     snprintf(spec, sizeof spec, "%s/missing", root);
-    assert_int_equal(source_list_objects(spec, &list, &err), SP_FAIL);
+    assert_int_equal(source_list_objects(spec, NULL, &list, &err), SP_FAIL);
     assert_non_null(strstr(err.message, "missing: No such file or directory"));
 }
 
@@ -101,7 +101,7 @@ static void lines_come_out_without_line_ends(void **state)
     snprintf(path, sizeof path, "%s/lines.json", root);
     struct line_reader *lr;
     struct sp_error err;
-    assert_int_equal(line_reader_open(&lr, path, 64, &err), 0);
+    assert_int_equal(line_reader_open(&lr, path, NULL, 64, &err), 0);
     const char *line;
     size_t len;
     assert_int_equal(line_reader_next(lr, &line, &len, &err), 1);
@@ -135,7 +135,7 @@ static void gzip_is_read_transparently_and_truncation_is_an_error(void **state)
     struct buffer all;
     buffer_init(&all);
     struct sp_error err;
-    assert_int_equal(source_read_all(path, 64, &all, &err), 0);
+    assert_int_equal(source_read_all(path, NULL, 64, &all, &err), 0);
     assert_int_equal(memcmp(all.data, "{\"n\": 0}\n{\"n\": 1}\n", 18), 0);
     size_t lines = 0;
     for (size_t i = 0; i < all.len; i++)
@@ -145,10 +145,10 @@ static void gzip_is_read_transparently_and_truncation_is_an_error(void **state)
     struct stat st;
     stat(path, &st);
     assert_int_equal(truncate(path, st.st_size / 2), 0);
-    assert_int_equal(source_read_all(path, 64, &all, &err), SP_FAIL);
+    assert_int_equal(source_read_all(path, NULL, 64, &all, &err), SP_FAIL);
     assert_non_null(strstr(err.message, "truncated gzip data"));
     struct line_reader *lr;
-    assert_int_equal(line_reader_open(&lr, path, 64, &err), 0);
+    assert_int_equal(line_reader_open(&lr, path, NULL, 64, &err), 0);
     const char *line;
     size_t len;
     int rc;
