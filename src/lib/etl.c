@@ -409,6 +409,9 @@ static int load_songs(struct run *run, const struct source_list *objects, struct
         while (!(slot->ready && slot->index == i))
             pthread_cond_wait(&r->filled, &r->lock);
         pthread_mutex_unlock(&r->lock);
+        if (slot->status == SP_OK && source_is_s3(objects->items[i].key))
+            slot->status = source_gunzip_if_needed(&slot->data, JSON_PADDING, objects->items[i].key,
+                                                   &slot->error);
         if (slot->status != SP_OK) {
             *err = slot->error;
             status = slot->status;

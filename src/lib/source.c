@@ -217,8 +217,8 @@ int source_read_all(const char *key, struct s3_client *s3, size_t padding, struc
     if (source_is_s3(key)) {
         if (!s3)
             return sp_usage(err, "%s: no S3 client configured", key);
-        /* Song files are small; .gz objects are the S3 issue's next step. */
-        return s3_get_object(s3, key, padding, out, err);
+        int status = s3_get_object(s3, key, padding, out, err);
+        return status == SP_OK ? source_gunzip_if_needed(out, padding, key, err) : status;
     }
     int is_gzip = 0;
     int status = read_plain_or_detect_gzip(key, padding, out, &is_gzip, err);
@@ -279,6 +279,40 @@ static int s3_stream_finish(struct s3_stream *st)
         st->joined = true;
     }
     return st->status;
+}
+
+int source_gunzip_if_needed(struct buffer *data, size_t padding, const char *key,
+                            struct sp_error *err)
+{
+    if (data->len < 2 || (unsigned char)data->data[0] != 0x1f ||
+        (unsigned char)data->data[1] != 0x8b)
+        return SP_OK;
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
+        return sp_fail(err, "%s: cannot start gzip decompression", key);
+    struct buffer out;
+    buffer_init(&out);
+    z.next_in = (unsigned char *)data->data;
+    z.avail_in = (unsigned)data->len;
+    int rc;
+    do {
+        buffer_reserve(&out, 256 * 1024 + padding);
+        z.next_out = (unsigned char *)out.data + out.len;
+        z.avail_out = (unsigned)(out.cap - out.len - padding - 1);
+        rc = inflate(&z, Z_NO_FLUSH);
+        out.len = (size_t)((char *)z.next_out - out.data);
+    } while (rc == Z_OK);
+    inflateEnd(&z);
+    if (rc != Z_STREAM_END) {
+        buffer_release(&out);
+        return sp_fail(err, "%s: %s gzip data", key, rc == Z_BUF_ERROR ? "truncated" : "corrupt");
+    }
+    buffer_reserve(&out, padding);
+    memset(out.data + out.len, 0, padding + 1);
+    buffer_release(data);
+    *data = out;
+    return SP_OK;
 }
 
 struct line_reader {

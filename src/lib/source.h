@@ -44,6 +44,11 @@ int source_is_s3(const char *key);
 int source_read_all(const char *key, struct s3_client *s3, size_t padding, struct buffer *out,
                     struct sp_error *err);
 
+/* Inflates `data` in place when it holds gzip data (by its magic bytes), keeping `padding`
+ * zero bytes behind it; plain data is left alone. `key` names the object in errors. */
+int source_gunzip_if_needed(struct buffer *data, size_t padding, const char *key,
+                            struct sp_error *err);
+
 /* Streams an object line by line. Lines exclude the line end ("\n" or "\r\n") and are
  * followed in memory by at least `padding` readable bytes. */
 struct line_reader;

@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define ROWS_PER_STATEMENT 64
 
@@ -23,6 +25,7 @@ struct sqlite_warehouse {
     struct warehouse base;
     sqlite3 *db;
     char *path;
+    bool created; /* the file did not exist before this open */
     sqlite3_stmt *insert_many[TABLE_COUNT];
     sqlite3_stmt *insert_one[TABLE_COUNT];
 };
@@ -322,6 +325,10 @@ static void sqlite_close(struct warehouse *wh)
     struct sqlite_warehouse *w = as_sqlite(wh);
     finalize_statements(w);
     sqlite3_close(w->db);
+    /* A run that failed before writing anything leaves no empty database file behind. */
+    struct stat st;
+    if (w->created && stat(w->path, &st) == 0 && st.st_size == 0)
+        unlink(w->path);
     free(w->path);
     free(w->base.display);
     free(w);
@@ -346,6 +353,8 @@ int warehouse_open_sqlite(const char *path, enum warehouse_mode mode, struct war
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
     if (mode == WAREHOUSE_WRITE)
         flags |= SQLITE_OPEN_CREATE;
+    struct stat st;
+    bool created = stat(path, &st) != 0;
     sqlite3 *db = NULL;
     int rc = sqlite3_open_v2(path, &db, flags, NULL);
     if (rc != SQLITE_OK) {
@@ -365,6 +374,7 @@ int warehouse_open_sqlite(const char *path, enum warehouse_mode mode, struct war
     w->base.ops = &sqlite_ops;
     w->db = db;
     w->path = xstrdup(path);
+    w->created = created;
     struct buffer display;
     buffer_init(&display);
     buffer_printf(&display, "sqlite:%s", path);

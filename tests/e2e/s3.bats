@@ -1,0 +1,171 @@
+#!/usr/bin/env bats
+# S3 sources against a real S3-protocol server: s3rver (npm) on 127.0.0.1, behind a front
+# (tests/s3/server.mjs) that checks every signature with the AWS SDK's own signer, because
+# s3rver accepts any, and that injects 503s and dropped connections on request.
+
+load helpers
+
+setup_file() {
+  S3_DIR=$(mktemp -d)
+  (cd "$SPARKIFY_SOURCE/tests/s3" && { [ -d node_modules/s3rver ] || npm ci --no-audit --no-fund --loglevel=error; })
+  node --openssl-legacy-provider "$SPARKIFY_SOURCE/tests/s3/server.mjs" "$S3_DIR/data" udacity-dend \
+    >"$S3_DIR/ports" 2>"$S3_DIR/server.log" &
+  echo $! >"$S3_DIR/pid"
+  for _ in $(seq 1 100); do
+    [ -s "$S3_DIR/ports" ] && break
+    sleep 0.1
+  done
+  S3_FRONT=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["front"])' "$S3_DIR/ports")
+  S3RVER=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["s3rver"])' "$S3_DIR/ports")
+  export S3_DIR S3_FRONT S3RVER
+  local data="${SPARKIFY_SHARED:-/nonexistent}/data/udacity"
+  if [ -d "$data/log_data" ]; then
+    node "$SPARKIFY_SOURCE/tests/s3/upload.mjs" "$S3RVER" udacity-dend log_data "$data/log_data" >/dev/null
+    node "$SPARKIFY_SOURCE/tests/s3/upload.mjs" "$S3RVER" udacity-dend song_data "$data/s3_subset/song_data" >/dev/null
+    node "$SPARKIFY_SOURCE/tests/s3/upload.mjs" "$S3RVER" udacity-dend log_json_path.json "$data/log_json_path.json" >/dev/null
+  fi
+}
+
+teardown_file() {
+  kill "$(cat "$S3_DIR/pid")" 2>/dev/null || true
+  rm -rf "$S3_DIR"
+}
+
+# sparkify with the test server's endpoint and credentials.
+s3sp() {
+  AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER-test-secret \
+    "$SPARKIFY" "$@" --s3-endpoint "http://127.0.0.1:$S3_FRONT"
+}
+
+faults() {
+  curl -s -X POST "http://127.0.0.1:$S3_FRONT/__faults?mode=$1&count=$2" >/dev/null
+}
+
+upload() {
+  node "$SPARKIFY_SOURCE/tests/s3/upload.mjs" "$S3RVER" udacity-dend "$1" "$2" >/dev/null
+}
+
+@test "the real sample from s3:// gives exactly the tables it gives from local disk, through a paginated listing" {
+  need_sample
+  sp -q --target "sqlite:$TMP/local.db" etl --song-data "$DATA/s3_subset/song_data" --log-data "$DATA/log_data"
+  run s3sp --target "$DB" etl --s3-max-keys 100 --song-data s3://udacity-dend/song_data \
+    --log-data s3://udacity-dend/log_data --log-jsonpath s3://udacity-dend/log_json_path.json
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"loaded 30 log and 1943 song objects"* ]]
+  [ "$(star_contents)" = "$(star_contents "sqlite:$TMP/local.db")" ]
+  # 1943 song objects in pages of 100: 20 listing requests, each signed and verified.
+  [ "$(q "SELECT COUNT(*) FROM loaded_objects WHERE object_key LIKE 's3://udacity-dend/song_data/%' AND version LIKE 'etag:%'")" = 1943 ]
+}
+
+@test "a rerun from S3 changes nothing: objects are known by bucket, key, size and ETag" {
+  need_sample
+  s3sp -q --target "$DB" etl --song-data s3://udacity-dend/song_data --log-data s3://udacity-dend/log_data
+  before=$(star_contents)
+  run s3sp --target "$DB" etl --song-data s3://udacity-dend/song_data --log-data s3://udacity-dend/log_data
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"loaded 0 log and 0 song objects"*"1973 objects already loaded"* ]]
+  [ "$(star_contents)" = "$before" ]
+}
+
+@test "a wrong secret fails with SignatureDoesNotMatch, writes nothing and never prints the secret" {
+  need_sample
+  run env AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=Wr0ngSecretValue "$SPARKIFY" --target "$DB" \
+    etl --s3-endpoint "http://127.0.0.1:$S3_FRONT" --log-data s3://udacity-dend/log_data
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"s3://udacity-dend/log_data: HTTP 403 SignatureDoesNotMatch"* ]]
+  [[ "$output" != *Wr0ngSecretValue* ]]
+  [ ! -e w.db ]
+}
+
+@test "a missing bucket and a missing key fail at once, naming them" {
+  run s3sp --target "$DB" etl --log-data s3://no-such-bucket/log_data
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"s3://no-such-bucket/log_data: HTTP 404 NoSuchBucket"* ]]
+  need_sample
+  run s3sp --target "$DB" etl --log-data s3://udacity-dend/log_data --log-jsonpath s3://udacity-dend/missing.json
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"s3://udacity-dend/missing.json: HTTP 404 NoSuchKey"* ]]
+}
+
+@test "503 SlowDown on the first requests is retried and survived" {
+  need_sample
+  faults 503 4
+  run s3sp --target "$DB" etl --song-data s3://udacity-dend/song_data/A/A --log-data s3://udacity-dend/log_data
+  faults none 0
+  [ "$status" -eq 0 ]
+  [ "$(q 'SELECT COUNT(*) FROM songplays')" = 6820 ]
+}
+
+@test "dropped connections are retried and survived, for listings, song files and streamed logs" {
+  need_sample
+  faults drop 4
+  run s3sp --target "$DB" etl --song-data s3://udacity-dend/song_data/A/B --log-data s3://udacity-dend/log_data
+  faults none 0
+  [ "$status" -eq 0 ]
+  [ "$(q 'SELECT COUNT(*) FROM songplays')" = 6820 ]
+}
+
+@test "a persistent fault ends in a clear error after a bounded number of tries, and nothing is written" {
+  need_sample
+  faults 503 -1
+  run s3sp --target "$DB" etl --s3-max-attempts 3 --log-data s3://udacity-dend/log_data
+  faults none 0
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"HTTP 503 SlowDown"*"(gave up after retries)"* ]]
+  [ ! -e w.db ]
+}
+
+@test "keys with spaces and non-ASCII characters are listed, signed and read" {
+  need_sample
+  mkdir -p "odd/día uno"
+  cp "$DATA/log_data/2018/11/2018-11-05-events.json" "odd/día uno/2018-11-05 events+1.json"
+  upload "odd keys" "$TMP/odd"
+  run s3sp --target "$DB" etl --log-data "s3://udacity-dend/odd keys/"
+  [ "$status" -eq 0 ]
+  [ "$(q 'SELECT object_key FROM loaded_objects')" = "s3://udacity-dend/odd keys/día uno/2018-11-05 events+1.json" ]
+  expected=$(python3 -c '
+import json,sys
+print(sum(1 for l in open(sys.argv[1]) if l.strip() and json.loads(l)["page"] == "NextSong" and json.loads(l)["userId"] != ""))' "$DATA/log_data/2018/11/2018-11-05-events.json")
+  [ "$(q 'SELECT COUNT(*) FROM songplays')" = "$expected" ]
+}
+
+@test ".gz objects are decompressed on the fly, log files streamed and song files whole" {
+  need_sample
+  mkdir -p gz/logs gz/songs
+  gzip -c "$DATA/log_data/2018/11/2018-11-07-events.json" > gz/logs/2018-11-07-events.json.gz
+  gzip -c "$DATA/song_data/A/A/A/TRAAAAW128F429D538.json" > gz/songs/TRAAAAW128F429D538.json.gz
+  upload gz "$TMP/gz"
+  run s3sp --target "$DB" etl --song-data s3://udacity-dend/gz/songs --log-data s3://udacity-dend/gz/logs
+  [ "$status" -eq 0 ]
+  sp -q --target "sqlite:$TMP/local.db" etl --song-data "$DATA/song_data/A/A/A/TRAAAAW128F429D538.json" --log-data "$DATA/log_data/2018/11/2018-11-07-events.json"
+  [ "$(star_contents)" = "$(star_contents "sqlite:$TMP/local.db")" ]
+  [ "$(q 'SELECT COUNT(*) FROM songs')" = 1 ]
+}
+
+@test "credentials come from ~/.aws/credentials with AWS_PROFILE, or from dwh.cfg [AWS]" {
+  need_sample
+  mkdir -p home/.aws
+  printf '[default]\naws_access_key_id = nobody\naws_secret_access_key = nothing\n[test]\naws_access_key_id = S3RVER\naws_secret_access_key = S3RVER-test-secret\n' > home/.aws/credentials
+  HOME="$TMP/home" AWS_PROFILE=test run "$SPARKIFY" --target "$DB" etl --s3-endpoint "http://127.0.0.1:$S3_FRONT" --log-data s3://udacity-dend/log_data/2018/11/2018-11-01
+  [ "$status" -eq 0 ]
+  printf "[AWS]\nKEY='S3RVER'\nSECRET='S3RVER-test-secret'\n" > dwh.cfg
+  HOME="$TMP/nowhere" run "$SPARKIFY" --target "sqlite:$TMP/cfg.db" etl --s3-endpoint "http://127.0.0.1:$S3_FRONT" --log-data s3://udacity-dend/log_data/2018/11/2018-11-01
+  [ "$status" -eq 0 ]
+  rm dwh.cfg
+  HOME="$TMP/nowhere" run "$SPARKIFY" --target "sqlite:$TMP/none.db" etl --s3-endpoint "http://127.0.0.1:$S3_FRONT" --log-data s3://udacity-dend/log_data
+  [ "$status" -eq 2 ]
+  [[ "$output" == *"no AWS credentials for the S3 sources"* ]]
+}
+
+@test "S3 sources load into PostgreSQL as they do into SQLite" {
+  need_sample
+  pg=$(mktemp -d /tmp/sparkify-pg.XXXXXX)
+  chmod 755 "$pg"
+  url=$("$SPARKIFY_SOURCE/scripts/pg_server.sh" start "$pg/s")
+  s3sp -q --target "$url" etl --song-data s3://udacity-dend/song_data --log-data s3://udacity-dend/log_data
+  s3sp -q --target "$DB" etl --song-data s3://udacity-dend/song_data --log-data s3://udacity-dend/log_data
+  contents=$(star_contents "$url")
+  "$SPARKIFY_SOURCE/scripts/pg_server.sh" stop "$pg/s"
+  rm -rf "$pg"
+  [ "$contents" = "$(star_contents)" ]
+}

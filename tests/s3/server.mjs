@@ -1,0 +1,126 @@
+// The S3 test server: s3rver on 127.0.0.1 behind a front that does what s3rver does not.
+// - It verifies every request's AWS Signature V4 with the AWS SDK's own signer
+//   (@smithy/signature-v4) and a known secret, answering 403 SignatureDoesNotMatch otherwise.
+// - It injects faults on request: POST /__faults?mode=503|drop|none&count=N makes the next N
+//   requests (-1: all) answer 503 SlowDown or lose their connection.
+// - GET /__stats reports how many requests it forwarded and the most in flight at once.
+// Prints {"front": port, "s3rver": port} on stdout once listening; stops on SIGTERM.
+//
+// usage: node --openssl-legacy-provider server.mjs DIRECTORY BUCKET [BUCKET...]
+// (s3rver's listing continuation tokens use DES, which OpenSSL 3 keeps in its legacy provider)
+import http from 'node:http';
+import S3rver from 's3rver';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { Sha256 } from '@aws-crypto/sha256-js';
+
+const [directory, ...buckets] = process.argv.slice(2);
+const ACCESS_KEY = 'S3RVER';
+const SECRET_KEY = process.env.S3_TEST_SECRET || 'S3RVER-test-secret';
+
+const s3rver = new S3rver({
+  address: '127.0.0.1',
+  port: 0,
+  silent: true,
+  directory,
+  configureBuckets: buckets.map((name) => ({ name })),
+});
+const { port: s3Port } = await s3rver.run();
+
+let faultMode = 'none';
+let faultCount = 0;
+let forwarded = 0;
+let inFlight = 0;
+let maxInFlight = 0;
+
+function xmlError(res, status, code, message) {
+  res.writeHead(status, { 'content-type': 'application/xml' });
+  res.end(`<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>`);
+}
+
+async function signatureIsValid(req) {
+  const auth = req.headers.authorization || '';
+  const match = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/s3\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/.exec(auth);
+  if (!match) return false;
+  const [, accessKey, , region, signedHeaders, signature] = match;
+  if (accessKey !== ACCESS_KEY) return false;
+  const names = signedHeaders.split(';');
+  const headers = {};
+  for (const name of names) {
+    if (req.headers[name] === undefined) return false;
+    headers[name] = req.headers[name];
+  }
+  const url = new URL(req.url, 'http://placeholder');
+  const query = {};
+  for (const [k, v] of url.searchParams) query[k] = v;
+  const amzDate = req.headers['x-amz-date'] || '';
+  const d = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(amzDate);
+  if (!d) return false;
+  const signingDate = new Date(Date.UTC(+d[1], +d[2] - 1, +d[3], +d[4], +d[5], +d[6]));
+  const signer = new SignatureV4({
+    credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY },
+    region,
+    service: 's3',
+    sha256: Sha256,
+    uriEscapePath: false,
+  });
+  const signed = await signer.sign(
+    { method: req.method, protocol: 'http:', hostname: '127.0.0.1', path: url.pathname, query, headers },
+    { signingDate, signableHeaders: new Set(names) },
+  );
+  const expected = /Signature=([0-9a-f]{64})/.exec(signed.headers.authorization || '')?.[1];
+  return expected === signature;
+}
+
+const front = http.createServer(async (req, res) => {
+  const url = new URL(req.url, 'http://placeholder');
+  if (url.pathname === '/__faults') {
+    faultMode = url.searchParams.get('mode') || 'none';
+    faultCount = Number(url.searchParams.get('count') || 0);
+    res.end('ok\n');
+    return;
+  }
+  if (url.pathname === '/__stats') {
+    res.end(JSON.stringify({ forwarded, maxInFlight }) + '\n');
+    return;
+  }
+  if (faultMode !== 'none' && faultCount !== 0) {
+    if (faultCount > 0) faultCount--;
+    if (faultMode === 'drop') {
+      req.socket.destroy();
+      return;
+    }
+    xmlError(res, 503, 'SlowDown', 'Please reduce your request rate.');
+    return;
+  }
+  if (!(await signatureIsValid(req))) {
+    xmlError(res, 403, 'SignatureDoesNotMatch',
+      'The request signature we calculated does not match the signature you provided.');
+    return;
+  }
+  forwarded++;
+  inFlight++;
+  maxInFlight = Math.max(maxInFlight, inFlight);
+  const upstream = http.request(
+    { host: '127.0.0.1', port: s3Port, method: req.method, path: req.url, headers: req.headers },
+    (up) => {
+      res.writeHead(up.statusCode, up.headers);
+      up.pipe(res);
+      up.on('end', () => inFlight--);
+    },
+  );
+  upstream.on('error', () => {
+    inFlight--;
+    req.socket.destroy();
+  });
+  req.pipe(upstream);
+});
+front.keepAliveTimeout = 30000;
+front.listen(0, '127.0.0.1', () => {
+  console.log(JSON.stringify({ front: front.address().port, s3rver: s3Port }));
+});
+
+process.on('SIGTERM', async () => {
+  front.close();
+  await s3rver.close();
+  process.exit(0);
+});
