@@ -4,6 +4,9 @@
 // - It injects faults on request: POST /__faults?mode=503|drop|none&count=N makes the next N
 //   requests (-1: all) answer 503 SlowDown or lose their connection.
 // - GET /__stats reports how many requests it forwarded and the most in flight at once.
+// - S3_TEST_LATENCY_MS=N holds every request N ms before forwarding it (the benchmark's added
+//   latency: this machine's kernel has no netem); S3_TEST_VERIFY=0 skips the signature check
+//   so that the benchmark measures the transport alone.
 // Prints {"front": port, "s3rver": port} on stdout once listening; stops on SIGTERM.
 //
 // usage: node --openssl-legacy-provider server.mjs DIRECTORY BUCKET [BUCKET...]
@@ -16,6 +19,8 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 const [directory, ...buckets] = process.argv.slice(2);
 const ACCESS_KEY = 'S3RVER';
 const SECRET_KEY = process.env.S3_TEST_SECRET || 'S3RVER-test-secret';
+const LATENCY_MS = Number(process.env.S3_TEST_LATENCY_MS || 0);
+const VERIFY = process.env.S3_TEST_VERIFY !== '0';
 
 const s3rver = new S3rver({
   address: '127.0.0.1',
@@ -92,7 +97,8 @@ const front = http.createServer(async (req, res) => {
     xmlError(res, 503, 'SlowDown', 'Please reduce your request rate.');
     return;
   }
-  if (!(await signatureIsValid(req))) {
+  if (LATENCY_MS > 0) await new Promise((resolve) => setTimeout(resolve, LATENCY_MS));
+  if (VERIFY && !(await signatureIsValid(req))) {
     xmlError(res, 403, 'SignatureDoesNotMatch',
       'The request signature we calculated does not match the signature you provided.');
     return;
