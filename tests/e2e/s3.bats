@@ -169,3 +169,13 @@ print(sum(1 for l in open(sys.argv[1]) if l.strip() and json.loads(l)["page"] ==
   rm -rf "$pg"
   [ "$contents" = "$(star_contents)" ]
 }
+
+@test "--no-sign-request sends anonymous requests and needs no credentials" {
+  need_sample
+  # The front accepts only signed requests, so an anonymous one is refused with 403: proof
+  # that nothing was signed, and that no credentials were asked for.
+  HOME="$TMP/nowhere" run "$SPARKIFY" --target "$DB" etl --no-sign-request \
+    --s3-endpoint "http://127.0.0.1:$S3_FRONT" --log-data s3://udacity-dend/log_data
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"s3://udacity-dend/log_data: HTTP 403 SignatureDoesNotMatch"* ]]
+}
