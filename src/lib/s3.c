@@ -382,19 +382,6 @@ int s3_stream_object(struct s3_client *c, const char *url, int fd, struct sp_err
     return status;
 }
 
-static int has_json_suffix(const char *key)
-{
-    static const char *const suffixes[] = {".json",    ".jsonl",    ".ndjson",
-                                           ".json.gz", ".jsonl.gz", ".ndjson.gz"};
-    size_t n = strlen(key);
-    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
-        size_t s = strlen(suffixes[i]);
-        if (n > s && strcmp(key + n - s, suffixes[i]) == 0)
-            return 1;
-    }
-    return 0;
-}
-
 static char *child_text(xmlNodePtr parent, const char *name)
 {
     for (xmlNodePtr n = parent->children; n; n = n->next) {
@@ -427,7 +414,7 @@ static int parse_listing(const struct buffer *body, const char *bucket, struct s
             continue;
         char *name = child_text(n, "Key"), *size = child_text(n, "Size");
         char *etag = child_text(n, "ETag");
-        if (name && has_json_suffix(name)) {
+        if (name && source_has_json_name(name)) {
             buffer_clear(&key);
             buffer_printf(&key, "s3://%s/%s", bucket, name);
             struct source_object o = {.key = key.data, .size = size ? strtoull(size, NULL, 10) : 0};

@@ -59,7 +59,7 @@ int source_is_s3(const char *key)
     return strncmp(key, "s3://", 5) == 0;
 }
 
-static int has_json_name(const char *name)
+int source_has_json_name(const char *name)
 {
     static const char *const suffixes[] = {".json",    ".jsonl",    ".ndjson",
                                            ".json.gz", ".jsonl.gz", ".ndjson.gz"};
@@ -84,7 +84,7 @@ static int walk_directory(const char *dir, struct source_list *list, struct sp_e
     while (status == SP_OK && (entry = readdir(d)) != NULL) {
         if (entry->d_name[0] == '.')
             continue; /* ., .., and hidden entries such as .ipynb_checkpoints */
-        if (entry->d_type == DT_REG && !has_json_name(entry->d_name))
+        if (entry->d_type == DT_REG && !source_has_json_name(entry->d_name))
             continue;
         buffer_clear(&path);
         buffer_printf(&path, "%s/%s", dir, entry->d_name);
@@ -94,7 +94,7 @@ static int walk_directory(const char *dir, struct source_list *list, struct sp_e
             status = sp_fail(err, "%s: %s", path.data, strerror(errno));
         } else if (S_ISDIR(st.st_mode)) {
             status = walk_directory(path.data, list, err);
-        } else if (S_ISREG(st.st_mode) && has_json_name(entry->d_name)) {
+        } else if (S_ISREG(st.st_mode) && source_has_json_name(entry->d_name)) {
             list_add(list, path.data, &st);
         }
     }

@@ -36,6 +36,8 @@ void source_list_append(struct source_list *list, const struct source_object *ob
 /* Appends the objects of `spec` (sorted) to `list`. */
 int source_list_objects(const char *spec, struct s3_client *s3, struct source_list *list,
                         struct sp_error *err);
+/* 1 when a file or object name ends in .json, .jsonl or .ndjson, optionally .gz. */
+int source_has_json_name(const char *name);
 /* 1 when the key names an S3 object. */
 int source_is_s3(const char *key);
 
