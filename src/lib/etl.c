@@ -294,10 +294,9 @@ static struct buffer *s3_slot(void *ctx, size_t i)
 {
     struct song_readers *r = ((struct s3_fetcher *)ctx)->readers;
     pthread_mutex_lock(&r->lock);
-    while (!r->stop && i >= r->consumed + SONG_RING)
-        pthread_cond_wait(&r->freed, &r->lock);
+    bool room = r->stop || i < r->consumed + SONG_RING;
     pthread_mutex_unlock(&r->lock);
-    return &r->slots[i % SONG_RING].data;
+    return room ? &r->slots[i % SONG_RING].data : NULL;
 }
 
 static int s3_done(void *ctx, size_t i, int status, const struct sp_error *err)

@@ -523,6 +523,11 @@ int s3_fetch_many(struct s3_client *c, const struct source_list *objects, size_t
             struct transfer *t = &transfers[s];
             if (t->request.easy && t->request.body)
                 continue; /* busy */
+            /* No room for this object yet: keep driving the transfers in flight (the oldest
+             * of them may be the one the consumer waits for) and try again later. */
+            struct buffer *body = slot(ctx, next);
+            if (!body)
+                break;
             char *bucket, *key;
             const char *url = objects->items[next].key;
             if (s3_parse_url(url, &bucket, &key) != 0) {
@@ -536,7 +541,7 @@ int s3_fetch_many(struct s3_client *c, const struct source_list *objects, size_t
             t->not_before_ms = 0;
             t->request.fd = -1;
             t->request.padding = padding;
-            t->request.body = slot(ctx, t->index);
+            t->request.body = body;
             buffer_init(&t->target);
             object_url(c, &t->target, bucket, key, NULL);
             free(bucket);
@@ -595,8 +600,8 @@ int s3_fetch_many(struct s3_client *c, const struct source_list *objects, size_t
                 transfer_start(c, multi, t);
             }
         }
-        if (!stop && active > 0)
-            curl_multi_poll(multi, NULL, 0, 50, NULL);
+        if (!stop)
+            curl_multi_poll(multi, NULL, 0, active > 0 ? 50 : 5, NULL);
     }
     for (size_t s = 0; s < slots; s++) {
         if (transfers[s].request.easy) {

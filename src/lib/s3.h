@@ -53,7 +53,8 @@ int s3_get_object(struct s3_client *c, const char *url, size_t padding, struct b
 int s3_stream_object(struct s3_client *c, const char *url, int fd, struct sp_error *err);
 
 /* Fetches many objects with up to `concurrency` requests in flight. For object i,
- * `slot(ctx, i)` returns the buffer to fill (it may block until one is free) and
+ * `slot(ctx, i)` returns the buffer to fill, or NULL when there is no room for it yet (it must
+ * not block: the transfers in flight would stall), and
  * `done(ctx, i, status, err)` is called when it is complete, from the calling thread. Stops
  * early when `done` returns non-zero. */
 typedef struct buffer *(*s3_slot_fn)(void *ctx, size_t index);
