@@ -5,7 +5,7 @@
 set -euo pipefail
 
 build_packages=(build-essential cmake pkg-config libsqlite3-dev libsimdjson-dev zlib1g-dev
-                libinih-dev libxxhash-dev libcjson-dev libpq-dev libcurl4-openssl-dev libxml2-dev)
+                libinih-dev libxxhash-dev libcjson-dev libpq-dev libcurl4-openssl-dev libxml2-dev libssl-dev)
 test_packages=(libcmocka-dev bats python3 util-linux time clang clang-format postgresql curl sqlfluff)
 bench_packages=(python3 time postgresql)
 

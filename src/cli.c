@@ -21,6 +21,9 @@ int cli_common_option(struct cli *cli, int option, const char *value)
     case 'q':
         cli->quiet = true;
         return 1;
+    case 'D':
+        cli->dry_run = true;
+        return 1;
     case 'P':
         if (strcmp(value, "auto") == 0)
             cli->progress = PROGRESS_AUTO;
@@ -69,11 +72,29 @@ char *cli_target(const struct cli *cli)
     return cluster ? cluster : xstrdup("sqlite:sparkify.db");
 }
 
+static void print_statement(void *ctx, const char *sql)
+{
+    (void)ctx;
+    size_t len = strlen(sql);
+    while (len && (sql[len - 1] == ' ' || sql[len - 1] == '\n' || sql[len - 1] == ';'))
+        len--;
+    printf("%.*s%s\n", (int)len, sql, strncmp(sql, "--", 2) == 0 ? "" : ";");
+}
+
 int cli_open_warehouse(const struct cli *cli, enum warehouse_mode mode, struct warehouse **out,
                        struct sp_error *err)
 {
     char *target = cli_target(cli);
-    int status = warehouse_open(target, mode, out, err);
+    static const struct warehouse_dry_run dry_run = {print_statement, NULL};
+    if (cli->dry_run) {
+        char shown[512];
+        warehouse_mask_target(target, shown, sizeof shown);
+        printf("-- dry run on %s: the statements sparkify would run; nothing is connected or "
+               "written\n",
+               shown);
+    }
+    int status = cli->dry_run ? warehouse_open_dry_run(target, &dry_run, out, err)
+                              : warehouse_open(target, mode, out, err);
     free(target);
     return status;
 }

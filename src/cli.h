@@ -20,6 +20,7 @@ struct cli {
     const char *config_path; /* --config, or NULL */
     const char *target_flag; /* --target, or NULL */
     bool quiet;
+    bool dry_run; /* print the SQL instead of running it; connect to nothing */
     enum progress_mode progress;
     struct config_file config;
 };
@@ -28,6 +29,7 @@ struct cli {
 #define CLI_COMMON_OPTIONS                                                                         \
     {"config", required_argument, NULL, 'C'}, {"target", required_argument, NULL, 'T'},            \
         {"quiet", no_argument, NULL, 'q'}, {"progress", required_argument, NULL, 'P'},             \
+        {"dry-run", no_argument, NULL, 'D'},                                                       \
     {                                                                                              \
         "help", no_argument, NULL, 'h'                                                             \
     }
@@ -48,6 +50,8 @@ int cli_load_config(struct cli *cli, struct sp_error *err);
 /* The target URL (malloc'd; it may hold a password: show it masked). */
 char *cli_target(const struct cli *cli);
 
+/* Opens the target; with --dry-run, opens it for a dry run whose statements are printed on
+ * stdout, each ending in ';', after a comment naming the target. */
 int cli_open_warehouse(const struct cli *cli, enum warehouse_mode mode, struct warehouse **out,
                        struct sp_error *err);
 

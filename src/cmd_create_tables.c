@@ -9,7 +9,8 @@ static void usage(void)
     printf("usage: sparkify create-tables [--target URL]\n\n"
            "Drops (if present) and creates the staging tables, the star tables (songplays, users,\n"
            "songs, artists, time) and the bookkeeping tables (loaded_objects, load_errors,\n"
-           "song_lookup), in one transaction. All loaded data is lost.\n");
+           "song_lookup), in one transaction. All loaded data is lost. With --dry-run, prints\n"
+           "the statements instead.\n");
 }
 
 int cmd_create_tables(int argc, char **argv, struct cli *cli)
@@ -41,7 +42,8 @@ int cmd_create_tables(int argc, char **argv, struct cli *cli)
             wh->ops->rollback(wh);
     }
     if (status == SP_OK)
-        cli_info(cli, "created tables in %s\n", wh->display);
+        cli_info(cli, "%s tables in %s\n", cli->dry_run ? "dry run: would create" : "created",
+                 wh->display);
     warehouse_close(wh);
     return status == SP_OK ? 0 : cli_report_error(&err);
 }

@@ -25,7 +25,13 @@ static void usage(void)
         "  --threads N          song file readers (default: one per core)\n"
         "  --transform c|sql    build the star tables in sparkify (c, the default) or stage the\n"
         "                       raw records and build them with SQL in the warehouse (sql;\n"
-        "                       PostgreSQL and Redshift)\n\n"
+        "                       PostgreSQL; Redshift always does)\n"
+        "  --dry-run            print the SQL the run would execute; connect to nothing\n\n"
+        "Redshift target (the cluster COPYs the sources from S3 itself):\n"
+        "  --iam-role ARN       role the cluster assumes to read S3 (SPARKIFY_IAM_ROLE,\n"
+        "                       [IAM_ROLE] ARN)\n"
+        "  --staging S3URL      prefix for COPY manifests, uploads of local sources and the\n"
+        "                       JSONPaths file (SPARKIFY_STAGING, [S3] STAGING)\n\n"
         "S3 sources (s3://bucket/prefix):\n"
         "  --s3-endpoint URL    an S3-compatible store (AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL);\n"
         "                       path-style addressing unless --s3-virtual-hosted\n"
@@ -55,7 +61,9 @@ int cmd_etl(int argc, char **argv, struct cli *cli)
         S3_CONCURRENCY,
         S3_VIRTUAL_HOSTED,
         S3_MAX_KEYS,
-        S3_MAX_ATTEMPTS
+        S3_MAX_ATTEMPTS,
+        IAM_ROLE,
+        STAGING
     };
     static const struct option options[] = {
         CLI_COMMON_OPTIONS,
@@ -74,9 +82,11 @@ int cmd_etl(int argc, char **argv, struct cli *cli)
         {"s3-virtual-hosted", no_argument, NULL, S3_VIRTUAL_HOSTED},
         {"s3-max-keys", required_argument, NULL, S3_MAX_KEYS},
         {"s3-max-attempts", required_argument, NULL, S3_MAX_ATTEMPTS},
+        {"iam-role", required_argument, NULL, IAM_ROLE},
+        {"staging", required_argument, NULL, STAGING},
         {NULL, 0, NULL, 0}};
     const char *log_data = NULL, *song_data = NULL, *jsonpath = NULL;
-    const char *s3_endpoint = NULL, *s3_region = NULL;
+    const char *s3_endpoint = NULL, *s3_region = NULL, *iam_role = NULL, *staging = NULL;
     struct s3_config s3 = {.path_style = -1, .sign = true};
     struct etl_options o = {0};
     long long n;
@@ -140,7 +150,13 @@ int cmd_etl(int argc, char **argv, struct cli *cli)
         case TRANSFORM:
             if (strcmp(optarg, "sql") != 0 && strcmp(optarg, "c") != 0)
                 return cli_usage_error("etl", "--transform takes c or sql, not '%s'", optarg);
-            o.transform_sql = strcmp(optarg, "sql") == 0;
+            o.transform = strcmp(optarg, "sql") == 0 ? ETL_TRANSFORM_SQL : ETL_TRANSFORM_C;
+            break;
+        case IAM_ROLE:
+            iam_role = optarg;
+            break;
+        case STAGING:
+            staging = optarg;
             break;
         default:
             return cli_usage_error("etl", "unknown or invalid option '%s'", argv[optind - 1]);
@@ -159,31 +175,11 @@ int cmd_etl(int argc, char **argv, struct cli *cli)
     o.log_jsonpath =
         config_pick(jsonpath, "SPARKIFY_LOG_JSONPATH", cli->config.s3_log_jsonpath, NULL);
 
-    /* An S3 client only when a source is in S3: credentials are then required. */
-    char *key = NULL, *secret = NULL, *token = NULL;
-    bool wants_s3 = false;
-    const char *specs[] = {o.log_data, o.song_data, o.log_jsonpath};
-    for (int i = 0; i < 3; i++)
-        wants_s3 |= specs[i] && strncmp(specs[i], "s3://", 5) == 0;
-    if (wants_s3) {
-        const char *source = NULL;
-        if (s3.sign &&
-            config_aws_credentials(&cli->config, &key, &secret, &token, &source, &err) != SP_OK)
-            return cli_report_error(&err);
-        s3.access_key = key;
-        s3.secret_key = secret;
-        s3.session_token = token;
-        s3.endpoint =
-            config_pick(s3_endpoint, "AWS_ENDPOINT_URL_S3", getenv("AWS_ENDPOINT_URL"), NULL);
-        s3.region = config_pick(s3_region, "AWS_REGION", getenv("AWS_DEFAULT_REGION"), NULL);
-        status = s3_client_new(&s3, &o.s3, &err);
-        if (status != SP_OK) {
-            free(key);
-            free(secret);
-            free(token);
-            return cli_report_error(&err);
-        }
-    }
+    o.iam_role = config_pick(iam_role, "SPARKIFY_IAM_ROLE", cli->config.iam_role_arn, NULL);
+    o.staging = config_pick(staging, "SPARKIFY_STAGING", cli->config.s3_staging, NULL);
+    s3.endpoint = config_pick(s3_endpoint, "AWS_ENDPOINT_URL_S3", getenv("AWS_ENDPOINT_URL"), NULL);
+    s3.region = config_pick(s3_region, "AWS_REGION", getenv("AWS_DEFAULT_REGION"), NULL);
+    o.region = s3.region ? s3.region : "us-west-2";
 
     struct progress progress;
     progress_init(&progress, cli);
@@ -193,13 +189,41 @@ int cmd_etl(int argc, char **argv, struct cli *cli)
     struct warehouse *wh = NULL;
     struct etl_result r;
     double started = progress_now();
+    char *key = NULL, *secret = NULL, *token = NULL;
     status = cli_open_warehouse(cli, WAREHOUSE_WRITE, &wh, &err);
+    /* An S3 client when a source is in S3, or for Redshift's staging prefix: credentials are
+     * then required, except in a dry run, which may have nothing to sign. */
+    bool wants_s3 = status == SP_OK && wh->ops->server_load;
+    const char *specs[] = {o.log_data, o.song_data, o.log_jsonpath};
+    for (int i = 0; i < 3; i++)
+        wants_s3 |= specs[i] && strncmp(specs[i], "s3://", 5) == 0;
+    if (status == SP_OK && wants_s3) {
+        const char *source = NULL;
+        if (s3.sign &&
+            config_aws_credentials(&cli->config, &key, &secret, &token, &source, &err) != SP_OK) {
+            if (cli->dry_run)
+                s3.sign = false;
+            else
+                status = err.status;
+        }
+        s3.access_key = key;
+        s3.secret_key = secret;
+        s3.session_token = token;
+        if (status == SP_OK)
+            status = s3_client_new(&s3, &o.s3, &err);
+    }
     if (status == SP_OK)
         status = etl_run(wh, &o, &r, &err);
     progress_finish(&progress);
-    if (status == SP_OK) {
+    if (status == SP_OK && cli->dry_run) {
+        cli_info(cli,
+                 "dry run: nothing was connected or written; a run would load %zu log and %zu "
+                 "song objects (%.1f MB)%s\n",
+                 r.log_objects, r.song_objects, (double)r.bytes / 1e6,
+                 o.full_refresh && wh->ops->server_load ? " besides the S3 prefixes it COPYs" : "");
+    } else if (status == SP_OK) {
         char detail[320];
-        if (o.transform_sql)
+        if (wh->ops->server_load || o.transform == ETL_TRANSFORM_SQL)
             snprintf(detail, sizeof detail,
                      "%zu events and %zu song records staged, star tables built by SQL "
                      "(%zu songplay events)",

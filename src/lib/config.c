@@ -28,6 +28,7 @@ void config_file_release(struct config_file *c)
                        &c->s3_log_data,
                        &c->s3_log_jsonpath,
                        &c->s3_song_data,
+                       &c->s3_staging,
                        &c->aws_key,
                        &c->aws_secret};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
@@ -56,11 +57,17 @@ struct known_key {
     }
 
 static const struct known_key known_keys[] = {
-    KEY("CLUSTER", "HOST", cluster_host),       KEY("CLUSTER", "DB_NAME", cluster_db_name),
-    KEY("CLUSTER", "DB_USER", cluster_db_user), KEY("CLUSTER", "DB_PASSWORD", cluster_db_password),
-    KEY("CLUSTER", "DB_PORT", cluster_db_port), KEY("IAM_ROLE", "ARN", iam_role_arn),
-    KEY("S3", "LOG_DATA", s3_log_data),         KEY("S3", "LOG_JSONPATH", s3_log_jsonpath),
-    KEY("S3", "SONG_DATA", s3_song_data),       KEY("AWS", "KEY", aws_key),
+    KEY("CLUSTER", "HOST", cluster_host),
+    KEY("CLUSTER", "DB_NAME", cluster_db_name),
+    KEY("CLUSTER", "DB_USER", cluster_db_user),
+    KEY("CLUSTER", "DB_PASSWORD", cluster_db_password),
+    KEY("CLUSTER", "DB_PORT", cluster_db_port),
+    KEY("IAM_ROLE", "ARN", iam_role_arn),
+    KEY("S3", "LOG_DATA", s3_log_data),
+    KEY("S3", "LOG_JSONPATH", s3_log_jsonpath),
+    KEY("S3", "SONG_DATA", s3_song_data),
+    KEY("S3", "STAGING", s3_staging),
+    KEY("AWS", "KEY", aws_key),
     KEY("AWS", "SECRET", aws_secret),
 };
 

@@ -1,7 +1,8 @@
 /* config.h - settings from dwh.cfg, the environment and flags, in that rising precedence.
  *
  * dwh.cfg is the classic file ([CLUSTER] HOST DB_NAME DB_USER DB_PASSWORD DB_PORT, [IAM_ROLE]
- * ARN, [S3] LOG_DATA LOG_JSONPATH SONG_DATA, [AWS] KEY SECRET), read with inih. Section and
+ * ARN, [S3] LOG_DATA LOG_JSONPATH SONG_DATA, [AWS] KEY SECRET), plus [S3] STAGING for the
+ * Redshift target's manifests, read with inih. Section and
  * key names are case-insensitive, as Python's configparser treats keys; values may be
  * wrapped in single or double quotes, which are removed. Unknown sections and keys are left
  * alone, so a file shared with other tools still loads.
@@ -17,7 +18,7 @@ struct config_file {
     char *path; /* NULL when no file was read */
     char *cluster_host, *cluster_db_name, *cluster_db_user, *cluster_db_password, *cluster_db_port;
     char *iam_role_arn;
-    char *s3_log_data, *s3_log_jsonpath, *s3_song_data;
+    char *s3_log_data, *s3_log_jsonpath, *s3_song_data, *s3_staging;
     char *aws_key, *aws_secret;
 };
 

@@ -9,6 +9,7 @@
  * leaves the warehouse exactly as it was.
  */
 #include "etl.h"
+#include "etl_internal.h"
 
 #include "buffer.h"
 #include "hashmap.h"
@@ -41,8 +42,7 @@ struct bad_records {
     char loaded_at[32];
 };
 
-/* Copies at most `max` bytes of `s`, replacing bytes that are not valid UTF-8 with '?'. */
-static size_t utf8_excerpt(const char *s, size_t len, char *out, size_t max)
+size_t etl_utf8_excerpt(const char *s, size_t len, char *out, size_t max)
 {
     size_t o = 0, i = 0;
     while (i < len && o < max) {
@@ -87,7 +87,7 @@ static int bad_record(struct bad_records *b, const char *source, size_t line, co
     rowbuf_set_text(&b->rows, &row[2], reason, strlen(reason));
     if (raw) {
         char excerpt[RAW_EXCERPT];
-        size_t n = utf8_excerpt(raw, raw_len, excerpt, sizeof excerpt);
+        size_t n = etl_utf8_excerpt(raw, raw_len, excerpt, sizeof excerpt);
         rowbuf_set_text(&b->rows, &row[3], excerpt, n);
     }
     rowbuf_set_text(&b->rows, &row[4], b->loaded_at, strlen(b->loaded_at));
@@ -95,19 +95,6 @@ static int bad_record(struct bad_records *b, const char *source, size_t line, co
 }
 
 /* ---- the loaded-objects record ---- */
-
-struct loaded_entry {
-    uint64_t size;
-    char *version;
-};
-
-struct loaded_record {
-    struct strmap index; /* "kind\0key" -> entries[] */
-    struct loaded_entry *entries;
-    size_t count, capacity;
-    struct arena strings;
-    struct buffer key;
-};
 
 static void loaded_key(struct buffer *key, const char *kind, const char *object_key)
 {
@@ -139,7 +126,7 @@ static int on_loaded_row(void *ctx, size_t columns, const char *const *names, co
     return SP_OK;
 }
 
-static void loaded_record_init(struct loaded_record *r)
+void etl_loaded_init(struct loaded_record *r)
 {
     memset(r, 0, sizeof *r);
     strmap_init(&r->index);
@@ -147,7 +134,7 @@ static void loaded_record_init(struct loaded_record *r)
     buffer_init(&r->key);
 }
 
-static void loaded_record_release(struct loaded_record *r)
+void etl_loaded_release(struct loaded_record *r)
 {
     strmap_release(&r->index);
     arena_release(&r->strings);
@@ -155,10 +142,14 @@ static void loaded_record_release(struct loaded_record *r)
     free(r->entries);
 }
 
-/* Removes from `list` the objects already loaded unchanged. Changed log objects are an
- * error: their events are already in songplays and cannot be replaced one object at a time. */
-static int skip_loaded(struct loaded_record *r, const char *kind, struct source_list *list,
-                       size_t *skipped, struct sp_error *err)
+int etl_loaded_read(struct warehouse *wh, struct loaded_record *r, struct sp_error *err)
+{
+    return wh->ops->query(wh, "SELECT kind, object_key, size, version FROM loaded_objects",
+                          on_loaded_row, r, err);
+}
+
+int etl_skip_loaded(struct loaded_record *r, const char *kind, struct source_list *list,
+                    size_t *skipped, struct sp_error *err)
 {
     size_t kept = 0;
     for (size_t i = 0; i < list->count; i++) {
@@ -190,8 +181,8 @@ static int skip_loaded(struct loaded_record *r, const char *kind, struct source_
     return SP_OK;
 }
 
-static void record_loaded(struct rowbuf *rows, const char *kind, const struct source_list *list,
-                          const char *loaded_at)
+void etl_record_loaded(struct rowbuf *rows, const char *kind, const struct source_list *list,
+                       const char *loaded_at)
 {
     for (size_t i = 0; i < list->count; i++) {
         const struct source_object *o = &list->items[i];
@@ -710,8 +701,8 @@ static int write_dimensions(struct run *run, struct sp_error *err)
     return status;
 }
 
-static int list_sources(const struct etl_options *o, struct source_list *songs,
-                        struct source_list *logs, struct sp_error *err)
+int etl_list_sources(const struct etl_options *o, struct source_list *songs,
+                     struct source_list *logs, struct sp_error *err)
 {
     if (!o->log_data && !o->song_data)
         return sp_usage(err, "nothing to load: give --log-data and/or --song-data (or "
@@ -741,7 +732,7 @@ static int load_jsonpaths(struct run *run, char **storage, struct sp_error *err)
     return status;
 }
 
-static void utc_now(char *out, size_t size)
+void etl_utc_now(char *out, size_t size)
 {
     time_t now = time(NULL);
     struct tm tm;
@@ -749,18 +740,21 @@ static void utc_now(char *out, size_t size)
     strftime(out, size, "%Y-%m-%d %H:%M:%S", &tm);
 }
 
-static int run_transform_sql(struct run *run, struct sp_error *err)
+int etl_transform(struct warehouse *wh, const struct etl_options *o, uint64_t records,
+                  struct sp_error *err)
 {
     size_t count;
     const struct transform_statement *statements = transform_statements(&count);
-    for (size_t i = 0; i < count; i++) {
-        report_progress(run, "transform", i, count, 0, 0, run->result->events);
-        if (run->wh->ops->query(run->wh, statements[i].sql, NULL, NULL, err) != SP_OK) {
+    for (size_t i = 0; i <= count; i++) {
+        if (o->progress) {
+            struct etl_progress p = {"transform", i, count, 0, 0, records};
+            o->progress(o->progress_ctx, &p);
+        }
+        if (i < count && wh->ops->query(wh, statements[i].sql, NULL, NULL, err) != SP_OK) {
             sp_error_prefix(err, "transform step '%s': ", statements[i].name);
             return SP_FAIL;
         }
     }
-    report_progress(run, "transform", count, count, 0, 0, run->result->events);
     return SP_OK;
 }
 
@@ -779,14 +773,13 @@ static int run_in_transaction(struct run *run, struct source_list *songs, struct
             wh->ops->truncate(wh, (o->full_refresh ? star : 0) | (run->stage ? staging : 0), err);
     if (status == SP_OK && !o->full_refresh) {
         struct loaded_record loaded;
-        loaded_record_init(&loaded);
-        status = wh->ops->query(wh, "SELECT kind, object_key, size, version FROM loaded_objects",
-                                on_loaded_row, &loaded, err);
+        etl_loaded_init(&loaded);
+        status = etl_loaded_read(wh, &loaded, err);
         if (status == SP_OK)
-            status = skip_loaded(&loaded, "song", songs, &run->result->skipped_objects, err);
+            status = etl_skip_loaded(&loaded, "song", songs, &run->result->skipped_objects, err);
         if (status == SP_OK)
-            status = skip_loaded(&loaded, "log", logs, &run->result->skipped_objects, err);
-        loaded_record_release(&loaded);
+            status = etl_skip_loaded(&loaded, "log", logs, &run->result->skipped_objects, err);
+        etl_loaded_release(&loaded);
     }
     run->result->song_objects = songs->count;
     run->result->log_objects = logs->count;
@@ -803,12 +796,13 @@ static int run_in_transaction(struct run *run, struct source_list *songs, struct
     if (status == SP_OK && logs->count)
         status = load_events(run, logs, err);
     if (status == SP_OK)
-        status = run->model ? write_dimensions(run, err) : run_transform_sql(run, err);
+        status = run->model ? write_dimensions(run, err)
+                            : etl_transform(wh, o, run->result->events, err);
     if (status == SP_OK) {
         struct rowbuf record;
         rowbuf_init(&record, TABLE_LOADED_OBJECTS);
-        record_loaded(&record, "song", songs, run->bad.loaded_at);
-        record_loaded(&record, "log", logs, run->bad.loaded_at);
+        etl_record_loaded(&record, "song", songs, run->bad.loaded_at);
+        etl_record_loaded(&record, "log", logs, run->bad.loaded_at);
         if (record.rows)
             status = wh->ops->write(wh, &record, err);
         rowbuf_release(&record);
@@ -826,6 +820,8 @@ static int run_in_transaction(struct run *run, struct source_list *songs, struct
 int etl_run(struct warehouse *wh, const struct etl_options *options, struct etl_result *result,
             struct sp_error *err)
 {
+    if (wh->ops->server_load)
+        return etl_copy_run(wh, options, result, err);
     memset(result, 0, sizeof *result);
     struct run run;
     memset(&run, 0, sizeof run);
@@ -835,15 +831,16 @@ int etl_run(struct warehouse *wh, const struct etl_options *options, struct etl_
     run.bad.max = options->max_errors;
     rowbuf_init(&run.bad.rows, TABLE_LOAD_ERRORS);
     rowbuf_init(&run.staging_songs, TABLE_STAGING_SONGS);
-    utc_now(run.bad.loaded_at, sizeof run.bad.loaded_at);
+    etl_utc_now(run.bad.loaded_at, sizeof run.bad.loaded_at);
 
     char *jsonpaths[EVENT_FIELD_COUNT + 1] = {0};
     struct source_list songs, logs;
     source_list_init(&songs);
     source_list_init(&logs);
-    run.stage = options->keep_staging || options->transform_sql;
+    bool transform_sql = options->transform == ETL_TRANSFORM_SQL;
+    run.stage = options->keep_staging || transform_sql;
     int status = SP_OK;
-    if (options->transform_sql && !wh->ops->sql_transform)
+    if (transform_sql && !wh->ops->sql_transform)
         status = sp_usage(err,
                           "--transform sql needs a PostgreSQL or Redshift target; %s builds "
                           "the star tables in C",
@@ -851,11 +848,11 @@ int etl_run(struct warehouse *wh, const struct etl_options *options, struct etl_
     if (status == SP_OK)
         status = load_jsonpaths(&run, jsonpaths, err);
     if (status == SP_OK)
-        status = list_sources(options, &songs, &logs, err);
+        status = etl_list_sources(options, &songs, &logs, err);
     if (status == SP_OK)
         status = wh->ops->begin(wh, err);
     if (status == SP_OK) {
-        if (!options->transform_sql)
+        if (!transform_sql)
             run.model = model_new();
         status = run_in_transaction(&run, &songs, &logs, err);
         if (status == SP_OK)

@@ -26,6 +26,12 @@ struct etl_progress {
 /* Called from a worker thread, a few times per second at most is up to the callee. */
 typedef void (*etl_progress_fn)(void *ctx, const struct etl_progress *progress);
 
+enum etl_transform {
+    ETL_TRANSFORM_AUTO, /* in sparkify where the warehouse takes rows, else in the warehouse */
+    ETL_TRANSFORM_C,    /* the star rows are built in sparkify */
+    ETL_TRANSFORM_SQL,  /* raw records are staged and the warehouse builds the star tables */
+};
+
 struct etl_options {
     const char *log_data;     /* source spec or NULL */
     const char *song_data;    /* source spec or NULL */
@@ -33,9 +39,13 @@ struct etl_options {
     long max_errors;
     bool full_refresh;
     bool keep_staging;
-    bool transform_sql;   /* stage raw records, build the star tables with SQL in the warehouse */
+    enum etl_transform transform;
     int threads;          /* song readers; 0 = one per core */
-    struct s3_client *s3; /* for s3:// sources; NULL when there are none */
+    struct s3_client *s3; /* for s3:// sources and the staging prefix; NULL when unused */
+    /* The warehouse path (Redshift), where the warehouse COPYs the sources from S3: */
+    const char *iam_role; /* ARN of the role the cluster assumes to read S3 */
+    const char *staging;  /* s3://bucket/prefix for manifests, uploads, the JSONPaths file */
+    const char *region;   /* the S3 data's region, for COPY */
     etl_progress_fn progress;
     void *progress_ctx;
 };

@@ -11,6 +11,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <openssl/evp.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <pthread.h>
@@ -160,6 +161,10 @@ struct request {
     bool range_ignored; /* a resumed request got the whole object again */
     char range[64];
     char *url_text;
+    const char *upload; /* PUT body, or NULL for GET */
+    size_t upload_len;
+    const char *content_type;
+    char payload_hash[65]; /* hex SHA-256 of the body */
 };
 
 static size_t on_body(char *data, size_t size, size_t count, void *ctx)
@@ -211,11 +216,24 @@ static void request_setup(struct s3_client *c, struct request *r, const char *ur
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "sparkify/0.1");
+    if (r->upload) {
+        /* libcurl 7.88 hashes CURLOPT_POSTFIELDS into the signature, so the body goes there
+         * (with the method changed to PUT) rather than through a read callback. */
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "PUT");
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, r->upload);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->upload_len);
+        char header[128];
+        snprintf(header, sizeof header, "Content-Type: %s", r->content_type);
+        r->headers = curl_slist_append(r->headers, header);
+    }
     if (c->sign) {
         curl_easy_setopt(h, CURLOPT_AWS_SIGV4, c->sigv4);
         curl_easy_setopt(h, CURLOPT_USERPWD, c->userpwd);
-        /* S3 requires the payload hash header; libcurl 7.88 signs the same empty hash. */
-        r->headers = curl_slist_append(r->headers, "x-amz-content-sha256: " EMPTY_SHA256);
+        /* S3 requires the payload hash header; libcurl 7.88 signs the hash of the same body. */
+        char header[128];
+        snprintf(header, sizeof header, "x-amz-content-sha256: %s",
+                 r->upload ? r->payload_hash : EMPTY_SHA256);
+        r->headers = curl_slist_append(r->headers, header);
         if (c->token_header)
             r->headers = curl_slist_append(r->headers, c->token_header);
     }
@@ -377,6 +395,39 @@ int s3_stream_object(struct s3_client *c, const char *url, int fd, struct sp_err
     request_release(&r);
     buffer_release(&target);
     buffer_release(&errors);
+    free(bucket);
+    free(key);
+    return status;
+}
+
+int s3_put_object(struct s3_client *c, const char *url, const void *data, size_t len,
+                  const char *content_type, struct sp_error *err)
+{
+    char *bucket = NULL, *key = NULL;
+    if (s3_parse_url(url, &bucket, &key) != 0 || !*key) {
+        free(bucket);
+        free(key);
+        return sp_usage(err, "%s: not an s3://bucket/key URL", url);
+    }
+    struct buffer target, body;
+    buffer_init(&target);
+    buffer_init(&body);
+    object_url(c, &target, bucket, key, NULL);
+    /* An empty body must still be a PUT with a body, not a GET. */
+    struct request r = {.body = &body,
+                        .fd = -1,
+                        .upload = len ? data : "",
+                        .upload_len = len,
+                        .content_type = content_type};
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int digest_len = 0;
+    EVP_Digest(data, len, digest, &digest_len, EVP_sha256(), NULL);
+    for (unsigned int i = 0; i < digest_len && i < 32; i++)
+        snprintf(r.payload_hash + 2 * i, 3, "%02x", digest[i]);
+    int status = perform(c, &r, target.data, url, err);
+    request_release(&r);
+    buffer_release(&target);
+    buffer_release(&body);
     free(bucket);
     free(key);
     return status;

@@ -48,6 +48,10 @@ int s3_list_objects(struct s3_client *c, const char *url, struct source_list *li
 int s3_get_object(struct s3_client *c, const char *url, size_t padding, struct buffer *out,
                   struct sp_error *err);
 
+/* Uploads `len` bytes as the object at `url` (PUT, signed over the body's SHA-256). */
+int s3_put_object(struct s3_client *c, const char *url, const void *data, size_t len,
+                  const char *content_type, struct sp_error *err);
+
 /* Writes an object's bytes to `fd` as they arrive (resuming with a Range request after a
  * transient failure), for streaming large objects into the parser. */
 int s3_stream_object(struct s3_client *c, const char *url, int fd, struct sp_error *err);

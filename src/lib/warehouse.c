@@ -4,8 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
-int warehouse_open(const char *target, enum warehouse_mode mode, struct warehouse **out,
-                   struct sp_error *err)
+static int open_target(const char *target, enum warehouse_mode mode,
+                       const struct warehouse_dry_run *dry_run, struct warehouse **out,
+                       struct sp_error *err)
 {
     *out = NULL;
     if (strncmp(target, "sqlite:", 7) == 0) {
@@ -14,23 +15,39 @@ int warehouse_open(const char *target, enum warehouse_mode mode, struct warehous
             path += 2; /* sqlite://PATH is accepted too */
         if (*path == '\0')
             return sp_usage(err, "target %s: no database path (try sqlite:sparkify.db)", target);
-        return warehouse_open_sqlite(path, mode, out, err);
+        return warehouse_open_sqlite(path, mode, dry_run, out, err);
     }
-    if (strncmp(target, "postgresql://", 13) == 0 || strncmp(target, "postgres://", 11) == 0) {
-        (void)mode; /* a server database exists or the connection fails */
-        return warehouse_open_postgres(target, out, err);
-    }
-    if (strncmp(target, "redshift:", 9) == 0) {
-        const char *colon = strchr(target, ':');
-        return sp_usage(err, "target %.*s://...: this engine is not supported by this build yet",
-                        (int)(colon - target), target);
-    }
+    /* A server database exists or the connection fails: `mode` does not apply. */
+    if (strncmp(target, "postgresql://", 13) == 0 || strncmp(target, "postgres://", 11) == 0)
+        return warehouse_open_postgres(target, dry_run, out, err);
+    if (strncmp(target, "redshift://", 11) == 0)
+        return warehouse_open_redshift(target, dry_run, out, err);
     char shown[512];
     warehouse_mask_target(target, shown, sizeof shown);
     return sp_usage(err,
                     "target '%s' is not understood: use sqlite:PATH, "
                     "postgresql://user@host:port/db or redshift://user@host:5439/db",
                     shown);
+}
+
+int warehouse_open(const char *target, enum warehouse_mode mode, struct warehouse **out,
+                   struct sp_error *err)
+{
+    return open_target(target, mode, NULL, out, err);
+}
+
+int warehouse_open_dry_run(const char *target, const struct warehouse_dry_run *dry_run,
+                           struct warehouse **out, struct sp_error *err)
+{
+    return open_target(target, WAREHOUSE_READ, dry_run, out, err);
+}
+
+bool warehouse_dry_run(struct warehouse *wh, const char *sql)
+{
+    if (!wh->dry_run.fn)
+        return false;
+    wh->dry_run.fn(wh->dry_run.ctx, sql);
+    return true;
 }
 
 void warehouse_mask_target(const char *target, char *out, size_t size)

@@ -2,8 +2,11 @@
  *
  * A warehouse creates the tables, runs one transaction per job, writes row batches, reads
  * back what incremental runs need (the loaded-objects record, the song match index, each
- * user's latest play) and runs queries with typed results. Targets are URLs: sqlite:PATH and
- * postgresql://user:pass@host:port/db; redshift:// plugs in behind the same ops table.
+ * user's latest play) and runs queries with typed results. Targets are URLs: sqlite:PATH,
+ * postgresql://user:pass@host:port/db and redshift://user:pass@host:5439/db.
+ *
+ * A warehouse opened for a dry run connects to nothing: every statement it would run is handed
+ * to a callback instead, and queries return no rows.
  */
 #ifndef SPARKIFY_WAREHOUSE_H
 #define SPARKIFY_WAREHOUSE_H
@@ -20,9 +23,19 @@ struct warehouse;
 typedef int (*warehouse_row_fn)(void *ctx, size_t columns, const char *const *names,
                                 const struct cell *values);
 
+/* Receives each statement of a dry run (text without the final ';'), or a note that starts
+ * with "--". */
+typedef void (*warehouse_statement_fn)(void *ctx, const char *sql);
+
+struct warehouse_dry_run {
+    warehouse_statement_fn fn;
+    void *ctx;
+};
+
 struct warehouse_ops {
     const char *engine;
     bool sql_transform; /* runs the statements of transform_sql.h */
+    bool server_load;   /* loads sources itself, from S3 (etl_copy.h), never through sparkify */
     int (*create_tables)(struct warehouse *wh, bool drop_first, struct sp_error *err);
     int (*begin)(struct warehouse *wh, struct sp_error *err);
     int (*commit)(struct warehouse *wh, struct sp_error *err);
@@ -39,7 +52,8 @@ struct warehouse_ops {
 
 struct warehouse {
     const struct warehouse_ops *ops;
-    char *display; /* the target as it may be shown: no password */
+    char *display;                    /* the target as it may be shown: no password */
+    struct warehouse_dry_run dry_run; /* fn NULL: statements really run */
 };
 
 enum warehouse_mode {
@@ -49,13 +63,25 @@ enum warehouse_mode {
 
 int warehouse_open(const char *target, enum warehouse_mode mode, struct warehouse **out,
                    struct sp_error *err);
+/* Opens `target` for a dry run: nothing is connected, opened or created. */
+int warehouse_open_dry_run(const char *target, const struct warehouse_dry_run *dry_run,
+                           struct warehouse **out, struct sp_error *err);
 void warehouse_close(struct warehouse *wh);
+/* In a dry run, hands `sql` to the callback and returns true; otherwise returns false. */
+bool warehouse_dry_run(struct warehouse *wh, const char *sql);
 /* Copies `target` with any password replaced by ***. */
 void warehouse_mask_target(const char *target, char *out, size_t size);
 
-int warehouse_open_sqlite(const char *path, enum warehouse_mode mode, struct warehouse **out,
+/* The engines; `dry_run` NULL for a real connection. */
+int warehouse_open_sqlite(const char *path, enum warehouse_mode mode,
+                          const struct warehouse_dry_run *dry_run, struct warehouse **out,
                           struct sp_error *err);
 /* `target` is a libpq connection URI; PG* environment variables fill in what it leaves out. */
-int warehouse_open_postgres(const char *target, struct warehouse **out, struct sp_error *err);
+int warehouse_open_postgres(const char *target, const struct warehouse_dry_run *dry_run,
+                            struct warehouse **out, struct sp_error *err);
+/* `target` is redshift://user:pass@host:port/db[?libpq parameters]; sslmode=require unless the
+ * URL says otherwise. */
+int warehouse_open_redshift(const char *target, const struct warehouse_dry_run *dry_run,
+                            struct warehouse **out, struct sp_error *err);
 
 #endif

@@ -4,18 +4,17 @@
  * bench, 9.8 s against 11.3 s for text (the server skips parsing numbers and timestamps). Tables
  * that only ever grow (songplays, staging, load_errors) are COPYed into directly; tables whose rows
  * may already exist (time, users, songs, artists, song_lookup, loaded_objects) are COPYed into
- * temporary tables that are merged with INSERT ... ON CONFLICT just before COMMIT, carrying the
- * same rules as the SQLite upserts. Text columns are COLLATE "C" so that every comparison and ORDER
- * BY is by bytes, as in SQLite and in the C model. One transaction per job, serialised by an
- * advisory lock; a failure anywhere rolls it back and the temporary tables vanish with it.
- * Messages name the target with its password masked, and the statement that failed.
+ * temporary tables that are merged just before COMMIT (an UPDATE, then an anti-join INSERT),
+ * carrying the same rules as the SQLite upserts. Text columns are COLLATE "C" so that every
+ * comparison and ORDER BY is by bytes, as in SQLite and in the C model. One transaction per job,
+ * serialised by an advisory lock; a failure anywhere rolls it back and the temporary tables vanish
+ * with it. Messages name the target with its password masked, and the statement that failed.
  */
-#include "warehouse.h"
+#include "libpq_session.h"
 
 #include "buffer.h"
 #include "timeconv.h"
 
-#include <libpq-fe.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,22 +22,10 @@
 
 #define COPY_CHUNK (1 << 20)
 
-/* Type OIDs from pg_type.h (server headers are not part of libpq-dev). */
-enum {
-    OID_BOOL = 16,
-    OID_INT8 = 20,
-    OID_INT2 = 21,
-    OID_INT4 = 23,
-    OID_OID = 26,
-    OID_FLOAT4 = 700,
-    OID_FLOAT8 = 701,
-    OID_TIMESTAMP = 1114,
-};
-
 struct postgres_warehouse {
-    struct warehouse base;
-    PGconn *conn;
+    struct libpq_warehouse pq;
     bool temp_used[TABLE_COUNT]; /* temporary tables holding rows to merge at commit */
+    unsigned copy_shown;         /* dry run: tables whose COPY was shown */
     struct buffer copy;
 };
 
@@ -142,44 +129,9 @@ static struct postgres_warehouse *as_postgres(struct warehouse *wh)
     return (struct postgres_warehouse *)wh;
 }
 
-/* libpq messages span lines ("FATAL: ...\nDETAIL: ..."); ours are one line. */
-static const char *one_line(const char *message, char *out, size_t size)
-{
-    size_t o = 0;
-    for (const char *p = message; *p && o + 3 < size; p++) {
-        if (*p == '\n') {
-            if (p[1] == '\0')
-                break;
-            out[o++] = ';';
-            out[o++] = ' ';
-        } else {
-            out[o++] = *p;
-        }
-    }
-    out[o] = '\0';
-    return out;
-}
-
-static int fail_with(struct postgres_warehouse *w, struct sp_error *err, const char *what,
-                     const char *sql, const char *message)
-{
-    char line[768], statement[208];
-    one_line(message ? message : PQerrorMessage(w->conn), line, sizeof line);
-    if (sql)
-        return sp_fail(err, "%s: %s: %s [%s]", w->base.display, what, line,
-                       one_line(sql, statement, sizeof statement));
-    return sp_fail(err, "%s: %s: %s", w->base.display, what, line);
-}
-
 static int exec_sql(struct postgres_warehouse *w, const char *sql, struct sp_error *err)
 {
-    PGresult *r = PQexec(w->conn, sql);
-    ExecStatusType s = PQresultStatus(r);
-    int status = SP_OK;
-    if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK)
-        status = fail_with(w, err, "SQL failed", sql, PQresultErrorMessage(r));
-    PQclear(r);
-    return status;
+    return libpq_exec(&w->pq, sql, err);
 }
 
 static int pg_create_tables(struct warehouse *wh, bool drop_first, struct sp_error *err)
@@ -207,6 +159,7 @@ static int pg_begin(struct warehouse *wh, struct sp_error *err)
 {
     struct postgres_warehouse *w = as_postgres(wh);
     memset(w->temp_used, 0, sizeof w->temp_used);
+    w->copy_shown = 0;
     /* One sparkify job at a time per database, like SQLite's BEGIN IMMEDIATE. */
     return exec_sql(w, "BEGIN; SELECT pg_advisory_xact_lock(2018110100)", err);
 }
@@ -234,10 +187,7 @@ static void pg_rollback(struct warehouse *wh)
 {
     struct postgres_warehouse *w = as_postgres(wh);
     memset(w->temp_used, 0, sizeof w->temp_used);
-    if (PQtransactionStatus(w->conn) != PQTRANS_IDLE) {
-        PGresult *r = PQexec(w->conn, "ROLLBACK");
-        PQclear(r);
-    }
+    libpq_rollback(&w->pq);
 }
 
 static int pg_truncate(struct warehouse *wh, unsigned tables, struct sp_error *err)
@@ -312,10 +262,18 @@ static int copy_rows(struct postgres_warehouse *w, const char *table, const stru
     for (size_t c = 0; c < def->column_count; c++)
         buffer_printf(b, "%s%s", c ? ", " : "", def->columns[c]);
     buffer_append_str(b, ") FROM STDIN WITH (FORMAT binary)");
+    if (w->pq.base.dry_run.fn) {
+        /* A dry run shows each COPY once, not once per batch. */
+        if (!(w->copy_shown & (1u << rows->table)))
+            warehouse_dry_run(&w->pq.base, b->data);
+        w->copy_shown |= 1u << rows->table;
+        return SP_OK;
+    }
     char *statement = xstrdup(b->data);
-    PGresult *r = PQexec(w->conn, statement);
+    PGconn *conn = w->pq.conn;
+    PGresult *r = PQexec(conn, statement);
     if (PQresultStatus(r) != PGRES_COPY_IN) {
-        int status = fail_with(w, err, "COPY failed", statement, PQresultErrorMessage(r));
+        int status = libpq_fail(&w->pq, err, "COPY failed", statement, PQresultErrorMessage(r));
         PQclear(r);
         free(statement);
         return status;
@@ -337,19 +295,19 @@ static int copy_rows(struct postgres_warehouse *w, const char *table, const stru
         if (row + 1 == rows->rows)
             put_be(b, 0xFFFF, 2); /* the trailer */
         if (b->len >= COPY_CHUNK || row + 1 == rows->rows) {
-            ok = PQputCopyData(w->conn, b->data, (int)b->len) == 1;
+            ok = PQputCopyData(conn, b->data, (int)b->len) == 1;
             buffer_clear(b);
         }
     }
-    ok = PQputCopyEnd(w->conn, ok ? NULL : "client failed to send rows") == 1 && ok;
+    ok = PQputCopyEnd(conn, ok ? NULL : "client failed to send rows") == 1 && ok;
     int status = SP_OK;
-    while ((r = PQgetResult(w->conn)) != NULL) {
+    while ((r = PQgetResult(conn)) != NULL) {
         if (PQresultStatus(r) != PGRES_COMMAND_OK && status == SP_OK)
-            status = fail_with(w, err, "COPY failed", statement, PQresultErrorMessage(r));
+            status = libpq_fail(&w->pq, err, "COPY failed", statement, PQresultErrorMessage(r));
         PQclear(r);
     }
     if (!ok && status == SP_OK)
-        status = fail_with(w, err, "COPY failed", statement, NULL);
+        status = libpq_fail(&w->pq, err, "COPY failed", statement, NULL);
     free(statement);
     return status;
 }
@@ -374,88 +332,10 @@ static int pg_write(struct warehouse *wh, const struct rowbuf *rows, struct sp_e
     return copy_rows(w, temp, rows, err);
 }
 
-/* PostgreSQL prints timestamps without trailing zeros in the fraction; sparkify shows
- * start_time with exactly three fractional digits on every target. */
-static size_t normalise_timestamp(const char *text, size_t len, char *out, size_t size)
-{
-    if (len + 4 >= size)
-        return 0;
-    memcpy(out, text, len);
-    const char *dot = memchr(text, '.', len);
-    size_t digits = dot ? len - (size_t)(dot - text) - 1 : 0;
-    if (!dot)
-        out[len++] = '.';
-    while (digits++ < 3)
-        out[len++] = '0';
-    out[len] = '\0';
-    return len;
-}
-
 static int pg_query(struct warehouse *wh, const char *sql, warehouse_row_fn fn, void *ctx,
                     struct sp_error *err)
 {
-    struct postgres_warehouse *w = as_postgres(wh);
-    if (!PQsendQuery(w->conn, sql))
-        return fail_with(w, err, "query failed", sql, NULL);
-    PQsetSingleRowMode(w->conn);
-    int status = SP_OK;
-    PGresult *r;
-    const char *names[256];
-    struct cell values[256];
-    char stamps[256][40];
-    while ((r = PQgetResult(w->conn)) != NULL) {
-        ExecStatusType s = PQresultStatus(r);
-        if (s == PGRES_SINGLE_TUPLE && status == SP_OK && fn) {
-            int columns = PQnfields(r);
-            if (columns > 256) {
-                status =
-                    sp_fail(err, "%s: a query may return at most 256 columns", w->base.display);
-            }
-            for (int i = 0; status == SP_OK && i < columns; i++) {
-                names[i] = PQfname(r, i);
-                struct cell *c = &values[i];
-                const char *text = PQgetvalue(r, 0, i);
-                size_t len = (size_t)PQgetlength(r, 0, i);
-                switch (PQgetisnull(r, 0, i) ? 0 : PQftype(r, i)) {
-                case 0:
-                    c->type = CELL_NULL;
-                    break;
-                case OID_INT2:
-                case OID_INT4:
-                case OID_INT8:
-                case OID_OID:
-                    c->type = CELL_INT;
-                    c->i = strtoll(text, NULL, 10);
-                    break;
-                case OID_FLOAT4:
-                case OID_FLOAT8:
-                    c->type = CELL_DOUBLE;
-                    c->d = strtod(text, NULL);
-                    break;
-                case OID_TIMESTAMP:
-                    c->type = CELL_TEXT;
-                    c->text.ptr = stamps[i];
-                    c->text.len = normalise_timestamp(text, len, stamps[i], sizeof stamps[i]);
-                    if (c->text.len == 0) {
-                        c->text.ptr = text;
-                        c->text.len = len;
-                    }
-                    break;
-                default:
-                    c->type = CELL_TEXT;
-                    c->text.ptr = text;
-                    c->text.len = len;
-                }
-            }
-            if (status == SP_OK)
-                status = fn(ctx, (size_t)columns, names, values);
-        } else if (s != PGRES_SINGLE_TUPLE && s != PGRES_TUPLES_OK && s != PGRES_COMMAND_OK &&
-                   status == SP_OK) {
-            status = fail_with(w, err, "query failed", sql, PQresultErrorMessage(r));
-        }
-        PQclear(r);
-    }
-    return status;
+    return libpq_query(&as_postgres(wh)->pq, sql, fn, ctx, err);
 }
 
 static int pg_user_latest(struct warehouse *wh, warehouse_row_fn fn, void *ctx,
@@ -470,9 +350,8 @@ static int pg_user_latest(struct warehouse *wh, warehouse_row_fn fn, void *ctx,
 static void pg_close(struct warehouse *wh)
 {
     struct postgres_warehouse *w = as_postgres(wh);
-    PQfinish(w->conn);
+    libpq_warehouse_release(&w->pq);
     buffer_release(&w->copy);
-    free(w->base.display);
     free(w);
 }
 
@@ -490,39 +369,33 @@ static const struct warehouse_ops postgres_ops = {
     .close = pg_close,
 };
 
-int warehouse_open_postgres(const char *target, struct warehouse **out, struct sp_error *err)
+int warehouse_open_postgres(const char *target, const struct warehouse_dry_run *dry_run,
+                            struct warehouse **out, struct sp_error *err)
 {
     char shown[512];
     warehouse_mask_target(target, shown, sizeof shown);
-    /* Later keywords win, so the URL's own settings override these defaults. */
-    const char *keys[] = {"connect_timeout", "application_name", "dbname", NULL};
-    const char *values[] = {"10", "sparkify", target, NULL};
-    PGconn *conn = PQconnectdbParams(keys, values, 1);
-    if (!conn)
-        return sp_fail(err, "%s: cannot connect: out of memory", shown);
-    if (PQstatus(conn) != CONNECTION_OK) {
-        char line[768];
-        one_line(PQerrorMessage(conn), line, sizeof line);
-        PQfinish(conn);
-        return sp_fail(err, "%s: cannot connect: %s", shown, line);
-    }
+    static const char *const keys[] = {"connect_timeout", "application_name", NULL};
+    static const char *const values[] = {"10", "sparkify", NULL};
     struct postgres_warehouse *w = xcalloc(1, sizeof *w);
-    w->base.ops = &postgres_ops;
-    w->base.display = xstrdup(shown);
-    w->conn = conn;
-    buffer_init(&w->copy);
-    /* Text results in UTC and ISO order, whatever the server's defaults. */
-    int status = exec_sql(w,
-                          "SET TIME ZONE 'UTC'; SET DateStyle = 'ISO, YMD'; "
-                          "SET extra_float_digits = 1; SET client_encoding = 'UTF8'; "
-                          /* The merges sort and hash up to a million rows, and the temporary
-                           * tables hold a run's time rows: keep both in memory. */
-                          "SET work_mem = '128MB'; SET temp_buffers = '256MB'",
-                          err);
+    int status =
+        libpq_warehouse_init(&w->pq, &postgres_ops, target, shown, keys, values, dry_run, err);
     if (status != SP_OK) {
-        pg_close(&w->base);
+        free(w);
         return status;
     }
-    *out = &w->base;
+    buffer_init(&w->copy);
+    /* Text results in UTC and ISO order, whatever the server's defaults. */
+    status = exec_sql(w,
+                      "SET TIME ZONE 'UTC'; SET DateStyle = 'ISO, YMD'; "
+                      "SET extra_float_digits = 1; SET client_encoding = 'UTF8'; "
+                      /* The merges sort and hash up to a million rows, and the temporary
+                       * tables hold a run's time rows: keep both in memory. */
+                      "SET work_mem = '128MB'; SET temp_buffers = '256MB'",
+                      err);
+    if (status != SP_OK) {
+        pg_close(&w->pq.base);
+        return status;
+    }
+    *out = &w->pq.base;
     return SP_OK;
 }

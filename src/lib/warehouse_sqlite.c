@@ -28,6 +28,7 @@ struct sqlite_warehouse {
     bool created; /* the file did not exist before this open */
     sqlite3_stmt *insert_many[TABLE_COUNT];
     sqlite3_stmt *insert_one[TABLE_COUNT];
+    unsigned insert_shown; /* dry run: tables whose INSERT was shown */
 };
 
 static const char *const create_sql[TABLE_COUNT] = {
@@ -114,6 +115,8 @@ static struct sqlite_warehouse *as_sqlite(struct warehouse *wh)
 
 static int exec_sql(struct sqlite_warehouse *w, const char *sql, struct sp_error *err)
 {
+    if (warehouse_dry_run(&w->base, sql))
+        return SP_OK;
     char *message = NULL;
     if (sqlite3_exec(w->db, sql, NULL, NULL, &message) != SQLITE_OK) {
         sp_fail(err, "%s: SQL failed: %s [%.200s]", w->path,
@@ -137,22 +140,23 @@ static int sqlite_create_tables(struct warehouse *wh, bool drop_first, struct sp
 {
     struct sqlite_warehouse *w = as_sqlite(wh);
     finalize_statements(w); /* statements on dropped tables would be stale */
-    struct buffer sql;
-    buffer_init(&sql);
-    for (int t = 0; t < TABLE_COUNT; t++) {
+    char drop[96];
+    int status = SP_OK;
+    for (int t = 0; status == SP_OK && t < TABLE_COUNT; t++) {
+        snprintf(drop, sizeof drop, "DROP TABLE IF EXISTS %s", table_defs[t].name);
         if (drop_first)
-            buffer_printf(&sql, "DROP TABLE IF EXISTS %s;\n", table_defs[t].name);
-        buffer_printf(&sql, "%s;\n", create_sql[t]);
+            status = exec_sql(w, drop, err);
+        if (status == SP_OK)
+            status = exec_sql(w, create_sql[t], err);
     }
-    for (size_t i = 0; i < sizeof index_sql / sizeof index_sql[0]; i++)
-        buffer_printf(&sql, "%s;\n", index_sql[i]);
-    int status = exec_sql(w, sql.data, err);
-    buffer_release(&sql);
+    for (size_t i = 0; status == SP_OK && i < sizeof index_sql / sizeof index_sql[0]; i++)
+        status = exec_sql(w, index_sql[i], err);
     return status;
 }
 
 static int sqlite_begin(struct warehouse *wh, struct sp_error *err)
 {
+    as_sqlite(wh)->insert_shown = 0;
     return exec_sql(as_sqlite(wh), "BEGIN IMMEDIATE", err);
 }
 
@@ -164,20 +168,38 @@ static int sqlite_commit(struct warehouse *wh, struct sp_error *err)
 static void sqlite_rollback(struct warehouse *wh)
 {
     struct sqlite_warehouse *w = as_sqlite(wh);
-    if (!sqlite3_get_autocommit(w->db))
+    if (w->db && !sqlite3_get_autocommit(w->db))
         sqlite3_exec(w->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
 static int sqlite_truncate(struct warehouse *wh, unsigned tables, struct sp_error *err)
 {
-    struct buffer sql;
-    buffer_init(&sql);
-    for (int t = 0; t < TABLE_COUNT; t++)
+    char sql[96];
+    int status = SP_OK;
+    for (int t = 0; status == SP_OK && t < TABLE_COUNT; t++) {
+        snprintf(sql, sizeof sql, "DELETE FROM %s", table_defs[t].name);
         if (tables & (1u << t))
-            buffer_printf(&sql, "DELETE FROM %s;\n", table_defs[t].name);
-    int status = sql.len ? exec_sql(as_sqlite(wh), sql.data, err) : SP_OK;
-    buffer_release(&sql);
+            status = exec_sql(as_sqlite(wh), sql, err);
+    }
     return status;
+}
+
+/* INSERT INTO table (...) VALUES (?, ...), ... for `rows` rows, with the table's upsert. */
+static void insert_sql(struct buffer *sql, enum table_id table, size_t rows)
+{
+    const struct table_def *def = &table_defs[table];
+    buffer_printf(sql, "INSERT INTO %s (", def->name);
+    for (size_t c = 0; c < def->column_count; c++)
+        buffer_printf(sql, "%s%s", c ? ", " : "", def->columns[c]);
+    buffer_append_str(sql, ") VALUES ");
+    for (size_t r = 0; r < rows; r++) {
+        buffer_append_str(sql, r ? ", (" : "(");
+        for (size_t c = 0; c < def->column_count; c++)
+            buffer_append_str(sql, c ? ", ?" : "?");
+        buffer_append_char(sql, ')');
+    }
+    if (conflict_sql[table])
+        buffer_append_str(sql, conflict_sql[table]);
 }
 
 static sqlite3_stmt *insert_statement(struct sqlite_warehouse *w, enum table_id table, size_t rows,
@@ -189,18 +211,7 @@ static sqlite3_stmt *insert_statement(struct sqlite_warehouse *w, enum table_id 
     const struct table_def *def = &table_defs[table];
     struct buffer sql;
     buffer_init(&sql);
-    buffer_printf(&sql, "INSERT INTO %s (", def->name);
-    for (size_t c = 0; c < def->column_count; c++)
-        buffer_printf(&sql, "%s%s", c ? ", " : "", def->columns[c]);
-    buffer_append_str(&sql, ") VALUES ");
-    for (size_t r = 0; r < rows; r++) {
-        buffer_append_str(&sql, r ? ", (" : "(");
-        for (size_t c = 0; c < def->column_count; c++)
-            buffer_append_str(&sql, c ? ", ?" : "?");
-        buffer_append_char(&sql, ')');
-    }
-    if (conflict_sql[table])
-        buffer_append_str(&sql, conflict_sql[table]);
+    insert_sql(&sql, table, rows);
     if (sqlite3_prepare_v3(w->db, sql.data, (int)sql.len, SQLITE_PREPARE_PERSISTENT, slot, NULL) !=
         SQLITE_OK) {
         sp_fail(err, "%s: cannot prepare the insert into %s: %s", w->path, def->name,
@@ -229,6 +240,18 @@ static int bind_cell(sqlite3_stmt *stmt, int index, const struct cell *c)
 static int sqlite_write(struct warehouse *wh, const struct rowbuf *rows, struct sp_error *err)
 {
     struct sqlite_warehouse *w = as_sqlite(wh);
+    if (w->base.dry_run.fn) {
+        /* A dry run shows each table's insert once, in its one-row form. */
+        if (!(w->insert_shown & (1u << rows->table))) {
+            struct buffer sql;
+            buffer_init(&sql);
+            insert_sql(&sql, rows->table, 1);
+            warehouse_dry_run(&w->base, sql.data);
+            buffer_release(&sql);
+        }
+        w->insert_shown |= 1u << rows->table;
+        return SP_OK;
+    }
     size_t row = 0;
     while (row < rows->rows) {
         size_t n = rows->rows - row >= ROWS_PER_STATEMENT ? ROWS_PER_STATEMENT : 1;
@@ -275,6 +298,8 @@ static int sqlite_query(struct warehouse *wh, const char *sql, warehouse_row_fn 
                         struct sp_error *err)
 {
     struct sqlite_warehouse *w = as_sqlite(wh);
+    if (warehouse_dry_run(&w->base, sql))
+        return SP_OK;
     const char *next = sql;
     int status = SP_OK;
     while (status == SP_OK && next && *next) {
@@ -347,9 +372,27 @@ static const struct warehouse_ops sqlite_ops = {
     .close = sqlite_close,
 };
 
-int warehouse_open_sqlite(const char *path, enum warehouse_mode mode, struct warehouse **out,
+static char *sqlite_display(const char *path)
+{
+    struct buffer display;
+    buffer_init(&display);
+    buffer_printf(&display, "sqlite:%s", path);
+    return display.data;
+}
+
+int warehouse_open_sqlite(const char *path, enum warehouse_mode mode,
+                          const struct warehouse_dry_run *dry_run, struct warehouse **out,
                           struct sp_error *err)
 {
+    if (dry_run) {
+        struct sqlite_warehouse *w = xcalloc(1, sizeof *w);
+        w->base.ops = &sqlite_ops;
+        w->base.dry_run = *dry_run;
+        w->base.display = sqlite_display(path);
+        w->path = xstrdup(path);
+        *out = &w->base;
+        return SP_OK;
+    }
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
     if (mode == WAREHOUSE_WRITE)
         flags |= SQLITE_OPEN_CREATE;
@@ -375,10 +418,7 @@ int warehouse_open_sqlite(const char *path, enum warehouse_mode mode, struct war
     w->db = db;
     w->path = xstrdup(path);
     w->created = created;
-    struct buffer display;
-    buffer_init(&display);
-    buffer_printf(&display, "sqlite:%s", path);
-    w->base.display = display.data;
+    w->base.display = sqlite_display(path);
     sqlite3_busy_timeout(db, 10000);
     sqlite3_extended_result_codes(db, 1);
     /* A bigger page cache keeps index pages of large loads in memory; the default rollback

@@ -101,8 +101,15 @@ DB_USER='dwhuser'
 DB_PASSWORD='S3cretPassw0rd'
 DB_PORT='5439'
 CFG
+  # The network is closed here: the connection fails, naming the cluster but not the password.
   run sp create-tables
-  [ "$status" -eq 2 ]
-  [[ "$output" == *"redshift://"*"not supported by this build yet"* ]]
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"redshift://dwhuser:***@example.abc123.us-west-2.redshift.amazonaws.com:5439/dwh: cannot connect:"* ]]
+  [[ "$output" != *S3cretPassw0rd* ]]
+  # A dry run shows the Redshift DDL it would send there.
+  run sp -q --dry-run create-tables
+  [ "$status" -eq 0 ]
+  [[ "${lines[0]}" == "-- dry run on redshift://dwhuser:***@example.abc123.us-west-2.redshift.amazonaws.com:5439/dwh:"* ]]
+  [[ "$output" == *"DISTKEY (start_time) SORTKEY (start_time);"* ]]
   [[ "$output" != *S3cretPassw0rd* ]]
 }

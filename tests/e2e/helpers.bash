@@ -53,3 +53,85 @@ python_expected() {
 json_field() {
   python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"
 }
+
+# ---- servers started by the test files themselves, on 127.0.0.1 ----
+
+# A PostgreSQL server for the file's tests (scripts/pg_server.sh): $PG_ADMIN is its superuser URL.
+pg_server_start() {
+  PG_DIR=$(mktemp -d /tmp/sparkify-pg.XXXXXX)
+  chmod 755 "$PG_DIR"
+  PG_ADMIN=$("$SPARKIFY_SOURCE/scripts/pg_server.sh" start "$PG_DIR/server")
+  export PG_DIR PG_ADMIN
+}
+
+pg_server_stop() {
+  "$SPARKIFY_SOURCE/scripts/pg_server.sh" stop "$PG_DIR/server"
+  rm -rf "$PG_DIR"
+}
+
+# A fresh database for the current test; prints its URL.
+new_database() {
+  local name="t${BATS_TEST_NUMBER}_${1:-db}"
+  psql -q "$PG_ADMIN" -c "DROP DATABASE IF EXISTS $name" -c "CREATE DATABASE $name"
+  echo "${PG_ADMIN%/postgres}/$name"
+}
+
+# s3rver (npm) behind tests/s3/server.mjs, a front that verifies every request's SigV4
+# signature and injects faults: $S3_FRONT is the port sparkify talks to, $S3RVER s3rver's own
+# (unsigned requests, for the tests' uploads and reads). Buckets: udacity-dend, staging.
+s3_server_start() {
+  S3_DIR=$(mktemp -d)
+  (cd "$SPARKIFY_SOURCE/tests/s3" && { [ -d node_modules/s3rver ] || npm ci --no-audit --no-fund --loglevel=error; })
+  node --openssl-legacy-provider "$SPARKIFY_SOURCE/tests/s3/server.mjs" "$S3_DIR/data" udacity-dend staging \
+    >"$S3_DIR/ports" 2>"$S3_DIR/server.log" &
+  echo $! >"$S3_DIR/pid"
+  for _ in $(seq 1 100); do
+    [ -s "$S3_DIR/ports" ] && break
+    sleep 0.1
+  done
+  S3_FRONT=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["front"])' "$S3_DIR/ports")
+  S3RVER=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["s3rver"])' "$S3_DIR/ports")
+  export S3_DIR S3_FRONT S3RVER
+}
+
+s3_server_stop() {
+  kill "$(cat "$S3_DIR/pid")" 2>/dev/null || true
+  rm -rf "$S3_DIR"
+}
+
+# The real sample in s3://udacity-dend/{log_data,song_data,log_json_path.json}.
+s3_upload_sample() {
+  local data="$SPARKIFY_SHARED/data/udacity"
+  upload log_data "$data/log_data"
+  upload song_data "$data/s3_subset/song_data"
+  upload log_json_path.json "$data/log_json_path.json"
+}
+
+# upload KEY-OR-PREFIX PATH [BUCKET]: a file or a directory tree, straight to s3rver.
+upload() {
+  node "$SPARKIFY_SOURCE/tests/s3/upload.mjs" "$S3RVER" "${3:-udacity-dend}" "$1" "$2" >/dev/null
+}
+
+# sparkify with the test server's endpoint and credentials.
+s3sp() {
+  AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER-test-secret \
+    "$SPARKIFY" "$@" --s3-endpoint "http://127.0.0.1:$S3_FRONT"
+}
+
+faults() {
+  curl -s -X POST "http://127.0.0.1:$S3_FRONT/__faults?mode=$1&count=$2" >/dev/null
+}
+
+# The keys under s3://BUCKET/PREFIX, one per line, read from s3rver directly.
+s3_keys() {
+  curl -s "http://127.0.0.1:$S3RVER/$1?list-type=2&max-keys=1000&prefix=$2" | python3 -c '
+import sys, xml.etree.ElementTree as ET
+ns = {"s3": "http://s3.amazonaws.com/doc/2006-03-01/"}
+for key in ET.parse(sys.stdin).getroot().iterfind("s3:Contents/s3:Key", ns):
+    print(key.text)'
+}
+
+# The bytes of s3://BUCKET/KEY, read from s3rver directly.
+s3_get() {
+  curl -sf "http://127.0.0.1:$S3RVER/$1/$2"
+}

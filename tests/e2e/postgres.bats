@@ -6,22 +6,11 @@
 load helpers
 
 setup_file() {
-  PG_DIR=$(mktemp -d /tmp/sparkify-pg.XXXXXX)
-  chmod 755 "$PG_DIR"
-  PG_ADMIN=$("$SPARKIFY_SOURCE/scripts/pg_server.sh" start "$PG_DIR/server")
-  export PG_DIR PG_ADMIN
+  pg_server_start
 }
 
 teardown_file() {
-  "$SPARKIFY_SOURCE/scripts/pg_server.sh" stop "$PG_DIR/server"
-  rm -rf "$PG_DIR"
-}
-
-# A fresh database for the current test; prints its URL.
-new_database() {
-  local name="t${BATS_TEST_NUMBER}_${1:-db}"
-  psql -q "$PG_ADMIN" -c "DROP DATABASE IF EXISTS $name" -c "CREATE DATABASE $name"
-  echo "${PG_ADMIN%/postgres}/$name"
+  pg_server_stop
 }
 
 @test "direct path, SQL path and SQLite give identical tables on the real sample (both song sets)" {

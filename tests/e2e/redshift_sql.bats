@@ -1,22 +1,146 @@
 #!/usr/bin/env bats
-# The SQL transform is written for PostgreSQL and Amazon Redshift alike; PostgreSQL runs it in
-# postgres.bats, and here Debian's sqlfluff parses it with its Redshift dialect (exit 0 means
-# every statement parsed; it rejects unknown syntax, as the control below shows).
+# There is no Redshift cluster here, so every statement the Redshift target can send is parsed
+# by Debian's sqlfluff in its Redshift dialect (exit 0 means every statement parsed; it rejects
+# unknown syntax and COPY options, as the controls below show). The statements come from the
+# library itself (dump_redshift_sql, a dry-run warehouse) and from `sparkify --dry-run`.
 
 load helpers
 
-@test "every transform statement parses as Redshift SQL" {
+ROLE=arn:aws:iam::123456789012:role/dwhRole
+CLUSTER='redshift://awsuser:Sup3rSecret@cluster.example.invalid:5439/dev'
+
+need_sqlfluff() {
   command -v sqlfluff >/dev/null || skip "sqlfluff is not installed (scripts/deps.sh test installs it)"
-  "$DUMP_TRANSFORM_SQL" > transform.sql
-  [ "$(grep -c ';$' transform.sql)" -ge 15 ]
-  run sqlfluff parse --dialect redshift transform.sql
-  [ "$status" -eq 0 ]
-  [[ "$output" != *unparsable* ]]
+}
+
+# parses FILE: sqlfluff's parse tree in $TMP/tree, failing the test on any unparsable part.
+parses() {
+  sqlfluff parse --dialect redshift "$1" > "$TMP/tree" 2>&1 || { grep -m5 PRS "$TMP/tree" >&2; return 1; }
+  ! grep -q unparsable "$TMP/tree"
+}
+
+@test "every statement the Redshift target can issue parses as Redshift SQL" {
+  need_sqlfluff
+  "$DUMP_REDSHIFT_SQL" > all.sql
+  parses all.sql
+  # DDL of all ten tables, COPY in each variant, both load-error queries, the bookkeeping
+  # writes and the transform, each a statement of its own.
+  [ "$(grep -c 'create_table_statement:' "$TMP/tree")" -eq 10 ]
+  [ "$(grep -c 'copy_statement:' "$TMP/tree")" -eq 4 ]
+  [ "$(grep -c ' FROM stl_load_errors WHERE query = PG_LAST_COPY_ID()' all.sql)" -eq 1 ]
+  [ "$(grep -c ' FROM sys_load_error_detail WHERE query_id = PG_LAST_COPY_ID()' all.sql)" -eq 1 ]
+  [ "$(grep -c '^INSERT INTO song_lookup\|^INSERT INTO songplays\|^INSERT INTO time' all.sql)" -eq 3 ]
+  grep -q 'DISTKEY (start_time) SORTKEY (start_time)' all.sql
+  grep -q ') BACKUP NO DISTSTYLE EVEN;' all.sql
+  grep -q 'songplay_id BIGINT IDENTITY(0, 1) NOT NULL' all.sql
+  grep -q "MANIFEST FORMAT AS JSON 's3://bucket/log_json_path.json' REGION 'us-west-2' COMPUPDATE OFF" all.sql
+  grep -q "REGION 'eu-central-1' GZIP MAXERROR 10 COMPUPDATE OFF STATUPDATE OFF;" all.sql
+}
+
+@test "values pasted into SQL cannot break out of their literals" {
+  need_sqlfluff
+  "$DUMP_REDSHIFT_SQL" > all.sql
+  parses all.sql
+  # A quote, a semicolon and a comment in a path stay inside the literal: the only DROP TABLE
+  # statements are the ten of create-tables and the transform's one.
+  grep -q "COPY staging_songs FROM 's3://bucket/it''s; DROP TABLE users; --' IAM_ROLE" all.sql
+  [ "$(grep -c 'drop_table_statement:' "$TMP/tree")" -eq 11 ]
+  # Redshift reads a backslash as an escape, so it is doubled, as its QUOTE_LITERAL does.
+  grep -q "'/data/back\\\\\\\\slash.json'" all.sql
+  grep -q "'{\"ts\": \"x\\\\\\\\\"y\"}'" all.sql
+}
+
+@test "a dry run of a full-refresh etl prints the COPYs of whole prefixes without connecting, and they parse" {
+  need_sqlfluff
+  sp --target "$CLUSTER" etl --dry-run --full-refresh --iam-role "$ROLE" \
+    --song-data s3://udacity-dend/song_data --log-data s3://udacity-dend/log_data \
+    --log-jsonpath s3://udacity-dend/log_json_path.json --max-errors 3 > run.sql 2> stderr
+  [[ "$(head -n 1 run.sql)" == "-- dry run on redshift://awsuser:***@cluster.example.invalid:5439/dev:"* ]]
+  ! grep -q Sup3rSecret run.sql stderr
+  [ "$(cat stderr)" = "dry run: nothing was connected or written; a run would load 0 log and 0 song objects (0.0 MB) besides the S3 prefixes it COPYs" ]
+  grep -qx "COPY staging_songs FROM 's3://udacity-dend/song_data' IAM_ROLE '$ROLE' FORMAT AS JSON 'auto' REGION 'us-west-2' MAXERROR 3 COMPUPDATE OFF STATUPDATE OFF;" run.sql
+  grep -qx "COPY staging_events FROM 's3://udacity-dend/log_data' IAM_ROLE '$ROLE' FORMAT AS JSON 's3://udacity-dend/log_json_path.json' REGION 'us-west-2' MAXERROR 3 COMPUPDATE OFF STATUPDATE OFF;" run.sql
+  # Everything is emptied with DELETE (TRUNCATE would commit), inside BEGIN ... COMMIT.
+  [ "$(grep -c '^DELETE FROM [a-z_]*;$' run.sql)" -eq 10 ]
+  [ "$(sed -n 3p run.sql)" = "BEGIN;" ]
+  [ "$(tail -n 1 run.sql)" = "COMMIT;" ]
+  parses run.sql
+  [ "$(grep -c 'copy_statement:' "$TMP/tree")" -eq 2 ]
+}
+
+@test "a dry run of an incremental etl from local files shows the uploads and the manifest COPYs, and they parse" {
+  need_sqlfluff
+  need_sample
+  printf "[IAM_ROLE]\nARN='%s'\n[S3]\nSTAGING='s3://my-bucket/sparkify/'\n" "$ROLE" > dwh.cfg
+  sp -q --target "$CLUSTER" --dry-run etl --song-data "$DATA/song_data" --log-data "$DATA/log_data" \
+    --s3-region eu-west-1 > run.sql
+  run_prefix=$(grep -o "s3://my-bucket/sparkify/[0-9TZ]*-[0-9]*" run.sql | head -n 1)
+  [ -n "$run_prefix" ]
+  # 30 log files one object each, the 71 song files in one part, the canonical JSONPaths file.
+  [ "$(grep -c "^-- upload $run_prefix/log/[0-9]*-2018-11-[0-9]*-events.json (log file" run.sql)" -eq 30 ]
+  grep -q "^-- upload $run_prefix/song/part-00001.json (song files, " run.sql
+  grep -q "^-- upload $run_prefix/log.manifest (COPY manifest of 30 objects" run.sql
+  grep -q "^-- upload $run_prefix/song.manifest (COPY manifest of 1 objects" run.sql
+  grep -qx "COPY staging_events FROM '$run_prefix/log.manifest' IAM_ROLE '$ROLE' MANIFEST FORMAT AS JSON '$run_prefix/log_json_path.json' REGION 'eu-west-1' COMPUPDATE OFF STATUPDATE OFF;" run.sql
+  grep -qx "COPY staging_songs FROM '$run_prefix/song.manifest' IAM_ROLE '$ROLE' MANIFEST FORMAT AS JSON 'auto' REGION 'eu-west-1' COMPUPDATE OFF STATUPDATE OFF;" run.sql
+  # The record of the 101 objects, as a real run writes it.
+  local real first=song_data/A/A/A/TRAAAAW128F429D538.json
+  real=$(realpath "$DATA")
+  grep -q "^INSERT INTO loaded_objects (\"kind\", \"object_key\", \"size\", \"version\", \"loaded_at\") VALUES ('song', '$real/$first', $(stat -c %s "$DATA/$first"), 'mtime:" run.sql
+  [ "$(grep -o "'log', '$real/log_data/2018/11/" run.sql | wc -l)" -eq 30 ]
+  parses run.sql
+}
+
+@test "hostile or malformed Redshift settings are refused before anything runs, exit 2" {
+  run sp --target "$CLUSTER" etl --dry-run --full-refresh --iam-role "arn:aws:iam::123456789012:role/x'; DROP TABLE users; --" \
+    --log-data s3://b/log_data --log-jsonpath s3://b/paths.json
+  [ "$status" -eq 2 ]
+  [[ "$output" == *"IAM role 'arn:aws:iam::123456789012:role/x'; DROP TABLE users; --' is not a role ARN like arn:aws:iam::123456789012:role/NAME"* ]]
+  [[ "$output" != *"COPY "* ]]
+  run sp --target "$CLUSTER" etl --dry-run --iam-role "$ROLE" --staging "$(printf 's3://b/x\ny')" --song-data s3://b/s
+  [ "$status" -eq 2 ]
+  [[ "$output" == *"the staging prefix holds a control character (byte 0x0a at offset 8)"* ]]
+  run sp --target "$CLUSTER" etl --dry-run --iam-role "$ROLE" --staging s3://b/x --s3-region "us-west-2' --" --song-data s3://b/s
+  [ "$status" -eq 2 ]
+  [[ "$output" == *"region 'us-west-2' --' is not a region name like us-west-2"* ]]
+  run sp --target "$CLUSTER" etl --dry-run --iam-role "$ROLE" --staging not-s3 --song-data s3://b/s
+  [ "$status" -eq 2 ]
+  [[ "$output" == *"staging prefix 'not-s3' is not an s3://BUCKET/PREFIX URL"* ]]
+}
+
+@test "a Redshift etl says what it is missing: the IAM role, the staging prefix, and refuses --transform c" {
+  run sp --target "$CLUSTER" etl --dry-run --song-data s3://b/s
+  [ "$status" -eq 2 ]
+  [[ "$output" == *"a Redshift target needs an IAM role that can read the sources: --iam-role ARN, SPARKIFY_IAM_ROLE or [IAM_ROLE] ARN in dwh.cfg"* ]]
+  run sp --target "$CLUSTER" etl --dry-run --iam-role "$ROLE" --song-data s3://b/s
+  [ "$status" -eq 2 ]
+  [[ "$output" == *"a Redshift run needs a staging prefix for its COPY manifests"* ]]
+  run sp --target "$CLUSTER" etl --dry-run --iam-role "$ROLE" --full-refresh --transform c --song-data s3://b/s
+  [ "$status" -eq 2 ]
+  [[ "$output" == *"--transform c: a Redshift target loads the sources itself"* ]]
+}
+
+@test "create-tables, query and report print their statements in a dry run on every target" {
+  for target in "$CLUSTER" "postgresql://u:Sup3rSecret@db.example.invalid/x" "$DB"; do
+    sp -q --target "$target" --dry-run create-tables > ddl.sql
+    [ "$(grep -c '^CREATE TABLE IF NOT EXISTS .*;$' ddl.sql)" -eq 10 ]
+    grep -q '^DROP TABLE IF EXISTS .*load_errors' ddl.sql
+    [ "$(tail -n 1 ddl.sql)" = "COMMIT;" ]
+    sp --target "$target" query --dry-run "SELECT COUNT(*) FROM songplays" > query.sql
+    grep -qx "SELECT COUNT(\*) FROM songplays;" query.sql
+    sp --target "$target" report --dry-run > report.sql
+    grep -q "FROM songplays p JOIN songs s ON s.song_id = p.song_id" report.sql
+    ! grep -q Sup3rSecret ddl.sql query.sql report.sql
+  done
+  [ ! -e w.db ]
 }
 
 @test "the check is not vacuous: sqlfluff rejects what Redshift would reject" {
-  command -v sqlfluff >/dev/null || skip "sqlfluff is not installed (scripts/deps.sh test installs it)"
+  need_sqlfluff
   printf 'INSERT INTO t (a) VALUES (1) ON CONFLICT (a) DO NOTHING;\n' > upsert.sql
   run sqlfluff parse --dialect redshift upsert.sql
+  [ "$status" -ne 0 ]
+  printf "COPY t FROM 's3://b/k' IAM_ROLE 'arn:aws:iam::123456789012:role/r' FORMAT AS JSON 'auto' NOSUCHOPTION;\n" > copy.sql
+  run sqlfluff parse --dialect redshift copy.sql
   [ "$status" -ne 0 ]
 }

@@ -6,43 +6,14 @@
 load helpers
 
 setup_file() {
-  S3_DIR=$(mktemp -d)
-  (cd "$SPARKIFY_SOURCE/tests/s3" && { [ -d node_modules/s3rver ] || npm ci --no-audit --no-fund --loglevel=error; })
-  node --openssl-legacy-provider "$SPARKIFY_SOURCE/tests/s3/server.mjs" "$S3_DIR/data" udacity-dend \
-    >"$S3_DIR/ports" 2>"$S3_DIR/server.log" &
-  echo $! >"$S3_DIR/pid"
-  for _ in $(seq 1 100); do
-    [ -s "$S3_DIR/ports" ] && break
-    sleep 0.1
-  done
-  S3_FRONT=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["front"])' "$S3_DIR/ports")
-  S3RVER=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["s3rver"])' "$S3_DIR/ports")
-  export S3_DIR S3_FRONT S3RVER
-  local data="${SPARKIFY_SHARED:-/nonexistent}/data/udacity"
-  if [ -d "$data/log_data" ]; then
-    node "$SPARKIFY_SOURCE/tests/s3/upload.mjs" "$S3RVER" udacity-dend log_data "$data/log_data" >/dev/null
-    node "$SPARKIFY_SOURCE/tests/s3/upload.mjs" "$S3RVER" udacity-dend song_data "$data/s3_subset/song_data" >/dev/null
-    node "$SPARKIFY_SOURCE/tests/s3/upload.mjs" "$S3RVER" udacity-dend log_json_path.json "$data/log_json_path.json" >/dev/null
+  s3_server_start
+  if [ -d "$SPARKIFY_SHARED/data/udacity/log_data" ]; then
+    s3_upload_sample
   fi
 }
 
 teardown_file() {
-  kill "$(cat "$S3_DIR/pid")" 2>/dev/null || true
-  rm -rf "$S3_DIR"
-}
-
-# sparkify with the test server's endpoint and credentials.
-s3sp() {
-  AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER-test-secret \
-    "$SPARKIFY" "$@" --s3-endpoint "http://127.0.0.1:$S3_FRONT"
-}
-
-faults() {
-  curl -s -X POST "http://127.0.0.1:$S3_FRONT/__faults?mode=$1&count=$2" >/dev/null
-}
-
-upload() {
-  node "$SPARKIFY_SOURCE/tests/s3/upload.mjs" "$S3RVER" udacity-dend "$1" "$2" >/dev/null
+  s3_server_stop
 }
 
 @test "the real sample from s3:// gives exactly the tables it gives from local disk, through a paginated listing" {

@@ -1,0 +1,611 @@
+/* etl_copy.c - the warehouse path: Amazon Redshift COPYs the raw JSON from S3 into the staging
+ * tables itself, and SQL in the warehouse builds the star tables (transform_sql.h).
+ *
+ * One run, one transaction: list the sources, skip what loaded_objects already holds, write a
+ * COPY manifest of exactly the new objects to the staging prefix, COPY, transform, record the
+ * objects, commit. --full-refresh empties the tables and COPYs whole prefixes instead. Local
+ * sources are uploaded to the staging prefix first: log files one object each, song files
+ * bundled into parts of up to 64 MB (COPY is slow on many tiny files; AWS advises 1 MB-1 GB),
+ * with a map that turns a load error's part:line back into the song file's own file:line.
+ * A failed COPY aborts the transaction; the load errors are then read from STL_LOAD_ERRORS
+ * (SYS_LOAD_ERROR_DETAIL on Serverless) and the first is reported as file:line: column: reason.
+ * Uploads are not undone when a run fails: they are unique to the run and harmless.
+ */
+#include "etl_internal.h"
+
+#include "json.h"
+#include "redshift.h"
+#include "transform_sql.h"
+
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PART_BYTES (64u << 20)
+
+/* Where the lines of an uploaded object came from. */
+struct upload_origin {
+    char *url;         /* the uploaded object */
+    size_t first_line; /* its line where `source` begins */
+    const char *source;
+};
+
+struct copy_kind {
+    const char *kind;  /* "song" or "log", as in loaded_objects */
+    const char *table; /* the staging table */
+    const char *spec;  /* --song-data / --log-data, or NULL */
+    struct source_list *objects;
+    bool whole_prefix; /* COPY the spec's prefix itself (full refresh from S3) */
+};
+
+struct copy_run {
+    struct warehouse *wh;
+    const struct etl_options *o;
+    struct etl_result *result;
+    struct s3_client *s3;
+    bool dry;
+    char run_prefix[1024]; /* s3://bucket/prefix/RUN-ID */
+    char loaded_at[32];
+    char *jsonpath_url;
+    struct upload_origin *origins;
+    size_t origin_count, origin_capacity;
+    struct rowbuf errors; /* load_errors rows kept under --max-errors */
+    long errors_left;
+};
+
+static void note(struct copy_run *run, const char *fmt, ...) SP_PRINTF(2, 3);
+
+/* A dry run says in SQL comments what a real run would do besides SQL. */
+static void note(struct copy_run *run, const char *fmt, ...)
+{
+    char text[1200] = "-- ";
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text + 3, sizeof text - 3, fmt, ap);
+    va_end(ap);
+    warehouse_dry_run(run->wh, text);
+}
+
+static void progress(struct copy_run *run, const char *phase, size_t done, size_t total,
+                     uint64_t bytes_done, uint64_t bytes_total)
+{
+    if (run->o->progress) {
+        struct etl_progress p = {phase, done, total, bytes_done, bytes_total, 0};
+        run->o->progress(run->o->progress_ctx, &p);
+    }
+}
+
+static bool is_gzip_key(const char *key)
+{
+    size_t n = strlen(key);
+    return n > 3 && strcmp(key + n - 3, ".gz") == 0;
+}
+
+static const char *base_name(const char *key)
+{
+    const char *slash = strrchr(key, '/');
+    return slash ? slash + 1 : key;
+}
+
+static int put(struct copy_run *run, const char *url, const void *data, size_t len,
+               const char *what, struct sp_error *err)
+{
+    if (run->dry) {
+        note(run, "upload %s (%s, %zu bytes)", url, what, len);
+        return SP_OK;
+    }
+    return s3_put_object(run->s3, url, data, len, "application/json", err);
+}
+
+static void add_origin(struct copy_run *run, const char *url, size_t first_line, const char *source)
+{
+    if (run->origin_count == run->origin_capacity) {
+        run->origin_capacity = run->origin_capacity ? 2 * run->origin_capacity : 64;
+        run->origins = xrealloc(run->origins, run->origin_capacity * sizeof *run->origins);
+    }
+    run->origins[run->origin_count++] = (struct upload_origin){xstrdup(url), first_line, source};
+}
+
+/* The source file and line behind line `line` of an object COPY read; unchanged for objects
+ * that were not uploaded by this run. */
+static const char *origin_of(const struct copy_run *run, const char *url, size_t *line)
+{
+    const struct upload_origin *best = NULL;
+    for (size_t i = 0; i < run->origin_count; i++) {
+        const struct upload_origin *o = &run->origins[i];
+        if (strcmp(o->url, url) == 0 && o->first_line <= *line &&
+            (!best || o->first_line > best->first_line))
+            best = o;
+    }
+    if (!best)
+        return url;
+    *line = *line - best->first_line + 1;
+    return best->source;
+}
+
+/* ---- manifests ---- */
+
+static char *manifest_json(const struct source_list *objects, bool gzip)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON *entries = cJSON_AddArrayToObject(root, "entries");
+    for (size_t i = 0; i < objects->count; i++) {
+        if (is_gzip_key(objects->items[i].key) != gzip)
+            continue;
+        cJSON *entry = cJSON_CreateObject();
+        cJSON_AddStringToObject(entry, "url", objects->items[i].key);
+        cJSON_AddBoolToObject(entry, "mandatory", 1);
+        cJSON_AddItemToArray(entries, entry);
+    }
+    char *text = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    return text;
+}
+
+/* ---- load errors ---- */
+
+struct error_rows {
+    struct copy_run *run;
+    size_t count;
+    char first[2048];
+};
+
+static void cell_text(const struct cell *c, char *out, size_t size)
+{
+    size_t n = c->type == CELL_TEXT ? (c->text.len < size - 1 ? c->text.len : size - 1) : 0;
+    if (n)
+        memcpy(out, c->text.ptr, n);
+    out[n] = '\0';
+}
+
+/* Rows (file_name, line_number, column_name, reason, raw_line) of redshift_load_errors_sql. */
+static int on_load_error(void *ctx, size_t columns, const char *const *names, const struct cell *v)
+{
+    (void)names;
+    struct error_rows *e = ctx;
+    struct copy_run *run = e->run;
+    if (columns < 5)
+        return SP_OK;
+    char file[1024], column[128], reason[512];
+    cell_text(&v[0], file, sizeof file);
+    cell_text(&v[2], column, sizeof column);
+    cell_text(&v[3], reason, sizeof reason);
+    size_t line = v[1].type == CELL_INT && v[1].i > 0 ? (size_t)v[1].i : 0;
+    const char *source = origin_of(run, file, &line);
+    char why[700];
+    snprintf(why, sizeof why, "%s%s%s", column[0] ? column : "", column[0] ? ": " : "", reason);
+    if (e->count++ == 0)
+        snprintf(e->first, sizeof e->first, "%.1100s:%zu: %.700s", source, line, why);
+    struct cell *row = rowbuf_add_row(&run->errors);
+    rowbuf_set_text(&run->errors, &row[0], source, strlen(source));
+    row[1].type = CELL_INT;
+    row[1].i = (int64_t)line;
+    rowbuf_set_text(&run->errors, &row[2], why, strlen(why));
+    if (v[4].type == CELL_TEXT) {
+        char excerpt[256];
+        size_t n = etl_utf8_excerpt(v[4].text.ptr, v[4].text.len, excerpt, sizeof excerpt);
+        rowbuf_set_text(&run->errors, &row[3], excerpt, n);
+    }
+    rowbuf_set_text(&run->errors, &row[4], run->loaded_at, strlen(run->loaded_at));
+    return SP_OK;
+}
+
+static int read_load_errors(struct copy_run *run, struct error_rows *rows, struct sp_error *err)
+{
+    memset(rows, 0, sizeof *rows);
+    rows->run = run;
+    return run->wh->ops->query(run->wh, redshift_load_errors_sql(redshift_is_serverless(run->wh)),
+                               on_load_error, rows, err);
+}
+
+/* Whether Redshift's message sends the reader to the load-error tables. */
+static bool mentions_load_errors(const char *message)
+{
+    char lower[sizeof((struct sp_error *)0)->message];
+    size_t n = 0;
+    for (; message[n] && n + 1 < sizeof lower; n++)
+        lower[n] = (char)tolower((unsigned char)message[n]);
+    lower[n] = '\0';
+    return strstr(lower, "stl_load_errors") || strstr(lower, "sys_load_error_detail");
+}
+
+static int copy_into(struct copy_run *run, struct redshift_copy *copy, struct sp_error *err)
+{
+    struct warehouse *wh = run->wh;
+    copy->iam_role = run->o->iam_role;
+    copy->region = run->o->region;
+    copy->max_errors = run->errors_left;
+    struct buffer sql;
+    buffer_init(&sql);
+    int status = redshift_copy_sql(&sql, copy, err);
+    if (status == SP_OK)
+        status = wh->ops->query(wh, sql.data, NULL, NULL, err);
+    buffer_release(&sql);
+    if (status != SP_OK && mentions_load_errors(err->message)) {
+        /* The transaction is aborted; the load errors outlive it. */
+        wh->ops->rollback(wh);
+        struct sp_error read_err;
+        struct error_rows rows;
+        rowbuf_clear(&run->errors);
+        if (read_load_errors(run, &rows, &read_err) != SP_OK || rows.count == 0)
+            return SP_FAIL; /* Redshift's own message is the best there is */
+        if (run->o->max_errors == 0)
+            return sp_fail(err,
+                           "%s (COPY into %s; %zu load errors); nothing was written (fix the "
+                           "record, or skip up to N bad records with --max-errors N)",
+                           rows.first, copy->table, rows.count);
+        return sp_fail(err,
+                       "%s (COPY into %s); more than --max-errors %ld bad records, nothing "
+                       "was written",
+                       rows.first, copy->table, run->o->max_errors);
+    }
+    if (status == SP_OK && copy->max_errors > 0 && !run->dry) {
+        /* Records COPY skipped under MAXERROR are kept in load_errors, as the C path keeps
+         * the records it skips. */
+        struct error_rows rows;
+        status = read_load_errors(run, &rows, err);
+        run->errors_left -= (long)rows.count;
+        run->result->bad_records += rows.count;
+    }
+    return status;
+}
+
+/* ---- sources ---- */
+
+/* Uploads local objects to the run's prefix and replaces `uploads` with what COPY reads. */
+static int upload_local(struct copy_run *run, struct copy_kind *k, struct source_list *uploads,
+                        struct sp_error *err)
+{
+    struct buffer data, part, url;
+    buffer_init(&data);
+    buffer_init(&part);
+    buffer_init(&url);
+    int status = SP_OK;
+    size_t part_lines = 0, parts = 0;
+    uint64_t done = 0;
+    bool bundle = strcmp(k->kind, "song") == 0;
+    for (size_t i = 0; status == SP_OK && i <= k->objects->count; i++) {
+        bool last = i == k->objects->count;
+        if (bundle && part.len && (last || part.len >= PART_BYTES)) {
+            buffer_clear(&url);
+            buffer_printf(&url, "%s/song/part-%05zu.json", run->run_prefix, ++parts);
+            status = put(run, url.data, part.data, part.len, "song files", err);
+            struct source_object o = {.key = url.data, .size = part.len};
+            source_list_append(uploads, &o);
+            buffer_clear(&part);
+            part_lines = 0;
+        }
+        if (last || status != SP_OK)
+            break;
+        const struct source_object *src = &k->objects->items[i];
+        status = source_read_all(src->key, NULL, 0, &data, err);
+        if (status != SP_OK)
+            break;
+        if (bundle) {
+            buffer_clear(&url);
+            buffer_printf(&url, "%s/song/part-%05zu.json", run->run_prefix, parts + 1);
+            add_origin(run, url.data, part_lines + 1, src->key);
+            buffer_append(&part, data.data, data.len);
+            buffer_append_char(&part, '\n');
+            for (size_t b = 0; b < data.len; b++)
+                part_lines += data.data[b] == '\n';
+            part_lines++;
+        } else {
+            char name[300];
+            snprintf(name, sizeof name, "%s", base_name(src->key));
+            if (is_gzip_key(name))
+                name[strlen(name) - 3] = '\0'; /* uploaded inflated */
+            buffer_clear(&url);
+            buffer_printf(&url, "%s/log/%05zu-%s", run->run_prefix, i + 1, name);
+            add_origin(run, url.data, 1, src->key);
+            status = put(run, url.data, data.data, data.len, "log file", err);
+            struct source_object o = {.key = url.data, .size = data.len};
+            source_list_append(uploads, &o);
+        }
+        done += src->size;
+        progress(run, "upload", i + 1, k->objects->count, done, k->objects->total_size);
+    }
+    buffer_release(&data);
+    buffer_release(&part);
+    buffer_release(&url);
+    return status;
+}
+
+/* COPYs one kind of source into its staging table. */
+static int copy_kind(struct copy_run *run, struct copy_kind *k, struct sp_error *err)
+{
+    struct redshift_copy copy = {
+        .table = k->table, .jsonpath = strcmp(k->kind, "log") == 0 ? run->jsonpath_url : NULL};
+    if (k->whole_prefix) {
+        size_t gz = 0;
+        for (size_t i = 0; i < k->objects->count; i++)
+            gz += is_gzip_key(k->objects->items[i].key);
+        if (gz == 0 || gz == k->objects->count) {
+            copy.from = k->spec;
+            copy.gzip = gz > 0;
+            return copy_into(run, &copy, err);
+        }
+        /* A prefix holding both gzip and plain objects needs a COPY for each: manifests. */
+        if (!run->run_prefix[0])
+            return sp_usage(err,
+                            "%s holds both .gz and plain objects, which need a COPY each from "
+                            "a manifest: give a staging prefix (--staging s3://BUCKET/PREFIX)",
+                            k->spec);
+    }
+    if (k->objects->count == 0)
+        return SP_OK;
+    struct source_list uploads;
+    source_list_init(&uploads);
+    const struct source_list *objects = k->objects;
+    int status = SP_OK;
+    if (!source_is_s3(k->objects->items[0].key)) {
+        status = upload_local(run, k, &uploads, err);
+        objects = &uploads;
+    }
+    struct buffer url;
+    buffer_init(&url);
+    for (int gzip = 0; status == SP_OK && gzip <= 1; gzip++) {
+        size_t n = 0;
+        for (size_t i = 0; i < objects->count; i++)
+            n += is_gzip_key(objects->items[i].key) == (bool)gzip;
+        if (n == 0)
+            continue;
+        buffer_clear(&url);
+        buffer_printf(&url, "%s/%s%s.manifest", run->run_prefix, k->kind, gzip ? "-gz" : "");
+        char *manifest = manifest_json(objects, gzip);
+        char what[64];
+        snprintf(what, sizeof what, "COPY manifest of %zu objects", n);
+        status = put(run, url.data, manifest, strlen(manifest), what, err);
+        cJSON_free(manifest);
+        copy.from = url.data;
+        copy.manifest = true;
+        copy.gzip = gzip;
+        if (status == SP_OK)
+            status = copy_into(run, &copy, err);
+    }
+    buffer_release(&url);
+    source_list_release(&uploads);
+    return status;
+}
+
+/* The JSONPaths file for staging_events: the user's in S3 as it is; a local one, or the
+ * canonical one when none is given, uploaded to the run's prefix. Either way it is checked
+ * here first, so a bad file fails with sparkify's message rather than inside COPY. */
+static int prepare_jsonpaths(struct copy_run *run, struct sp_error *err)
+{
+    const char *path = run->o->log_jsonpath;
+    struct buffer text;
+    buffer_init(&text);
+    int status = SP_OK;
+    if (path && (!source_is_s3(path) || !run->dry))
+        status = source_read_all(path, run->s3, JSON_PADDING, &text, err);
+    if (status == SP_OK && text.len) {
+        struct field_spec spec;
+        char *keys[EVENT_FIELD_COUNT + 1] = {0};
+        field_spec_events(&spec);
+        status = field_spec_from_jsonpaths(&spec, text.data, text.len, path, keys, err);
+        for (size_t i = 0; i < EVENT_FIELD_COUNT + 1; i++)
+            free(keys[i]);
+    }
+    if (status == SP_OK && path && source_is_s3(path)) {
+        run->jsonpath_url = xstrdup(path);
+    } else if (status == SP_OK) {
+        if (!path) {
+            /* The canonical file: each staging_events column from its classic key. */
+            struct field_spec spec;
+            field_spec_events(&spec);
+            cJSON *root = cJSON_CreateObject();
+            cJSON *paths = cJSON_AddArrayToObject(root, "jsonpaths");
+            for (size_t i = 0; i < spec.count; i++) {
+                char p[128];
+                snprintf(p, sizeof p, "$['%s']", spec.keys[i]);
+                cJSON_AddItemToArray(paths, cJSON_CreateString(p));
+            }
+            char *json = cJSON_Print(root);
+            buffer_clear(&text);
+            buffer_append_str(&text, json);
+            cJSON_free(json);
+            cJSON_Delete(root);
+        }
+        struct buffer url;
+        buffer_init(&url);
+        buffer_printf(&url, "%s/log_json_path.json", run->run_prefix);
+        status = put(run, url.data, text.data, text.len, "JSONPaths file", err);
+        run->jsonpath_url = url.data;
+    }
+    buffer_release(&text);
+    return status;
+}
+
+/* Everything a run needs that can be checked before connecting. */
+static int check_settings(const struct etl_options *o, bool needs_staging, struct sp_error *err)
+{
+    if (o->transform == ETL_TRANSFORM_C)
+        return sp_usage(err, "--transform c: a Redshift target loads the sources itself (COPY "
+                             "from S3) and builds the star tables with SQL; drop the option");
+    if (!o->iam_role || !*o->iam_role)
+        return sp_usage(err, "a Redshift target needs an IAM role that can read the sources: "
+                             "--iam-role ARN, SPARKIFY_IAM_ROLE or [IAM_ROLE] ARN in dwh.cfg");
+    if (redshift_check_iam_role(o->iam_role, err) != SP_OK ||
+        redshift_check_region(o->region, err) != SP_OK)
+        return err->status;
+    if (needs_staging && (!o->staging || !*o->staging))
+        return sp_usage(err, "a Redshift run needs a staging prefix for its COPY manifests, "
+                             "uploads and JSONPaths file: --staging s3://BUCKET/PREFIX, "
+                             "SPARKIFY_STAGING or [S3] STAGING in dwh.cfg");
+    char *bucket = NULL, *key = NULL;
+    if (needs_staging && s3_parse_url(o->staging, &bucket, &key) != 0)
+        return sp_usage(err, "staging prefix '%s' is not an s3://BUCKET/PREFIX URL", o->staging);
+    free(bucket);
+    free(key);
+    return needs_staging ? redshift_check_value("the staging prefix", o->staging, err) : SP_OK;
+}
+
+static int count_staged(void *ctx, size_t columns, const char *const *names, const struct cell *v)
+{
+    (void)names;
+    struct etl_result *r = ctx;
+    if (columns == 3) {
+        r->events = v[0].type == CELL_INT ? (size_t)v[0].i : 0;
+        r->songplays = v[1].type == CELL_INT ? (size_t)v[1].i : 0;
+        r->song_records = v[2].type == CELL_INT ? (size_t)v[2].i : 0;
+    }
+    return SP_OK;
+}
+
+static int count_tables(void *ctx, size_t columns, const char *const *names, const struct cell *v)
+{
+    (void)names;
+    if (columns == 1 && v[0].type == CELL_INT)
+        *(long *)ctx = (long)v[0].i;
+    return SP_OK;
+}
+
+static int run_in_transaction(struct copy_run *run, struct copy_kind *kinds, struct sp_error *err)
+{
+    struct warehouse *wh = run->wh;
+    const struct etl_options *o = run->o;
+    /* CREATE TABLE IF NOT EXISTS costs Redshift a catalog round trip per table: create them
+     * only when some are missing. */
+    struct buffer sql;
+    buffer_init(&sql);
+    buffer_append_str(&sql, "SELECT COUNT(*) AS present FROM information_schema.tables WHERE "
+                            "table_schema = CURRENT_SCHEMA() AND table_name IN (");
+    for (int t = 0; t < TABLE_COUNT; t++)
+        buffer_printf(&sql, "%s'%s'", t ? ", " : "", table_defs[t].name);
+    buffer_append_char(&sql, ')');
+    long present = 0;
+    int status = wh->ops->query(wh, sql.data, count_tables, &present, err);
+    buffer_release(&sql);
+    if (status == SP_OK && present < TABLE_COUNT)
+        status = wh->ops->create_tables(wh, false, err);
+    /* One run at a time: the lock is held until COMMIT. */
+    if (status == SP_OK)
+        status = wh->ops->query(wh, "LOCK loaded_objects", NULL, NULL, err);
+    unsigned staging = (1u << TABLE_STAGING_EVENTS) | (1u << TABLE_STAGING_SONGS);
+    unsigned everything = (1u << TABLE_COUNT) - 1;
+    if (status == SP_OK)
+        status = wh->ops->truncate(wh, o->full_refresh ? everything : staging, err);
+    if (status == SP_OK && !o->full_refresh && !run->dry) {
+        struct loaded_record loaded;
+        etl_loaded_init(&loaded);
+        status = etl_loaded_read(wh, &loaded, err);
+        for (size_t i = 0; status == SP_OK && i < 2; i++)
+            status = etl_skip_loaded(&loaded, kinds[i].kind, kinds[i].objects,
+                                     &run->result->skipped_objects, err);
+        etl_loaded_release(&loaded);
+    } else if (status == SP_OK && !o->full_refresh) {
+        note(run, "a real run first leaves out the objects loaded_objects already holds:");
+        status = wh->ops->query(wh, "SELECT kind, object_key, size, version FROM loaded_objects",
+                                NULL, NULL, err);
+    }
+    run->result->song_objects = kinds[0].objects->count;
+    run->result->log_objects = kinds[1].objects->count;
+    if (status == SP_OK && kinds[1].objects->count + kinds[1].whole_prefix > 0)
+        status = prepare_jsonpaths(run, err);
+    for (size_t i = 0; status == SP_OK && i < 2; i++) {
+        progress(run, "copy", i, 2, 0, 0);
+        status = copy_kind(run, &kinds[i], err);
+    }
+    if (status == SP_OK)
+        status = wh->ops->query(wh,
+                                "SELECT (SELECT COUNT(*) FROM staging_events) AS events, "
+                                "(SELECT COUNT(*) FROM staging_events WHERE page = 'NextSong' "
+                                "AND user_id IS NOT NULL AND user_id <> '') AS songplays, "
+                                "(SELECT COUNT(*) FROM staging_songs) AS song_records",
+                                count_staged, run->result, err);
+    if (status == SP_OK)
+        status = etl_transform(wh, o, run->result->events, err);
+    if (status == SP_OK) {
+        struct rowbuf record;
+        rowbuf_init(&record, TABLE_LOADED_OBJECTS);
+        for (size_t i = 0; i < 2; i++) {
+            etl_record_loaded(&record, kinds[i].kind, kinds[i].objects, run->loaded_at);
+            if (kinds[i].whole_prefix && run->dry)
+                note(run, "a real run lists %s and records its objects in loaded_objects",
+                     kinds[i].spec);
+        }
+        if (record.rows)
+            status = wh->ops->write(wh, &record, err);
+        rowbuf_release(&record);
+    }
+    if (status == SP_OK && run->errors.rows)
+        status = wh->ops->write(wh, &run->errors, err);
+    return status;
+}
+
+int etl_copy_run(struct warehouse *wh, const struct etl_options *o, struct etl_result *result,
+                 struct sp_error *err)
+{
+    memset(result, 0, sizeof *result);
+    struct copy_run run;
+    memset(&run, 0, sizeof run);
+    run.wh = wh;
+    run.o = o;
+    run.result = result;
+    run.s3 = o->s3;
+    run.dry = wh->dry_run.fn != NULL;
+    run.errors_left = o->max_errors;
+    rowbuf_init(&run.errors, TABLE_LOAD_ERRORS);
+    etl_utc_now(run.loaded_at, sizeof run.loaded_at);
+
+    struct source_list songs, logs;
+    source_list_init(&songs);
+    source_list_init(&logs);
+    struct copy_kind kinds[2] = {
+        {"song", "staging_songs", o->song_data, &songs, false},
+        {"log", "staging_events", o->log_data, &logs, false},
+    };
+    /* A staging prefix holds manifests (incremental runs), uploads of local sources and the
+     * events' JSONPaths file unless the user's own is in S3. */
+    bool needs_staging =
+        !o->full_refresh || (o->log_data && !(o->log_jsonpath && source_is_s3(o->log_jsonpath)));
+    for (size_t i = 0; i < 2; i++) {
+        kinds[i].whole_prefix = o->full_refresh && kinds[i].spec && source_is_s3(kinds[i].spec);
+        needs_staging |= kinds[i].spec && !source_is_s3(kinds[i].spec);
+    }
+    int status = check_settings(o, needs_staging, err);
+    if (status == SP_OK && !o->log_data && !o->song_data)
+        status = etl_list_sources(o, &songs, &logs, err); /* says what is missing */
+    /* A dry run of a full refresh COPYs prefixes without listing them. */
+    for (size_t i = 0; status == SP_OK && i < 2; i++)
+        if (kinds[i].spec && !(run.dry && kinds[i].whole_prefix))
+            status = source_list_objects(kinds[i].spec, o->s3, kinds[i].objects, err);
+    if (status == SP_OK && needs_staging) {
+        /* s3://bucket/prefix/20261125T015455Z-1234: unique to this run. */
+        time_t now = time(NULL);
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        char stamp[32];
+        strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+        size_t len = strlen(o->staging);
+        while (len > 5 && o->staging[len - 1] == '/')
+            len--;
+        snprintf(run.run_prefix, sizeof run.run_prefix, "%.*s/%s-%ld", (int)len, o->staging, stamp,
+                 (long)getpid());
+    }
+    if (status == SP_OK)
+        status = wh->ops->begin(wh, err);
+    if (status == SP_OK) {
+        status = run_in_transaction(&run, kinds, err);
+        if (status == SP_OK)
+            status = wh->ops->commit(wh, err);
+        if (status != SP_OK)
+            wh->ops->rollback(wh);
+    }
+    for (size_t i = 0; i < 2; i++)
+        result->bytes += kinds[i].objects->total_size;
+    source_list_release(&songs);
+    source_list_release(&logs);
+    for (size_t i = 0; i < run.origin_count; i++)
+        free(run.origins[i].url);
+    free(run.origins);
+    free(run.jsonpath_url);
+    rowbuf_release(&run.errors);
+    return status;
+}

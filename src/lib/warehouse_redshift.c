@@ -1,0 +1,378 @@
+/* warehouse_redshift.c - an Amazon Redshift cluster as the warehouse, through libpq.
+ *
+ * Redshift speaks the PostgreSQL protocol, so the connection, queries and errors are those of
+ * libpq_session.c, with sslmode=require unless the URL asks otherwise. What differs is the
+ * DDL and the way data arrives: Redshift COPYs the raw JSON from S3 itself (etl_copy.c), so
+ * sparkify only ever writes a few bookkeeping rows, as multi-row INSERTs. Distribution: the
+ * fact table and time (as large as the fact table) share DISTKEY start_time so their join stays
+ * on each slice; the other dimensions are DISTSTYLE ALL; staging tables are BACKUP NO.
+ * Redshift commits a transaction at TRUNCATE, so tables are emptied with DELETE, and it does
+ * not enforce keys: the transform de-duplicates itself. Free text is VARCHAR(65535), so that
+ * any value another target takes loads here too.
+ */
+#include "libpq_session.h"
+
+#include "redshift.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TEXT "VARCHAR(65535)"
+#define CODE "VARCHAR(256)" /* identifiers and short codes */
+
+/* Rows per INSERT: a few hundred keep statements far below Redshift's 16 MB limit. */
+#define ROWS_PER_INSERT 500
+
+struct redshift_warehouse {
+    struct libpq_warehouse pq;
+    bool serverless;
+};
+
+static const char *const create_sql[TABLE_COUNT] = {
+    [TABLE_STAGING_EVENTS] =
+        "CREATE TABLE IF NOT EXISTS staging_events (artist " TEXT ", auth " CODE
+        ", first_name " TEXT ", gender " CODE ", item_in_session INTEGER, last_name " TEXT
+        ", length DOUBLE PRECISION, level " CODE ", location " TEXT ", method " CODE ", page " CODE
+        ", registration DOUBLE PRECISION, session_id INTEGER, song " TEXT
+        ", status INTEGER, ts BIGINT, user_agent " TEXT ", user_id " CODE
+        ") BACKUP NO DISTSTYLE EVEN",
+    [TABLE_STAGING_SONGS] =
+        "CREATE TABLE IF NOT EXISTS staging_songs (num_songs INTEGER, artist_id " CODE
+        ", artist_latitude DOUBLE PRECISION, artist_longitude DOUBLE PRECISION, "
+        "artist_location " TEXT ", artist_name " TEXT ", song_id " CODE ", title " TEXT
+        ", duration DOUBLE PRECISION, year INTEGER) BACKUP NO DISTSTYLE EVEN",
+    [TABLE_SONGPLAYS] = "CREATE TABLE IF NOT EXISTS songplays (songplay_id BIGINT IDENTITY(0, 1) "
+                        "NOT NULL, start_time TIMESTAMP NOT NULL, user_id " CODE
+                        " NOT NULL, level " CODE ", song_id " CODE ", artist_id " CODE
+                        ", session_id INTEGER, location " TEXT ", user_agent " TEXT
+                        ", PRIMARY KEY (songplay_id)) DISTKEY (start_time) SORTKEY (start_time)",
+    [TABLE_USERS] = "CREATE TABLE IF NOT EXISTS users (user_id " CODE " NOT NULL, first_name " TEXT
+                    ", last_name " TEXT ", gender " CODE ", level " CODE
+                    ", PRIMARY KEY (user_id)) DISTSTYLE ALL SORTKEY (user_id)",
+    [TABLE_SONGS] = "CREATE TABLE IF NOT EXISTS songs (song_id " CODE " NOT NULL, title " TEXT
+                    ", artist_id " CODE ", year INTEGER, duration DOUBLE PRECISION, "
+                    "PRIMARY KEY (song_id)) DISTSTYLE ALL SORTKEY (song_id)",
+    [TABLE_ARTISTS] = "CREATE TABLE IF NOT EXISTS artists (artist_id " CODE " NOT NULL, name " TEXT
+                      ", location " TEXT ", latitude DOUBLE PRECISION, longitude DOUBLE "
+                      "PRECISION, PRIMARY KEY (artist_id)) DISTSTYLE ALL SORTKEY (artist_id)",
+    [TABLE_TIME] = "CREATE TABLE IF NOT EXISTS time (start_time TIMESTAMP NOT NULL, "
+                   "hour INTEGER NOT NULL, day INTEGER NOT NULL, week INTEGER NOT NULL, "
+                   "month INTEGER NOT NULL, year INTEGER NOT NULL, weekday INTEGER NOT NULL, "
+                   "PRIMARY KEY (start_time)) DISTKEY (start_time) SORTKEY (start_time)",
+    [TABLE_SONG_LOOKUP] =
+        "CREATE TABLE IF NOT EXISTS song_lookup (title " TEXT " NOT NULL, artist_name " TEXT
+        " NOT NULL, duration DOUBLE PRECISION "
+        "NOT NULL, song_id " CODE " NOT NULL, artist_id " CODE ") DISTSTYLE ALL SORTKEY (title)",
+    [TABLE_LOADED_OBJECTS] = "CREATE TABLE IF NOT EXISTS loaded_objects (kind " CODE
+                             " NOT NULL, object_key " TEXT " NOT NULL, size BIGINT NOT NULL, "
+                             "version " CODE " NOT NULL, loaded_at " CODE
+                             " NOT NULL, PRIMARY KEY (kind, object_key)) DISTSTYLE ALL",
+    [TABLE_LOAD_ERRORS] = "CREATE TABLE IF NOT EXISTS load_errors (source " TEXT
+                          " NOT NULL, line BIGINT NOT NULL, reason " TEXT " NOT NULL, \"raw\" " TEXT
+                          ", loaded_at " CODE " NOT NULL) DISTSTYLE EVEN",
+};
+
+static struct redshift_warehouse *as_redshift(struct warehouse *wh)
+{
+    return (struct redshift_warehouse *)wh;
+}
+
+static int rs_exec(struct warehouse *wh, const char *sql, struct sp_error *err)
+{
+    return libpq_exec(&as_redshift(wh)->pq, sql, err);
+}
+
+static int rs_create_tables(struct warehouse *wh, bool drop_first, struct sp_error *err)
+{
+    char drop[96];
+    int status = SP_OK;
+    for (int t = 0; status == SP_OK && t < TABLE_COUNT; t++) {
+        snprintf(drop, sizeof drop, "DROP TABLE IF EXISTS %s CASCADE", table_defs[t].name);
+        if (drop_first)
+            status = rs_exec(wh, drop, err);
+        if (status == SP_OK)
+            status = rs_exec(wh, create_sql[t], err);
+    }
+    return status;
+}
+
+static int rs_begin(struct warehouse *wh, struct sp_error *err)
+{
+    return rs_exec(wh, "BEGIN", err);
+}
+
+static int rs_commit(struct warehouse *wh, struct sp_error *err)
+{
+    return rs_exec(wh, "COMMIT", err);
+}
+
+static void rs_rollback(struct warehouse *wh)
+{
+    libpq_rollback(&as_redshift(wh)->pq);
+}
+
+static int rs_truncate(struct warehouse *wh, unsigned tables, struct sp_error *err)
+{
+    char sql[96];
+    int status = SP_OK;
+    for (int t = 0; status == SP_OK && t < TABLE_COUNT; t++) {
+        snprintf(sql, sizeof sql, "DELETE FROM %s", table_defs[t].name);
+        if (tables & (1u << t))
+            status = rs_exec(wh, sql, err);
+    }
+    return status;
+}
+
+static void append_value(struct buffer *sql, const struct cell *c)
+{
+    switch (c->type) {
+    case CELL_INT:
+        buffer_printf(sql, "%lld", (long long)c->i);
+        break;
+    case CELL_DOUBLE:
+        buffer_printf(sql, "%.17g", c->d);
+        break;
+    case CELL_TEXT:
+        redshift_literal(sql, c->text.ptr, c->text.len);
+        break;
+    default:
+        buffer_append_str(sql, "NULL");
+    }
+}
+
+/* loaded_objects rows replace the record of objects loaded before (a changed song file). */
+static void delete_loaded(struct buffer *sql, const struct rowbuf *rows, size_t first, size_t n,
+                          const char *kind)
+{
+    size_t listed = 0;
+    for (size_t r = first; r < first + n; r++) {
+        const struct cell *row = rowbuf_row(rows, r);
+        if (!cell_is_text(&row[0], kind, strlen(kind)))
+            continue;
+        if (listed++ == 0)
+            buffer_printf(sql, "DELETE FROM loaded_objects WHERE kind = '%s' AND object_key IN (",
+                          kind);
+        else
+            buffer_append_str(sql, ", ");
+        append_value(sql, &row[1]);
+    }
+    if (listed)
+        buffer_append_char(sql, ')');
+}
+
+static int rs_write(struct warehouse *wh, const struct rowbuf *rows, struct sp_error *err)
+{
+    const struct table_def *def = &table_defs[rows->table];
+    struct buffer sql;
+    buffer_init(&sql);
+    int status = SP_OK;
+    for (size_t first = 0; status == SP_OK && first < rows->rows; first += ROWS_PER_INSERT) {
+        size_t n = rows->rows - first < ROWS_PER_INSERT ? rows->rows - first : ROWS_PER_INSERT;
+        if (rows->table == TABLE_LOADED_OBJECTS) {
+            const char *kinds[] = {"song", "log"};
+            for (size_t k = 0; status == SP_OK && k < 2; k++) {
+                buffer_clear(&sql);
+                delete_loaded(&sql, rows, first, n, kinds[k]);
+                if (sql.len)
+                    status = rs_exec(wh, sql.data, err);
+            }
+        }
+        buffer_clear(&sql);
+        buffer_printf(&sql, "INSERT INTO %s (", def->name);
+        for (size_t c = 0; c < def->column_count; c++)
+            buffer_printf(&sql, "%s\"%s\"", c ? ", " : "", def->columns[c]);
+        buffer_append_str(&sql, ") VALUES ");
+        for (size_t r = first; r < first + n; r++) {
+            const struct cell *row = rowbuf_row(rows, r);
+            buffer_append_str(&sql, r > first ? ", (" : "(");
+            for (size_t c = 0; c < rows->columns; c++) {
+                if (c)
+                    buffer_append_str(&sql, ", ");
+                append_value(&sql, &row[c]);
+            }
+            buffer_append_char(&sql, ')');
+        }
+        if (status == SP_OK)
+            status = rs_exec(wh, sql.data, err);
+    }
+    buffer_release(&sql);
+    return status;
+}
+
+static int rs_query(struct warehouse *wh, const char *sql, warehouse_row_fn fn, void *ctx,
+                    struct sp_error *err)
+{
+    return libpq_query(&as_redshift(wh)->pq, sql, fn, ctx, err);
+}
+
+static void rs_close(struct warehouse *wh)
+{
+    struct redshift_warehouse *w = as_redshift(wh);
+    libpq_warehouse_release(&w->pq);
+    free(w);
+}
+
+static const struct warehouse_ops redshift_ops = {
+    .engine = "redshift",
+    .sql_transform = true,
+    .server_load = true,
+    .create_tables = rs_create_tables,
+    .begin = rs_begin,
+    .commit = rs_commit,
+    .rollback = rs_rollback,
+    .truncate = rs_truncate,
+    .write = rs_write,
+    .query = rs_query,
+    .close = rs_close,
+};
+
+int warehouse_open_redshift(const char *target, const struct warehouse_dry_run *dry_run,
+                            struct warehouse **out, struct sp_error *err)
+{
+    char shown[512];
+    warehouse_mask_target(target, shown, sizeof shown);
+    /* redshift://rest -> postgresql://rest: the same URI grammar, libpq's parser. */
+    struct buffer uri;
+    buffer_init(&uri);
+    buffer_printf(&uri, "postgresql://%s", target + strlen("redshift://"));
+    static const char *const keys[] = {"connect_timeout", "application_name", "sslmode", NULL};
+    static const char *const values[] = {"10", "sparkify", "require", NULL};
+    struct redshift_warehouse *w = xcalloc(1, sizeof *w);
+    int status =
+        libpq_warehouse_init(&w->pq, &redshift_ops, uri.data, shown, keys, values, dry_run, err);
+    buffer_release(&uri);
+    if (status != SP_OK) {
+        free(w);
+        return status;
+    }
+    /* Serverless workgroups answer at WORKGROUP.ACCOUNT.REGION.redshift-serverless.amazonaws.com.
+     */
+    const char *at = strchr(target + strlen("redshift://"), '@');
+    const char *host = at ? at + 1 : target + strlen("redshift://");
+    size_t host_len = strcspn(host, ":/?");
+    for (size_t i = 0; i + 20 <= host_len; i++)
+        if (strncmp(host + i, ".redshift-serverless.", 21) == 0)
+            w->serverless = true;
+    /* UTC like the other targets; doubles with every digit, read back as the same double. */
+    status = rs_exec(&w->pq.base, "SET timezone TO 'UTC'; SET extra_float_digits TO 2", err);
+    if (status != SP_OK) {
+        rs_close(&w->pq.base);
+        return status;
+    }
+    *out = &w->pq.base;
+    return SP_OK;
+}
+
+bool redshift_is_serverless(const struct warehouse *wh)
+{
+    return wh->ops == &redshift_ops && ((const struct redshift_warehouse *)wh)->serverless;
+}
+
+/* ---- literals and COPY ---- */
+
+void redshift_literal(struct buffer *sql, const char *s, size_t len)
+{
+    buffer_append_char(sql, '\'');
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '\'' || s[i] == '\\')
+            buffer_append_char(sql, s[i]);
+        buffer_append_char(sql, s[i]);
+    }
+    buffer_append_char(sql, '\'');
+}
+
+int redshift_check_value(const char *what, const char *value, struct sp_error *err)
+{
+    for (const unsigned char *p = (const unsigned char *)value; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return sp_usage(err, "%s holds a control character (byte 0x%02x at offset %zu)", what,
+                            *p, (size_t)(p - (const unsigned char *)value));
+    return SP_OK;
+}
+
+int redshift_check_iam_role(const char *arn, struct sp_error *err)
+{
+    /* arn:aws:iam::123456789012:role/path/name, name characters as IAM allows them. */
+    const char *p = arn;
+    bool ok = strncmp(p, "arn:", 4) == 0;
+    if (ok) {
+        p += 4;
+        while (islower((unsigned char)*p) || *p == '-')
+            p++;
+        ok = p > arn + 4 && strncmp(p, ":iam::", 6) == 0;
+    }
+    if (ok) {
+        p += 6;
+        const char *digits = p;
+        while (isdigit((unsigned char)*p))
+            p++;
+        ok = p - digits == 12 && strncmp(p, ":role/", 6) == 0;
+    }
+    if (ok) {
+        p += 6;
+        ok = *p != '\0';
+        for (; ok && *p; p++)
+            ok = isalnum((unsigned char)*p) || strchr("+=,.@_-/", *p);
+    }
+    if (!ok)
+        return sp_usage(err,
+                        "IAM role '%.200s' is not a role ARN like "
+                        "arn:aws:iam::123456789012:role/NAME",
+                        arn);
+    return SP_OK;
+}
+
+int redshift_check_region(const char *region, struct sp_error *err)
+{
+    bool ok = *region != '\0';
+    for (const char *p = region; ok && *p; p++)
+        ok = islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '-';
+    if (!ok)
+        return sp_usage(err, "region '%.100s' is not a region name like us-west-2", region);
+    return SP_OK;
+}
+
+int redshift_copy_sql(struct buffer *sql, const struct redshift_copy *copy, struct sp_error *err)
+{
+    if (redshift_check_value("the COPY source", copy->from, err) != SP_OK ||
+        (copy->jsonpath && redshift_check_value("the JSONPaths file", copy->jsonpath, err)) ||
+        redshift_check_iam_role(copy->iam_role, err) != SP_OK ||
+        redshift_check_region(copy->region, err) != SP_OK)
+        return err->status;
+    buffer_printf(sql, "COPY %s FROM ", copy->table);
+    redshift_literal(sql, copy->from, strlen(copy->from));
+    buffer_append_str(sql, " IAM_ROLE ");
+    redshift_literal(sql, copy->iam_role, strlen(copy->iam_role));
+    if (copy->manifest)
+        buffer_append_str(sql, " MANIFEST");
+    buffer_append_str(sql, " FORMAT AS JSON ");
+    if (copy->jsonpath)
+        redshift_literal(sql, copy->jsonpath, strlen(copy->jsonpath));
+    else
+        buffer_append_str(sql, "'auto'");
+    buffer_append_str(sql, " REGION ");
+    redshift_literal(sql, copy->region, strlen(copy->region));
+    if (copy->gzip)
+        buffer_append_str(sql, " GZIP");
+    if (copy->max_errors > 0)
+        buffer_printf(sql, " MAXERROR %ld", copy->max_errors);
+    /* Staging tables are emptied every run: sampling them for compression or statistics
+     * would only slow the load down. */
+    buffer_append_str(sql, " COMPUPDATE OFF STATUPDATE OFF");
+    return SP_OK;
+}
+
+const char *redshift_load_errors_sql(bool serverless)
+{
+    if (serverless)
+        return "SELECT TRIM(file_name) AS file_name, line_number, TRIM(column_name) AS "
+               "column_name, TRIM(error_message) AS reason, NULL AS raw_line "
+               "FROM sys_load_error_detail WHERE query_id = PG_LAST_COPY_ID() "
+               "ORDER BY file_name, line_number";
+    return "SELECT TRIM(filename) AS file_name, line_number, TRIM(colname) AS column_name, "
+           "TRIM(err_reason) AS reason, TRIM(raw_line) AS raw_line "
+           "FROM stl_load_errors WHERE query = PG_LAST_COPY_ID() "
+           "ORDER BY file_name, line_number";
+}
