@@ -41,6 +41,10 @@ struct copy_kind {
     const char *spec;  /* --song-data / --log-data, or NULL */
     struct source_list *objects;
     bool whole_prefix; /* COPY the spec's prefix itself (full refresh from S3) */
+    /* What to COPY: the prefix, or a manifest per compression. */
+    struct redshift_copy copies[2];
+    char *sources[2]; /* the copies' `from`, owned */
+    size_t copy_count;
 };
 
 struct copy_run {
@@ -316,19 +320,24 @@ static int upload_local(struct copy_run *run, struct copy_kind *k, struct source
     return status;
 }
 
-/* COPYs one kind of source into its staging table. */
-static int copy_kind(struct copy_run *run, struct copy_kind *k, struct sp_error *err)
+static void add_copy(struct copy_kind *k, const char *from, bool manifest, bool gzip)
 {
-    struct redshift_copy copy = {
-        .table = k->table, .jsonpath = strcmp(k->kind, "log") == 0 ? run->jsonpath_url : NULL};
+    char *owned = xstrdup(from);
+    k->sources[k->copy_count] = owned;
+    k->copies[k->copy_count++] = (struct redshift_copy){
+        .table = k->table, .from = owned, .manifest = manifest, .gzip = gzip};
+}
+
+/* Decides what one kind of source is COPYed from, uploading local objects and manifests. */
+static int prepare_kind(struct copy_run *run, struct copy_kind *k, struct sp_error *err)
+{
     if (k->whole_prefix) {
         size_t gz = 0;
         for (size_t i = 0; i < k->objects->count; i++)
             gz += is_gzip_key(k->objects->items[i].key);
         if (gz == 0 || gz == k->objects->count) {
-            copy.from = k->spec;
-            copy.gzip = gz > 0;
-            return copy_into(run, &copy, err);
+            add_copy(k, k->spec, false, gz > 0);
+            return SP_OK;
         }
         /* A prefix holding both gzip and plain objects needs a COPY for each: manifests. */
         if (!run->run_prefix[0])
@@ -362,11 +371,7 @@ static int copy_kind(struct copy_run *run, struct copy_kind *k, struct sp_error 
         snprintf(what, sizeof what, "COPY manifest of %zu objects", n);
         status = put(run, url.data, manifest, strlen(manifest), what, err);
         cJSON_free(manifest);
-        copy.from = url.data;
-        copy.manifest = true;
-        copy.gzip = gzip;
-        if (status == SP_OK)
-            status = copy_into(run, &copy, err);
+        add_copy(k, url.data, true, gzip);
     }
     buffer_release(&url);
     source_list_release(&uploads);
@@ -506,11 +511,17 @@ static int run_in_transaction(struct copy_run *run, struct copy_kind *kinds, str
     }
     run->result->song_objects = kinds[0].objects->count;
     run->result->log_objects = kinds[1].objects->count;
-    if (status == SP_OK && kinds[1].objects->count + kinds[1].whole_prefix > 0)
+    for (size_t i = 0; status == SP_OK && i < 2; i++)
+        status = prepare_kind(run, &kinds[i], err);
+    if (status == SP_OK && kinds[1].copy_count)
         status = prepare_jsonpaths(run, err);
     for (size_t i = 0; status == SP_OK && i < 2; i++) {
         progress(run, "copy", i, 2, 0, 0);
-        status = copy_kind(run, &kinds[i], err);
+        for (size_t c = 0; status == SP_OK && c < kinds[i].copy_count; c++) {
+            kinds[i].copies[c].jsonpath =
+                strcmp(kinds[i].kind, "log") == 0 ? run->jsonpath_url : NULL;
+            status = copy_into(run, &kinds[i].copies[c], err);
+        }
     }
     if (status == SP_OK)
         status = wh->ops->query(wh,
@@ -558,8 +569,8 @@ int etl_copy_run(struct warehouse *wh, const struct etl_options *o, struct etl_r
     source_list_init(&songs);
     source_list_init(&logs);
     struct copy_kind kinds[2] = {
-        {"song", "staging_songs", o->song_data, &songs, false},
-        {"log", "staging_events", o->log_data, &logs, false},
+        {.kind = "song", .table = "staging_songs", .spec = o->song_data, .objects = &songs},
+        {.kind = "log", .table = "staging_events", .spec = o->log_data, .objects = &logs},
     };
     /* A staging prefix holds manifests (incremental runs), uploads of local sources and the
      * events' JSONPaths file unless the user's own is in S3. */
@@ -598,8 +609,11 @@ int etl_copy_run(struct warehouse *wh, const struct etl_options *o, struct etl_r
         if (status != SP_OK)
             wh->ops->rollback(wh);
     }
-    for (size_t i = 0; i < 2; i++)
+    for (size_t i = 0; i < 2; i++) {
         result->bytes += kinds[i].objects->total_size;
+        for (size_t c = 0; c < kinds[i].copy_count; c++)
+            free(kinds[i].sources[c]);
+    }
     source_list_release(&songs);
     source_list_release(&logs);
     for (size_t i = 0; i < run.origin_count; i++)

@@ -122,13 +122,12 @@ faults() {
   curl -s -X POST "http://127.0.0.1:$S3_FRONT/__faults?mode=$1&count=$2" >/dev/null
 }
 
-# The keys under s3://BUCKET/PREFIX, one per line, read from s3rver directly.
+# The keys under s3://BUCKET/PREFIX, one per line in byte order, read from s3rver directly.
 s3_keys() {
   curl -s "http://127.0.0.1:$S3RVER/$1?list-type=2&max-keys=1000&prefix=$2" | python3 -c '
 import sys, xml.etree.ElementTree as ET
-ns = {"s3": "http://s3.amazonaws.com/doc/2006-03-01/"}
-for key in ET.parse(sys.stdin).getroot().iterfind("s3:Contents/s3:Key", ns):
-    print(key.text)'
+for key in ET.parse(sys.stdin).getroot().iterfind("{*}Contents/{*}Key"):
+    print(key.text)' | LC_ALL=C sort
 }
 
 # The bytes of s3://BUCKET/KEY, read from s3rver directly.
