@@ -90,6 +90,12 @@ int cmd_generate(int argc, char **argv, struct cli *cli)
     }
     if (optind < argc)
         return cli_usage_error("generate", "unexpected argument '%s'", argv[optind]);
+    if (cli->dry_run) {
+        printf("-- dry run: generate runs no SQL; it would write %llu events and %llu songs under "
+               "%s\n",
+               (unsigned long long)o.events, (unsigned long long)o.songs, o.out_dir);
+        return 0;
+    }
     struct sp_error err;
     sp_error_clear(&err);
     struct generate_result r;

@@ -24,10 +24,14 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: sparkify [--config FILE] [--target URL] [-q] [--progress auto|always|never]"
-            " COMMAND [...]\n\ncommands:\n");
+            " [--dry-run] COMMAND [...]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(out, "  %-14s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out, "\ntargets: sqlite:PATH (default sqlite:sparkify.db)\n"
+    fprintf(out, "\ntargets: sqlite:PATH (default sqlite:sparkify.db), "
+                 "postgresql://user:pass@host:port/db,\n"
+                 "         redshift://user:pass@host:5439/db (default when dwh.cfg has "
+                 "[CLUSTER] HOST)\n"
+                 "--dry-run prints the SQL a command would run and connects to nothing\n"
                  "settings: flag > environment (SPARKIFY_*) > dwh.cfg > default\n"
                  "`sparkify COMMAND --help` describes a command.\n");
 }

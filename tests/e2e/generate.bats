@@ -80,3 +80,10 @@ PY
   sp -q --target "$DB" etl --song-data one/song_data --log-data one/log_data
   [ "$(q 'SELECT COUNT(*) FROM songs')" = 400 ]
 }
+
+@test "generate --dry-run says what it would write and writes nothing" {
+  run sp generate --dry-run --out g --events 3000 --songs 200
+  [ "$status" -eq 0 ]
+  [ "$output" = "-- dry run: generate runs no SQL; it would write 3000 events and 200 songs under g" ]
+  [ ! -e g ]
+}
