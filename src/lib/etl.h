@@ -26,6 +26,10 @@ struct etl_progress {
 /* Called from a worker thread, a few times per second at most is up to the callee. */
 typedef void (*etl_progress_fn)(void *ctx, const struct etl_progress *progress);
 
+/* Called inside a run's transaction after its work, just before the commit; a non-zero
+ * return (with `err` set) rolls the whole run back. `etl --check` runs its checks here. */
+typedef int (*etl_before_commit_fn)(void *ctx, struct warehouse *wh, struct sp_error *err);
+
 struct etl_options {
     const char *log_data;     /* source spec or NULL */
     const char *song_data;    /* source spec or NULL */
@@ -38,6 +42,8 @@ struct etl_options {
     struct s3_client *s3; /* for s3:// sources; NULL when there are none */
     etl_progress_fn progress;
     void *progress_ctx;
+    etl_before_commit_fn before_commit; /* or NULL */
+    void *before_commit_ctx;
 };
 
 struct etl_result {
@@ -51,5 +57,10 @@ struct etl_result {
 
 int etl_run(struct warehouse *wh, const struct etl_options *options, struct etl_result *result,
             struct sp_error *err);
+
+/* The last step of every load flow, inside its transaction: records the run in etl_runs
+ * (run_at is UTC "YYYY-MM-DD HH:MM:SS"), then calls options->before_commit. */
+int etl_finish_run(struct warehouse *wh, const struct etl_options *options,
+                   const struct etl_result *result, const char *run_at, struct sp_error *err);
 
 #endif
