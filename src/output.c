@@ -68,32 +68,6 @@ size_t result_set_rows(const struct result_set *rs)
     return rs->columns ? rs->rows.rows : 0;
 }
 
-void format_double(double d, char *out, size_t size)
-{
-    snprintf(out, size, "%.15g", d);
-    if (strtod(out, NULL) != d)
-        snprintf(out, size, "%.17g", d);
-}
-
-static const char *cell_text(const struct cell *c, char *scratch, size_t size, size_t *len)
-{
-    switch (c->type) {
-    case CELL_INT:
-        *len = (size_t)snprintf(scratch, size, "%lld", (long long)c->i);
-        return scratch;
-    case CELL_DOUBLE:
-        format_double(c->d, scratch, size);
-        *len = strlen(scratch);
-        return scratch;
-    case CELL_TEXT:
-        *len = c->text.len;
-        return c->text.ptr;
-    default:
-        *len = 0;
-        return "";
-    }
-}
-
 static size_t display_width(const char *s, size_t len)
 {
     size_t n = 0;
@@ -268,5 +242,24 @@ void output_print(const struct result_set *rs, enum output_format format)
         printf("%s\n", text);
         cJSON_free(text);
         cJSON_Delete(json);
+    }
+}
+
+void output_check_results(FILE *out, const struct check_result *results, size_t count,
+                          bool failed_only)
+{
+    int width = 0;
+    for (size_t i = 0; i < count; i++) {
+        int len = (int)display_width(results[i].check->name, strlen(results[i].check->name));
+        if ((!failed_only || !results[i].passed) && len > width)
+            width = len;
+    }
+    for (size_t i = 0; i < count; i++) {
+        const struct check_result *r = &results[i];
+        if (failed_only && r->passed)
+            continue;
+        const char *name = r->check->name;
+        int pad = width - (int)display_width(name, strlen(name));
+        fprintf(out, "%s  %s%*s  %s\n", r->passed ? "PASS" : "FAIL", name, pad, "", r->detail);
     }
 }

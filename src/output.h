@@ -2,9 +2,11 @@
 #ifndef SPARKIFY_OUTPUT_H
 #define SPARKIFY_OUTPUT_H
 
+#include "check.h"
 #include "record.h"
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 enum output_format { FORMAT_TABLE, FORMAT_CSV, FORMAT_JSON };
@@ -27,7 +29,9 @@ cJSON *result_set_json(const struct result_set *rs);
 /* Prints to stdout in `format`. */
 void output_print(const struct result_set *rs, enum output_format format);
 
-/* A double as the shortest text that reads back as the same double. */
-void format_double(double d, char *out, size_t size);
+/* One line per check: PASS or FAIL, its name, the detail (offending rows and a sample key, or
+ * the value against what was expected); only the failed ones with `failed_only`. */
+void output_check_results(FILE *out, const struct check_result *results, size_t count,
+                          bool failed_only);
 
 #endif
