@@ -208,7 +208,7 @@ static void svg_open(FILE *out, const char *id, const char *kind, double width, 
             "aria-label=\"",
             kind, id, width, height);
     html_str(out, title);
-    fputs("\" xmlns=\"http://www.w3.org/2000/svg\">\n", out);
+    fputs("\">\n", out);
 }
 
 static void svg_empty(FILE *out, double width, double height)
