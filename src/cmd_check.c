@@ -66,6 +66,7 @@ int cmd_check(int argc, char **argv, struct cli *cli)
         status = check_run(wh, &checks, results, &failed, &err);
     if (status == SP_OK) {
         output_check_results(stdout, results, checks.count, false);
+        fflush(stdout); /* the lines before the summary, also when both go to one pipe */
         cli_info(cli, "%zu checks: %zu passed, %zu failed\n", checks.count, checks.count - failed,
                  failed);
     }

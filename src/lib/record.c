@@ -133,9 +133,11 @@ int cell_compare(const struct cell *a, const struct cell *b)
 
 void format_double(double d, char *out, size_t size)
 {
-    snprintf(out, size, "%.15g", d);
-    if (strtod(out, NULL) != d)
-        snprintf(out, size, "%.17g", d);
+    for (int digits = 15; digits <= 17; digits++) {
+        snprintf(out, size, "%.*g", digits, d);
+        if (strtod(out, NULL) == d)
+            break;
+    }
 }
 
 const char *cell_text(const struct cell *c, char *scratch, size_t size, size_t *len)

@@ -103,12 +103,12 @@ PY
 }
 
 @test "every command answers --help" {
-  for cmd in create-tables etl query report generate; do
+  for cmd in create-tables etl check query report generate; do
     run sp "$cmd" --help
     [ "$status" -eq 0 ]
     [[ "$output" == "usage: sparkify $cmd"* ]]
   done
   run sp --help
   [ "$status" -eq 0 ]
-  [[ "$output" == *"create-tables"*"etl"*"report"*"query"*"generate"* ]]
+  [[ "$output" == *"create-tables"*"etl"*"check"*"report"*"query"*"generate"* ]]
 }
