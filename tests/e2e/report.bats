@@ -91,6 +91,15 @@ PY
   [[ "$output" != *"…"* ]]
 }
 
+@test "on a terminal, text tables fit its width" {
+  load_sample
+  command -v script >/dev/null || skip "script (util-linux) is absent"
+  env -u COLUMNS script -qec "stty cols 40 rows 50; '$SPARKIFY' --target '$DB' report --top 5" /dev/null | tr -d '\r' > shown.txt
+  [ "$(grep -c '^Top songs by plays$' shown.txt)" -eq 1 ]
+  python3 -c 'import sys; lines = open(sys.argv[1], encoding="utf-8").read().splitlines(); w = max(len(l) for l in lines); assert w <= 40, w' shown.txt
+  grep -q '…' shown.txt
+}
+
 @test "CSV carries the same rows as JSON, one titled block per section" {
   load_sample
   json=$(sp --target "$DB" report --format json --top 3)
