@@ -18,6 +18,15 @@ failures() {
   printf '%s\n' "$output" | grep '^FAIL' | tr -s ' '
 }
 
+# check_fails_with SQL LINE...: after SQL plants a fault, check exits 1 failing exactly LINEs.
+check_fails_with() {
+  sp -q --target "$DB" query "$1" >/dev/null
+  shift
+  run sp --target "$DB" check
+  [ "$status" -eq 1 ]
+  [ "$(failures)" = "$(printf '%s\n' "$@")" ]
+}
+
 # Replaces TABLE with a copy without keys or constraints.
 without_constraints() {
   sp -q --target "$DB" query "ALTER TABLE $1 RENAME TO $1_keyed; CREATE TABLE $1 AS SELECT * FROM $1_keyed; DROP TABLE $1_keyed" >/dev/null
@@ -38,52 +47,44 @@ without_constraints() {
 
 @test "check fails on a dangling user_id, naming it" {
   load_sample
-  sp -q --target "$DB" query "UPDATE songplays SET user_id = '999' WHERE songplay_id = 100" >/dev/null
-  run sp --target "$DB" check
-  [ "$status" -eq 1 ]
-  [ "$(failures)" = "FAIL songplays.user_id in users 1 row (sample: user_id=999)" ]
+  check_fails_with "UPDATE songplays SET user_id = '999' WHERE songplay_id = 100" \
+    "FAIL songplays.user_id in users 1 row (sample: user_id=999)"
   [ "${lines[24]}" = "24 checks: 23 passed, 1 failed" ]
 }
 
 @test "check fails on a duplicate key, naming it" {
   load_sample
   without_constraints users
-  sp -q --target "$DB" query "INSERT INTO users SELECT * FROM users WHERE user_id = '15'" >/dev/null
-  run sp --target "$DB" check
-  [ "$status" -eq 1 ]
-  [ "$(failures)" = "FAIL users.user_id is unique 2 rows (sample: user_id=15)" ]
+  check_fails_with "INSERT INTO users SELECT * FROM users WHERE user_id = '15'" \
+    "FAIL users.user_id is unique 2 rows (sample: user_id=15)"
 }
 
 @test "check fails on a NULL key" {
   load_sample
   without_constraints songs
-  sp -q --target "$DB" query "INSERT INTO songs (song_id, title) VALUES (NULL, 'No id'), (NULL, 'No id either')" >/dev/null
-  run sp --target "$DB" check
-  [ "$status" -eq 1 ]
-  [ "$(failures)" = "FAIL songs.song_id is not null 2 rows" ]
+  check_fails_with "INSERT INTO songs (song_id, title) VALUES (NULL, 'No id'), (NULL, 'No id either')" \
+    "FAIL songs.song_id is not null 2 rows"
 }
 
 @test "check fails on a bad level, naming the songplay and the user" {
   load_sample
-  sp -q --target "$DB" query "UPDATE songplays SET level = 'premium' WHERE songplay_id = 200; UPDATE users SET level = NULL WHERE user_id = '26'" >/dev/null
-  run sp --target "$DB" check
-  [ "$status" -eq 1 ]
-  [ "$(failures)" = "$(printf '%s\n' 'FAIL songplays.level in (free, paid) 1 row (sample: songplay_id=200)' 'FAIL users.level in (free, paid) 1 row (sample: user_id=26)')" ]
+  check_fails_with "UPDATE songplays SET level = 'premium' WHERE songplay_id = 200; UPDATE users SET level = NULL WHERE user_id = '26'" \
+    "FAIL songplays.level in (free, paid) 1 row (sample: songplay_id=200)" \
+    "FAIL users.level in (free, paid) 1 row (sample: user_id=26)"
 }
 
 @test "check fails on a time row outside the clock and on a play missing from time" {
   load_sample
-  sp -q --target "$DB" query "UPDATE time SET hour = 24, weekday = -1 WHERE start_time = (SELECT MIN(start_time) FROM time); DELETE FROM time WHERE start_time = (SELECT MAX(start_time) FROM time)" >/dev/null
   first=$(q "SELECT MIN(start_time) FROM songplays")
   last=$(q "SELECT MAX(start_time) FROM songplays")
-  run sp --target "$DB" check
-  [ "$status" -eq 1 ]
-  [ "$(failures)" = "$(printf '%s\n' "FAIL songplays.start_time in time 1 row (sample: start_time=$last)" "FAIL time.hour in 0..23 1 row (sample: start_time=$first)" "FAIL time.weekday in 0..6 1 row (sample: start_time=$first)")" ]
+  check_fails_with "UPDATE time SET hour = 24, weekday = -1 WHERE start_time = (SELECT MIN(start_time) FROM time); DELETE FROM time WHERE start_time = (SELECT MAX(start_time) FROM time)" \
+    "FAIL songplays.start_time in time 1 row (sample: start_time=$last)" \
+    "FAIL time.hour in 0..23 1 row (sample: start_time=$first)" \
+    "FAIL time.weekday in 0..6 1 row (sample: start_time=$first)"
 }
 
 @test "check fails when songplays holds fewer rows than the NextSong events etl loaded" {
   load_sample
-  sp -q --target "$DB" query "DELETE FROM songplays WHERE user_id = '15'" >/dev/null
   plays_15=$(python3 - "$DATA/log_data" <<'PY'
 import glob, json, sys
 print(sum(1 for f in glob.glob(sys.argv[1] + "/*/*/*.json") for l in open(f)
@@ -91,9 +92,8 @@ print(sum(1 for f in glob.glob(sys.argv[1] + "/*/*/*.json") for l in open(f)
 PY
 )
   n=$(json_field "$expected" songplays)
-  run sp --target "$DB" check
-  [ "$status" -eq 1 ]
-  [ "$(failures)" = "FAIL songplays count = NextSong events loaded songplays $((n - plays_15)), loaded_by_etl_runs $n" ]
+  check_fails_with "DELETE FROM songplays WHERE user_id = '15'" \
+    "FAIL songplays count = NextSong events loaded songplays $((n - plays_15)), loaded_by_etl_runs $n"
 }
 
 @test "check on an empty warehouse fails the emptiness checks" {
