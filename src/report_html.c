@@ -423,7 +423,7 @@ static void chart_share(FILE *out, const char *id, const char *title, const stru
     double x = left;
     for (size_t i = 0; i < n; i++) {
         char *label = label_at(rs, i, "{level}");
-        double plays = number_at(rs, i, "plays"), percent = number_at(rs, i, "percent");
+        double plays = number_at(rs, i, "plays"), percent = number_at(rs, i, "percent_of_plays");
         double w = plot * percent / 100;
         const char *color = share_colors[i < 4 ? i : 3];
         char number[40], share[40];
@@ -555,7 +555,7 @@ static void write_kpis(FILE *out, const struct page_data *d)
     for (size_t i = 0; i < row_count(levels); i++) {
         char *level = label_at(levels, i, "{level}");
         if (strcmp(level, "paid") == 0)
-            paid = number_at(levels, i, "percent");
+            paid = number_at(levels, i, "percent_of_plays");
         free(level);
     }
     for (size_t i = 0; i < row_count(dau); i++)

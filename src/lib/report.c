@@ -84,7 +84,8 @@ static const struct {
      0},
     {"level_share", "Plays by level (paid vs free)",
      "SELECT p.level AS level, COUNT(*) AS plays, "
-     "CAST((20000 * COUNT(*) + a.total) / (2 * a.total) AS DOUBLE PRECISION) / 100 AS percent "
+     "CAST((20000 * COUNT(*) + a.total) / (2 * a.total) AS DOUBLE PRECISION) / 100 AS "
+     "percent_of_plays "
      "FROM {plays} p CROSS JOIN (SELECT COUNT(*) AS total FROM {plays} x) a "
      "GROUP BY p.level, a.total ORDER BY plays DESC, level NULLS LAST",
      0},

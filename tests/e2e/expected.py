@@ -213,7 +213,7 @@ def report(song_dir, log_dir, top, since, until):
                       for u, n in ranked(user_plays, top)],
         "plays_by_hour": [{"hour": h, "plays": hours[h]} for h in sorted(hours)],
         "plays_by_weekday": [{"weekday": d, "day_name": WEEKDAYS[d], "plays": weekdays[d]} for d in sorted(weekdays)],
-        "level_share": [{"level": level, "plays": n, "percent": (20000 * n + total) // (2 * total) / 100}
+        "level_share": [{"level": level, "plays": n, "percent_of_plays": (20000 * n + total) // (2 * total) / 100}
                         for level, n in ranked(count(lambda p: p["level"]))],
         "top_locations": [{"location": loc, "plays": n, "users": len(location_users[loc])}
                           for loc, n in ranked(located, top)],

@@ -34,7 +34,7 @@ import json, sys
 r = json.loads(sys.argv[1])
 assert r["matched"][0]["matched"] == 39 and len(r["top_songs"]) == 10, r["matched"]
 assert {row["level"] for row in r["level_share"]} == {"free", "paid"}
-assert sum(row["percent"] for row in r["level_share"]) == 100
+assert sum(row["percent_of_plays"] for row in r["level_share"]) == 100
 assert len(r["browsers"]) >= 4 and len(r["operating_systems"]) >= 4
 assert len(r["daily_active_users"]) == 30 and len(r["plays_by_hour"]) == 24 and len(r["plays_by_weekday"]) == 7
 PY
