@@ -9,8 +9,8 @@ static void usage(void)
     printf("usage: sparkify create-tables [--target URL]\n\n"
            "Drops (if present) and creates the staging tables, the star tables (songplays, users,\n"
            "songs, artists, time) and the bookkeeping tables (loaded_objects, load_errors,\n"
-           "song_lookup), in one transaction. All loaded data is lost. With --dry-run, prints\n"
-           "the statements instead.\n");
+           "song_lookup, etl_runs), in one transaction. All loaded data is lost. With --dry-run,\n"
+           "prints the statements instead.\n");
 }
 
 int cmd_create_tables(int argc, char **argv, struct cli *cli)

@@ -1,7 +1,10 @@
 /* cmd_etl.c - `sparkify etl`: load new source objects into the star schema. */
 #include "commands.h"
 
+#include "buffer.h"
+#include "check.h"
 #include "etl.h"
+#include "output.h"
 #include "progress.h"
 
 #include <limits.h>
@@ -13,7 +16,8 @@ static void usage(void)
 {
     printf(
         "usage: sparkify etl [--log-data SRC] [--song-data SRC] [--log-jsonpath FILE]\n"
-        "                    [--max-errors N] [--full-refresh] [--keep-staging] [--threads N]\n\n"
+        "                    [--max-errors N] [--full-refresh] [--keep-staging] [--threads N]\n"
+        "                    [--check] [--checks FILE]\n\n"
         "Loads the source objects not loaded before into the star tables, in one transaction.\n"
         "SRC is a file, a directory (recursive; *.json, *.jsonl, *.ndjson, optionally .gz) or\n"
         "a glob. Defaults come from SPARKIFY_LOG_DATA, SPARKIFY_SONG_DATA and\n"
@@ -26,6 +30,10 @@ static void usage(void)
         "  --transform c|sql    build the star tables in sparkify (c, the default) or stage the\n"
         "                       raw records and build them with SQL in the warehouse (sql;\n"
         "                       PostgreSQL; Redshift always does)\n"
+        "  --check              run the data-quality checks of `sparkify check` inside the run's\n"
+        "                       transaction; when one fails, print it and roll the run back\n"
+        "  --checks FILE        also the checks in FILE (see `sparkify check --help`); implies\n"
+        "                       --check\n"
         "  --dry-run            print the SQL the run would execute; connect to nothing\n\n"
         "Redshift target (the cluster COPYs the sources from S3 itself):\n"
         "  --iam-role ARN       role the cluster assumes to read S3 (SPARKIFY_IAM_ROLE,\n"
@@ -42,6 +50,47 @@ static void usage(void)
         "  --s3-max-keys N      listing page size (default 1000)\n"
         "Credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN, then\n"
         "~/.aws/credentials (AWS_PROFILE), then [AWS] KEY/SECRET in dwh.cfg.\n");
+}
+
+/* etl --check: the checks run by the before-commit hook, and what they found. */
+struct etl_checks {
+    struct check_list list;
+    struct check_result *results;
+    size_t failed;
+    bool ran;
+};
+
+static void etl_checks_init(struct etl_checks *c)
+{
+    memset(c, 0, sizeof *c);
+    check_list_init(&c->list);
+}
+
+static int etl_checks_load(struct etl_checks *c, const char *path, struct sp_error *err)
+{
+    check_list_add_builtin(&c->list);
+    int status = path ? check_list_load(&c->list, path, err) : SP_OK;
+    c->results = xcalloc(c->list.count, sizeof *c->results);
+    return status;
+}
+
+static void etl_checks_release(struct etl_checks *c)
+{
+    check_list_release(&c->list);
+    free(c->results);
+}
+
+static int run_checks_before_commit(void *ctx, struct warehouse *wh, struct sp_error *err)
+{
+    struct etl_checks *c = ctx;
+    int status = check_run(wh, &c->list, c->results, &c->failed, err);
+    c->ran = status == SP_OK;
+    if (status == SP_OK && c->failed)
+        return sp_fail(err,
+                       "%zu of %zu data-quality checks failed (listed above); the run was rolled "
+                       "back and nothing was written",
+                       c->failed, c->list.count);
+    return status;
 }
 
 int cmd_etl(int argc, char **argv, struct cli *cli)
@@ -63,7 +112,9 @@ int cmd_etl(int argc, char **argv, struct cli *cli)
         S3_MAX_KEYS,
         S3_MAX_ATTEMPTS,
         IAM_ROLE,
-        STAGING
+        STAGING,
+        CHECK,
+        CHECKS
     };
     static const struct option options[] = {
         CLI_COMMON_OPTIONS,
@@ -84,9 +135,13 @@ int cmd_etl(int argc, char **argv, struct cli *cli)
         {"s3-max-attempts", required_argument, NULL, S3_MAX_ATTEMPTS},
         {"iam-role", required_argument, NULL, IAM_ROLE},
         {"staging", required_argument, NULL, STAGING},
+        {"check", no_argument, NULL, CHECK},
+        {"checks", required_argument, NULL, CHECKS},
         {NULL, 0, NULL, 0}};
     const char *log_data = NULL, *song_data = NULL, *jsonpath = NULL;
     const char *s3_endpoint = NULL, *s3_region = NULL, *iam_role = NULL, *staging = NULL;
+    const char *checks_path = NULL;
+    bool check = false;
     struct s3_config s3 = {.path_style = -1, .sign = true};
     struct etl_options o = {0};
     long long n;
@@ -158,6 +213,13 @@ int cmd_etl(int argc, char **argv, struct cli *cli)
         case STAGING:
             staging = optarg;
             break;
+        case CHECK:
+            check = true;
+            break;
+        case CHECKS:
+            check = true;
+            checks_path = optarg;
+            break;
         default:
             return cli_usage_error("etl", "unknown or invalid option '%s'", argv[optind - 1]);
         }
@@ -167,9 +229,19 @@ int cmd_etl(int argc, char **argv, struct cli *cli)
 
     struct sp_error err;
     sp_error_clear(&err);
-    int status = cli_load_config(cli, &err);
-    if (status != SP_OK)
+    struct etl_checks checks;
+    etl_checks_init(&checks);
+    int status = check ? etl_checks_load(&checks, checks_path, &err) : SP_OK;
+    if (status == SP_OK)
+        status = cli_load_config(cli, &err);
+    if (status != SP_OK) {
+        etl_checks_release(&checks);
         return cli_report_error(&err);
+    }
+    if (check) {
+        o.before_commit = run_checks_before_commit;
+        o.before_commit_ctx = &checks;
+    }
     o.log_data = config_pick(log_data, "SPARKIFY_LOG_DATA", cli->config.s3_log_data, NULL);
     o.song_data = config_pick(song_data, "SPARKIFY_SONG_DATA", cli->config.s3_song_data, NULL);
     o.log_jsonpath =
@@ -238,7 +310,12 @@ int cmd_etl(int argc, char **argv, struct cli *cli)
                  "%zu objects already loaded, %zu bad records skipped\n",
                  r.log_objects, r.song_objects, (double)r.bytes / 1e6, wh->display,
                  progress_now() - started, detail, r.skipped_objects, r.bad_records);
+        if (check)
+            cli_info(cli, "%zu data-quality checks passed\n", checks.list.count);
+    } else if (checks.ran && checks.failed) {
+        output_check_results(stderr, checks.results, checks.list.count, true);
     }
+    etl_checks_release(&checks);
     warehouse_close(wh);
     s3_client_free(o.s3);
     if (secret)

@@ -44,7 +44,7 @@ int cmd_query(int argc, char **argv, struct cli *cli)
     if (status == SP_OK)
         status = wh->ops->query(wh, sql, result_set_add_row, rs, &err);
     if (status == SP_OK)
-        output_print(rs, format);
+        output_print(stdout, rs, format);
     result_set_free(rs);
     warehouse_close(wh);
     return status == SP_OK ? 0 : cli_report_error(&err);

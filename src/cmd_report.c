@@ -1,79 +1,145 @@
-/* cmd_report.c - `sparkify report`: the analytics team's questions, answered. */
+/* cmd_report.c - `sparkify report`: the analytics team's questions, answered.
+ *
+ * Every section is queried before anything is written, so a failing query leaves no partial
+ * report; with -o the file appears whole or not at all (output_file).
+ */
 #include "commands.h"
 
+#include "buffer.h"
 #include "output.h"
 #include "report.h"
+#include "report_html.h"
 
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 static void usage(void)
 {
-    printf("usage: sparkify report [--format table|csv|json] [--top N]\n\n"
-           "Prints rows per table, songplays matched to a song, the top N songs and artists by\n"
-           "plays (default 10) and plays by hour of day.\n");
+    printf("usage: sparkify report [--format table|csv|json|html] [-o FILE] [--top N]\n"
+           "                       [--since YYYY-MM-DD] [--until YYYY-MM-DD]\n\n"
+           "Prints rows per table, songplays matched to a song, the top N songs, artists, users\n"
+           "and locations by plays (default 10), plays by hour of day and by weekday, the paid\n"
+           "vs free share of plays, plays by browser and by operating system (families from\n"
+           "user_agent), and daily active users.\n\n"
+           "  --format FORMAT  table (aligned, fitted to the terminal), csv, json (one object\n"
+           "                   keyed by section), or html (one self-contained page with charts)\n"
+           "  -o, --output FILE  write to FILE (replaced whole, or not at all on an error)\n"
+           "  --since DAY      only plays on or after DAY (UTC)\n"
+           "  --until DAY      only plays on or before DAY (UTC)\n");
+}
+
+static void print_sections(FILE *out, enum output_format format,
+                           const struct report_section *sections, struct result_set **results,
+                           size_t count)
+{
+    if (format == FORMAT_JSON) {
+        cJSON *json = cJSON_CreateObject();
+        for (size_t i = 0; i < count; i++)
+            cJSON_AddItemToObject(json, sections[i].name, result_set_json(results[i]));
+        char *text = cJSON_Print(json);
+        fprintf(out, "%s\n", text);
+        cJSON_free(text);
+        cJSON_Delete(json);
+        return;
+    }
+    for (size_t i = 0; i < count; i++) {
+        if (format == FORMAT_CSV) {
+            fprintf(out, "# %s\r\n", sections[i].title);
+            output_print(out, results[i], format);
+            fprintf(out, "\r\n");
+        } else {
+            fprintf(out, "%s%s\n", i ? "\n" : "", sections[i].title);
+            output_print(out, results[i], format);
+        }
+    }
 }
 
 int cmd_report(int argc, char **argv, struct cli *cli)
 {
+    enum { SINCE = 256, UNTIL };
     static const struct option options[] = {CLI_COMMON_OPTIONS,
                                             {"format", required_argument, NULL, 'f'},
                                             {"top", required_argument, NULL, 'n'},
+                                            {"output", required_argument, NULL, 'o'},
+                                            {"since", required_argument, NULL, SINCE},
+                                            {"until", required_argument, NULL, UNTIL},
                                             {NULL, 0, NULL, 0}};
     enum output_format format = FORMAT_TABLE;
+    bool html = false;
     long long top = 10;
+    const char *output_path = NULL;
+    struct report_options ro = {0};
     int c;
-    while ((c = cli_getopt(cli, argc, argv, CLI_COMMON_SHORT "f:", options)) != -1) {
+    while ((c = cli_getopt(cli, argc, argv, CLI_COMMON_SHORT "f:o:", options)) != -1) {
         if (c == 'h') {
             usage();
             return 0;
-        }
-        if (c == 'f' && output_parse_format(optarg, &format) != 0)
-            return cli_usage_error("report", "--format takes table, csv or json, not '%s'", optarg);
-        if (c == 'n' && (cli_parse_count(optarg, 100000, &top) != 0 || top < 1))
-            return cli_usage_error("report", "--top takes a number from 1 to 100000, not '%s'",
-                                   optarg);
-        if (c != 'f' && c != 'n')
+        } else if (c == 'f') {
+            html = strcmp(optarg, "html") == 0;
+            if (!html && output_parse_format(optarg, &format) != 0)
+                return cli_usage_error("report",
+                                       "--format takes table, csv, json or html, not '%s'", optarg);
+        } else if (c == 'n') {
+            if (cli_parse_count(optarg, 100000, &top) != 0 || top < 1)
+                return cli_usage_error("report", "--top takes a number from 1 to 100000, not '%s'",
+                                       optarg);
+        } else if (c == 'o') {
+            output_path = optarg;
+        } else if (c == SINCE) {
+            ro.since = optarg;
+        } else if (c == UNTIL) {
+            ro.until = optarg;
+        } else {
             return cli_usage_error("report", "unknown or invalid option '%s'", argv[optind - 1]);
+        }
     }
     if (optind < argc)
         return cli_usage_error("report", "unexpected argument '%s'", argv[optind]);
+    ro.top = (int)top;
 
     struct sp_error err;
     sp_error_clear(&err);
+    struct report_section *sections = NULL;
+    size_t count = 0;
+    int status = report_sections(&ro, &sections, &count, &err);
+    if (status != SP_OK)
+        return cli_usage_error("report", "%s", err.message);
     struct warehouse *wh = NULL;
-    int status = cli_load_config(cli, &err);
+    status = cli_load_config(cli, &err);
     if (status == SP_OK)
         status = cli_open_warehouse(cli, WAREHOUSE_READ, &wh, &err);
-    struct report_section *sections = NULL;
-    size_t count = report_sections((int)top, &sections);
-    cJSON *json = format == FORMAT_JSON ? cJSON_CreateObject() : NULL;
-    for (size_t i = 0; status == SP_OK && i < count; i++) {
-        struct result_set *rs = result_set_new();
-        status = wh->ops->query(wh, sections[i].sql, result_set_add_row, rs, &err);
+    struct result_set **results = xcalloc(count, sizeof *results);
+    for (size_t i = 0; i < count; i++) {
+        results[i] = result_set_new();
         if (status == SP_OK) {
-            if (json) {
-                cJSON_AddItemToObject(json, sections[i].name, result_set_json(rs));
-            } else if (format == FORMAT_CSV) {
-                printf("# %s\r\n", sections[i].title);
-                output_print(rs, format);
-                printf("\r\n");
-            } else {
-                printf("%s%s\n", i ? "\n" : "", sections[i].title);
-                output_print(rs, format);
-            }
-        } else {
-            sp_error_prefix(&err, "report section '%s': ", sections[i].name);
+            status = wh->ops->query(wh, sections[i].sql, result_set_add_row, results[i], &err);
+            if (status != SP_OK)
+                sp_error_prefix(&err, "report section '%s': ", sections[i].name);
         }
-        result_set_free(rs);
     }
-    if (json && status == SP_OK) {
-        char *text = cJSON_Print(json);
-        printf("%s\n", text);
-        cJSON_free(text);
+    struct output_file out;
+    bool write = status == SP_OK && !cli->dry_run; /* a dry run only shows the queries */
+    if (write)
+        status = output_file_open(&out, output_path, &err);
+    if (write && status == SP_OK) {
+        if (html) {
+            char generated[40];
+            time_t now = time(NULL);
+            struct tm tm;
+            gmtime_r(&now, &tm);
+            strftime(generated, sizeof generated, "%Y-%m-%d %H:%M UTC", &tm);
+            struct report_page page = {wh->display, ro.since, ro.until, generated};
+            report_html_write(out.f, &page, sections, results, count);
+        } else {
+            print_sections(out.f, format, sections, results, count);
+        }
+        status = output_file_close(&out, true, &err);
     }
-    cJSON_Delete(json);
+    for (size_t i = 0; i < count; i++)
+        result_set_free(results[i]);
+    free(results);
     report_sections_free(sections, count);
     warehouse_close(wh);
     return status == SP_OK ? 0 : cli_report_error(&err);

@@ -6,6 +6,7 @@
 
 int cmd_create_tables(int argc, char **argv, struct cli *cli);
 int cmd_etl(int argc, char **argv, struct cli *cli);
+int cmd_check(int argc, char **argv, struct cli *cli);
 int cmd_query(int argc, char **argv, struct cli *cli);
 int cmd_report(int argc, char **argv, struct cli *cli);
 int cmd_generate(int argc, char **argv, struct cli *cli);

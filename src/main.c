@@ -15,7 +15,8 @@ struct command {
 static const struct command commands[] = {
     {"create-tables", cmd_create_tables, "drop (if present) and create staging and star tables"},
     {"etl", cmd_etl, "extract sources -> staging -> star tables (incremental, atomic)"},
-    {"report", cmd_report, "analytics: table sizes, top songs and artists, plays by hour"},
+    {"check", cmd_check, "data-quality checks; exit 1 when one fails"},
+    {"report", cmd_report, "analytics: top songs, artists, users; activity by hour, weekday, day"},
     {"query", cmd_query, "run SQL, print as table, csv or json"},
     {"generate", cmd_generate, "write a realistic synthetic dataset"},
 };

@@ -3,12 +3,18 @@
 #include "output.h"
 
 #include "buffer.h"
+#include "cli.h"
 #include "rowbuf.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define MAX_CELL_WIDTH 60
+#define MIN_CUT_WIDTH 6
 
 struct result_set {
     size_t columns;
@@ -68,32 +74,6 @@ size_t result_set_rows(const struct result_set *rs)
     return rs->columns ? rs->rows.rows : 0;
 }
 
-void format_double(double d, char *out, size_t size)
-{
-    snprintf(out, size, "%.15g", d);
-    if (strtod(out, NULL) != d)
-        snprintf(out, size, "%.17g", d);
-}
-
-static const char *cell_text(const struct cell *c, char *scratch, size_t size, size_t *len)
-{
-    switch (c->type) {
-    case CELL_INT:
-        *len = (size_t)snprintf(scratch, size, "%lld", (long long)c->i);
-        return scratch;
-    case CELL_DOUBLE:
-        format_double(c->d, scratch, size);
-        *len = strlen(scratch);
-        return scratch;
-    case CELL_TEXT:
-        *len = c->text.len;
-        return c->text.ptr;
-    default:
-        *len = 0;
-        return "";
-    }
-}
-
 static size_t display_width(const char *s, size_t len)
 {
     size_t n = 0;
@@ -102,31 +82,64 @@ static size_t display_width(const char *s, size_t len)
     return n;
 }
 
-/* Prints at most MAX_CELL_WIDTH characters of s, padded to `width`. */
+/* Prints `s` in `width` columns: cut with an ellipsis when longer, padded when shorter. */
 static void print_cell(FILE *out, const char *s, size_t len, size_t width, int right)
 {
     size_t shown = 0, bytes = 0, total = display_width(s, len);
-    size_t limit = total > MAX_CELL_WIDTH ? MAX_CELL_WIDTH - 1 : total;
+    bool cut = total > width;
+    size_t limit = cut ? (width ? width - 1 : 0) : total;
     while (bytes < len && shown < limit) {
         bytes++;
         while (bytes < len && ((unsigned char)s[bytes] & 0xC0) == 0x80)
             bytes++;
         shown++;
     }
-    size_t pad = width > limit + (total > limit) ? width - limit - (total > limit) : 0;
+    size_t pad = width > limit + cut ? width - limit - cut : 0;
     if (right)
         fprintf(out, "%*s", (int)pad, "");
     for (size_t i = 0; i < bytes; i++) {
         unsigned char c = (unsigned char)s[i];
         fputc(c < 0x20 ? ' ' : c, out); /* keep one row on one line */
     }
-    if (total > limit)
+    if (cut)
         fputs("…", out);
     if (!right)
         fprintf(out, "%*s", (int)pad, "");
 }
 
-void result_set_print_table(FILE *out, const struct result_set *rs)
+size_t output_terminal_width(FILE *out)
+{
+    const char *columns = getenv("COLUMNS");
+    long long n;
+    if (columns && cli_parse_count(columns, 100000, &n) == 0 && n >= 20)
+        return (size_t)n;
+    struct winsize ws;
+    if (isatty(fileno(out)) && ioctl(fileno(out), TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 20)
+        return ws.ws_col;
+    return 0;
+}
+
+/* Narrows the widest text columns, a character at a time, until the row fits `limit`
+ * (numbers are never cut; neither is a column below MIN_CUT_WIDTH). */
+static void fit_columns(size_t *width, const int *numeric, size_t columns, size_t limit)
+{
+    size_t total = 2 * (columns - 1);
+    for (size_t c = 0; c < columns; c++)
+        total += width[c];
+    while (limit && total > limit) {
+        size_t widest = columns;
+        for (size_t c = 0; c < columns; c++)
+            if (!numeric[c] && width[c] > MIN_CUT_WIDTH &&
+                (widest == columns || width[c] > width[widest]))
+                widest = c;
+        if (widest == columns)
+            break;
+        width[widest]--;
+        total--;
+    }
+}
+
+void result_set_print_table(FILE *out, const struct result_set *rs, size_t max_width)
 {
     if (!rs->columns) {
         fprintf(out, "(no rows)\n");
@@ -153,6 +166,7 @@ void result_set_print_table(FILE *out, const struct result_set *rs)
                 numeric[c] = 0;
         }
     }
+    fit_columns(width, numeric, rs->columns, max_width);
     for (size_t c = 0; c < rs->columns; c++) {
         fputs(c ? "  " : "", out);
         print_cell(out, rs->names[c], strlen(rs->names[c]), width[c], numeric[c]);
@@ -255,18 +269,104 @@ cJSON *result_set_json(const struct result_set *rs)
     return array;
 }
 
-/* Prints a result set in `format`. */
-void output_print(const struct result_set *rs, enum output_format format)
+void output_print(FILE *out, const struct result_set *rs, enum output_format format)
 {
     if (format == FORMAT_TABLE) {
-        result_set_print_table(stdout, rs);
+        result_set_print_table(out, rs, output_terminal_width(out));
     } else if (format == FORMAT_CSV) {
-        result_set_print_csv(stdout, rs);
+        result_set_print_csv(out, rs);
     } else {
         cJSON *json = result_set_json(rs);
         char *text = cJSON_PrintUnformatted(json);
-        printf("%s\n", text);
+        fprintf(out, "%s\n", text);
         cJSON_free(text);
         cJSON_Delete(json);
+    }
+}
+
+size_t result_set_columns(const struct result_set *rs)
+{
+    return rs->columns;
+}
+
+const char *result_set_name(const struct result_set *rs, size_t column)
+{
+    return rs->names[column];
+}
+
+const struct cell *result_set_cell(const struct result_set *rs, size_t row, size_t column)
+{
+    return &rowbuf_row(&rs->rows, row)[column];
+}
+
+int output_file_open(struct output_file *o, const char *path, struct sp_error *err)
+{
+    memset(o, 0, sizeof *o);
+    if (!path) {
+        o->f = stdout;
+        return SP_OK;
+    }
+    o->path = path;
+    struct buffer temp;
+    buffer_init(&temp);
+    buffer_printf(&temp, "%s.XXXXXX", path);
+    int fd = mkstemp(temp.data);
+    if (fd < 0) {
+        int status = sp_fail(err, "%s: cannot create the output file: %s", path, strerror(errno));
+        buffer_release(&temp);
+        return status;
+    }
+    /* mkstemp makes the file private; the result should be as a plain open would make it. */
+    mode_t mask = umask(0);
+    umask(mask);
+    fchmod(fd, 0666 & ~mask);
+    o->temp = temp.data;
+    o->f = fdopen(fd, "w");
+    if (!o->f) {
+        close(fd);
+        output_file_close(o, false, NULL);
+        return sp_fail(err, "%s: cannot write: %s", path, strerror(errno));
+    }
+    return SP_OK;
+}
+
+int output_file_close(struct output_file *o, bool keep, struct sp_error *err)
+{
+    int status = SP_OK;
+    if (!o->temp) {
+        if (o->f && fflush(o->f) != 0)
+            status = sp_fail(err, "cannot write the output: %s", strerror(errno));
+        return status;
+    }
+    bool written = o->f && !ferror(o->f);
+    if (o->f && fclose(o->f) != 0)
+        written = false;
+    if (keep && !written)
+        status = sp_fail(err, "%s: cannot write: %s", o->path, strerror(errno));
+    if (keep && written && rename(o->temp, o->path) != 0)
+        status = sp_fail(err, "%s: cannot replace the file: %s", o->path, strerror(errno));
+    if (!keep || status != SP_OK)
+        unlink(o->temp);
+    free(o->temp);
+    memset(o, 0, sizeof *o);
+    return status;
+}
+
+void output_check_results(FILE *out, const struct check_result *results, size_t count,
+                          bool failed_only)
+{
+    int width = 0;
+    for (size_t i = 0; i < count; i++) {
+        int len = (int)display_width(results[i].check->name, strlen(results[i].check->name));
+        if ((!failed_only || !results[i].passed) && len > width)
+            width = len;
+    }
+    for (size_t i = 0; i < count; i++) {
+        const struct check_result *r = &results[i];
+        if (failed_only && r->passed)
+            continue;
+        const char *name = r->check->name;
+        int pad = width - (int)display_width(name, strlen(name));
+        fprintf(out, "%s  %s%*s  %s\n", r->passed ? "PASS" : "FAIL", name, pad, "", r->detail);
     }
 }

@@ -767,7 +767,8 @@ static int run_in_transaction(struct run *run, struct source_list *songs, struct
     unsigned staging = (1u << TABLE_STAGING_EVENTS) | (1u << TABLE_STAGING_SONGS);
     unsigned star = (1u << TABLE_SONGPLAYS) | (1u << TABLE_USERS) | (1u << TABLE_SONGS) |
                     (1u << TABLE_ARTISTS) | (1u << TABLE_TIME) | (1u << TABLE_SONG_LOOKUP) |
-                    (1u << TABLE_LOADED_OBJECTS) | (1u << TABLE_LOAD_ERRORS);
+                    (1u << TABLE_LOADED_OBJECTS) | (1u << TABLE_LOAD_ERRORS) |
+                    (1u << TABLE_ETL_RUNS);
     if (status == SP_OK && (o->full_refresh || run->stage))
         status =
             wh->ops->truncate(wh, (o->full_refresh ? star : 0) | (run->stage ? staging : 0), err);
@@ -814,6 +815,28 @@ static int run_in_transaction(struct run *run, struct source_list *songs, struct
         run->result->bytes += songs->items[i].size;
     for (size_t i = 0; i < logs->count; i++)
         run->result->bytes += logs->items[i].size;
+    if (status == SP_OK)
+        status = etl_finish_run(wh, o, run->result, run->bad.loaded_at, err);
+    return status;
+}
+
+int etl_finish_run(struct warehouse *wh, const struct etl_options *options,
+                   const struct etl_result *result, const char *run_at, struct sp_error *err)
+{
+    struct rowbuf record;
+    rowbuf_init(&record, TABLE_ETL_RUNS);
+    struct cell *row = rowbuf_add_row(&record);
+    rowbuf_set_text(&record, &row[0], run_at, strlen(run_at));
+    const size_t counts[] = {result->log_objects, result->song_objects, result->events,
+                             result->songplays, result->bad_records};
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+        row[i + 1].type = CELL_INT;
+        row[i + 1].i = (int64_t)counts[i];
+    }
+    int status = wh->ops->write(wh, &record, err);
+    rowbuf_release(&record);
+    if (status == SP_OK && options->before_commit)
+        status = options->before_commit(options->before_commit_ctx, wh, err);
     return status;
 }
 

@@ -32,6 +32,10 @@ enum etl_transform {
     ETL_TRANSFORM_SQL,  /* raw records are staged and the warehouse builds the star tables */
 };
 
+/* Called inside a run's transaction after its work, just before the commit; a non-zero
+ * return (with `err` set) rolls the whole run back. `etl --check` runs its checks here. */
+typedef int (*etl_before_commit_fn)(void *ctx, struct warehouse *wh, struct sp_error *err);
+
 struct etl_options {
     const char *log_data;     /* source spec or NULL */
     const char *song_data;    /* source spec or NULL */
@@ -48,6 +52,8 @@ struct etl_options {
     const char *region;   /* the S3 data's region, for COPY */
     etl_progress_fn progress;
     void *progress_ctx;
+    etl_before_commit_fn before_commit; /* or NULL */
+    void *before_commit_ctx;
 };
 
 struct etl_result {
@@ -61,5 +67,10 @@ struct etl_result {
 
 int etl_run(struct warehouse *wh, const struct etl_options *options, struct etl_result *result,
             struct sp_error *err);
+
+/* The last step of every load flow, inside its transaction: records the run in etl_runs
+ * (run_at is UTC "YYYY-MM-DD HH:MM:SS"), then calls options->before_commit. */
+int etl_finish_run(struct warehouse *wh, const struct etl_options *options,
+                   const struct etl_result *result, const char *run_at, struct sp_error *err);
 
 #endif

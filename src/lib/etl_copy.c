@@ -159,12 +159,13 @@ struct error_rows {
     char first[2048];
 };
 
-static void cell_text(const struct cell *c, char *out, size_t size)
+/* A cell as a NUL-terminated string, cut to `size`. */
+static void cell_string(const struct cell *c, char *out, size_t size)
 {
-    size_t n = c->type == CELL_TEXT ? (c->text.len < size - 1 ? c->text.len : size - 1) : 0;
-    if (n)
-        memcpy(out, c->text.ptr, n);
-    out[n] = '\0';
+    char scratch[64];
+    size_t len;
+    const char *text = cell_text(c, scratch, sizeof scratch, &len);
+    snprintf(out, size, "%.*s", (int)len, text);
 }
 
 /* Rows (file_name, line_number, column_name, reason, raw_line) of redshift_load_errors_sql. */
@@ -176,9 +177,9 @@ static int on_load_error(void *ctx, size_t columns, const char *const *names, co
     if (columns < 5)
         return SP_OK;
     char file[1024], column[128], reason[512];
-    cell_text(&v[0], file, sizeof file);
-    cell_text(&v[2], column, sizeof column);
-    cell_text(&v[3], reason, sizeof reason);
+    cell_string(&v[0], file, sizeof file);
+    cell_string(&v[2], column, sizeof column);
+    cell_string(&v[3], reason, sizeof reason);
     size_t line = v[1].type == CELL_INT && v[1].i > 0 ? (size_t)v[1].i : 0;
     const char *source = origin_of(run, file, &line);
     char why[700];
@@ -547,6 +548,8 @@ static int run_in_transaction(struct copy_run *run, struct copy_kind *kinds, str
     }
     if (status == SP_OK && run->errors.rows)
         status = wh->ops->write(wh, &run->errors, err);
+    if (status == SP_OK)
+        status = etl_finish_run(wh, o, run->result, run->loaded_at, err);
     return status;
 }
 

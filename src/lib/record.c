@@ -4,6 +4,7 @@
 #include "buffer.h"
 #include "json.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -127,5 +128,33 @@ int cell_compare(const struct cell *a, const struct cell *b)
         return (a->d > b->d) - (a->d < b->d);
     default:
         return 0;
+    }
+}
+
+void format_double(double d, char *out, size_t size)
+{
+    for (int digits = 15; digits <= 17; digits++) {
+        snprintf(out, size, "%.*g", digits, d);
+        if (strtod(out, NULL) == d)
+            break;
+    }
+}
+
+const char *cell_text(const struct cell *c, char *scratch, size_t size, size_t *len)
+{
+    switch (c->type) {
+    case CELL_INT:
+        *len = (size_t)snprintf(scratch, size, "%lld", (long long)c->i);
+        return scratch;
+    case CELL_DOUBLE:
+        format_double(c->d, scratch, size);
+        *len = strlen(scratch);
+        return scratch;
+    case CELL_TEXT:
+        *len = c->text.len;
+        return c->text.ptr;
+    default:
+        *len = 0;
+        return "";
     }
 }

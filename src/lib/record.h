@@ -97,6 +97,13 @@ int field_spec_from_jsonpaths(struct field_spec *spec, const char *json, size_t 
  * first); numbers by value. Cells compared are of the same column type. */
 int cell_compare(const struct cell *a, const struct cell *b);
 
+/* A double as the shortest text that reads back as the same double. */
+void format_double(double d, char *out, size_t size);
+
+/* A cell's value as text (NULL is ""): numbers are written into `scratch` (64 bytes suffice),
+ * text is returned in place and is not NUL-terminated; its length goes to `len`. */
+const char *cell_text(const struct cell *c, char *scratch, size_t size, size_t *len);
+
 static inline int cell_is_text(const struct cell *c, const char *s, size_t len)
 {
     return c->type == CELL_TEXT && c->text.len == len && memcmp(c->text.ptr, s, len) == 0;

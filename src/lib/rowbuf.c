@@ -39,6 +39,11 @@ static const char *const load_errors_columns[] = {"source", "line", "reason", "r
 static const enum column_type load_errors_types[] = {COLUMN_TEXT, COLUMN_BIGINT, COLUMN_TEXT,
                                                      COLUMN_TEXT, COLUMN_TEXT};
 
+static const char *const etl_runs_columns[] = {"run_at", "log_objects", "song_objects",
+                                               "events", "songplays",   "bad_records"};
+static const enum column_type etl_runs_types[] = {COLUMN_TEXT,   COLUMN_BIGINT, COLUMN_BIGINT,
+                                                  COLUMN_BIGINT, COLUMN_BIGINT, COLUMN_BIGINT};
+
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 const struct table_def table_defs[TABLE_COUNT] = {
@@ -58,6 +63,8 @@ const struct table_def table_defs[TABLE_COUNT] = {
                               loaded_objects_columns, loaded_objects_types, "kind, object_key"},
     [TABLE_LOAD_ERRORS] = {"load_errors", COUNT(load_errors_columns), load_errors_columns,
                            load_errors_types, NULL},
+    [TABLE_ETL_RUNS] = {"etl_runs", COUNT(etl_runs_columns), etl_runs_columns, etl_runs_types,
+                        NULL},
 };
 
 #define ARENA_BLOCK_SIZE (64 * 1024)

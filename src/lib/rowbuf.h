@@ -24,6 +24,7 @@ enum table_id {
     TABLE_SONG_LOOKUP,
     TABLE_LOADED_OBJECTS,
     TABLE_LOAD_ERRORS,
+    TABLE_ETL_RUNS,
     TABLE_COUNT
 };
 

@@ -43,6 +43,8 @@ struct warehouse_ops {
     /* Empties the tables named in `tables` (a bit set of 1 << table_id). */
     int (*truncate)(struct warehouse *wh, unsigned tables, struct sp_error *err);
     int (*write)(struct warehouse *wh, const struct rowbuf *rows, struct sp_error *err);
+    /* Runs SQL (one or more statements); rows of each go to `fn` (NULL: discarded). A query
+     * sees every row written before it in the same transaction. */
     int (*query)(struct warehouse *wh, const char *sql, warehouse_row_fn fn, void *ctx,
                  struct sp_error *err);
     /* Rows (user_id, start_time, level) of each user's latest songplay. */

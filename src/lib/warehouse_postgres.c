@@ -72,6 +72,10 @@ static const char *const create_sql[TABLE_COUNT] = {
     [TABLE_LOAD_ERRORS] = "CREATE TABLE IF NOT EXISTS load_errors (source " TEXT_C
                           " NOT NULL, line BIGINT NOT NULL, reason " TEXT_C " NOT NULL, raw " TEXT_C
                           ", loaded_at " TEXT_C " NOT NULL)",
+    [TABLE_ETL_RUNS] = "CREATE TABLE IF NOT EXISTS etl_runs (run_at " TEXT_C
+                       " NOT NULL, log_objects BIGINT NOT NULL, song_objects BIGINT NOT NULL, "
+                       "events BIGINT NOT NULL, songplays BIGINT NOT NULL, "
+                       "bad_records BIGINT NOT NULL)",
 };
 
 /* How rows in the temporary table tmp_<table> join the real one at commit: an UPDATE of the
@@ -164,22 +168,33 @@ static int pg_begin(struct warehouse *wh, struct sp_error *err)
     return exec_sql(w, "BEGIN; SELECT pg_advisory_xact_lock(2018110100)", err);
 }
 
-static int pg_commit(struct warehouse *wh, struct sp_error *err)
+/* Merges the rows waiting in temporary tables into the real ones and drops the temporary
+ * tables (a later write creates them again). Runs at commit, and before any query, so that a
+ * query inside the transaction (etl --check) sees every row written before it. */
+static int merge_pending(struct postgres_warehouse *w, struct sp_error *err)
 {
-    struct postgres_warehouse *w = as_postgres(wh);
     for (int t = 0; t < TABLE_COUNT; t++) {
         if (!w->temp_used[t])
             continue;
         /* Temporary tables have no statistics until analysed; without them the planner
          * probes the index once per row instead of hashing. */
-        char analyze[64];
+        char analyze[64], drop[64];
         snprintf(analyze, sizeof analyze, "ANALYZE tmp_%s", table_defs[t].name);
+        snprintf(drop, sizeof drop, "DROP TABLE tmp_%s", table_defs[t].name);
         if (exec_sql(w, analyze, err) != SP_OK ||
             (merge_update_sql[t] && exec_sql(w, merge_update_sql[t], err) != SP_OK) ||
-            exec_sql(w, merge_insert_sql[t], err) != SP_OK)
+            exec_sql(w, merge_insert_sql[t], err) != SP_OK || exec_sql(w, drop, err) != SP_OK)
             return SP_FAIL;
+        w->temp_used[t] = false;
     }
-    memset(w->temp_used, 0, sizeof w->temp_used);
+    return SP_OK;
+}
+
+static int pg_commit(struct warehouse *wh, struct sp_error *err)
+{
+    struct postgres_warehouse *w = as_postgres(wh);
+    if (merge_pending(w, err) != SP_OK)
+        return SP_FAIL;
     return exec_sql(w, "COMMIT", err);
 }
 
@@ -335,7 +350,10 @@ static int pg_write(struct warehouse *wh, const struct rowbuf *rows, struct sp_e
 static int pg_query(struct warehouse *wh, const char *sql, warehouse_row_fn fn, void *ctx,
                     struct sp_error *err)
 {
-    return libpq_query(&as_postgres(wh)->pq, sql, fn, ctx, err);
+    struct postgres_warehouse *w = as_postgres(wh);
+    if (merge_pending(w, err) != SP_OK)
+        return SP_FAIL;
+    return libpq_query(&w->pq, sql, fn, ctx, err);
 }
 
 static int pg_user_latest(struct warehouse *wh, warehouse_row_fn fn, void *ctx,

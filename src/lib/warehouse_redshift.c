@@ -5,7 +5,8 @@
  * DDL and the way data arrives: Redshift COPYs the raw JSON from S3 itself (etl_copy.c), so
  * sparkify only ever writes a few bookkeeping rows, as multi-row INSERTs. Distribution: the
  * fact table and time (as large as the fact table) share DISTKEY start_time so their join stays
- * on each slice; the other dimensions are DISTSTYLE ALL; staging tables are BACKUP NO.
+ * on each slice; the other dimensions and the small bookkeeping tables are DISTSTYLE ALL;
+ * staging tables are BACKUP NO.
  * Redshift commits a transaction at TRUNCATE, so tables are emptied with DELETE, and it does
  * not enforce keys: the transform de-duplicates itself. Free text is VARCHAR(65535), so that
  * any value another target takes loads here too.
@@ -72,6 +73,10 @@ static const char *const create_sql[TABLE_COUNT] = {
     [TABLE_LOAD_ERRORS] = "CREATE TABLE IF NOT EXISTS load_errors (source " TEXT
                           " NOT NULL, line BIGINT NOT NULL, reason " TEXT " NOT NULL, \"raw\" " TEXT
                           ", loaded_at " CODE " NOT NULL) DISTSTYLE EVEN",
+    [TABLE_ETL_RUNS] = "CREATE TABLE IF NOT EXISTS etl_runs (run_at " CODE
+                       " NOT NULL, log_objects BIGINT NOT NULL, song_objects BIGINT NOT NULL, "
+                       "events BIGINT NOT NULL, songplays BIGINT NOT NULL, "
+                       "bad_records BIGINT NOT NULL) DISTSTYLE ALL",
 };
 
 static struct redshift_warehouse *as_redshift(struct warehouse *wh)

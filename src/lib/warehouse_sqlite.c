@@ -66,6 +66,10 @@ static const char *const create_sql[TABLE_COUNT] = {
     [TABLE_LOAD_ERRORS] =
         "CREATE TABLE IF NOT EXISTS load_errors (source TEXT NOT NULL, line INTEGER NOT NULL, "
         "reason TEXT NOT NULL, raw TEXT, loaded_at TEXT NOT NULL) STRICT",
+    [TABLE_ETL_RUNS] =
+        "CREATE TABLE IF NOT EXISTS etl_runs (run_at TEXT NOT NULL, log_objects INTEGER NOT NULL, "
+        "song_objects INTEGER NOT NULL, events INTEGER NOT NULL, songplays INTEGER NOT NULL, "
+        "bad_records INTEGER NOT NULL) STRICT",
 };
 
 /* What follows "INSERT INTO t (...) VALUES (...), ..." for each table. */

@@ -13,7 +13,7 @@ load_sample() {
   run sp --target "$DB" create-tables
   [ "$status" -eq 0 ]
   [ "$output" = "created tables in $DB" ]
-  [ "$(q "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name)")" = "artists load_errors loaded_objects song_lookup songplays songs staging_events staging_songs time users" ]
+  [ "$(q "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name)")" = "artists etl_runs load_errors loaded_objects song_lookup songplays songs staging_events staging_songs time users" ]
   [ "$(q 'SELECT COUNT(*) FROM songplays')" = 0 ]
   [ "$(q 'SELECT COUNT(*) FROM loaded_objects')" = 0 ]
 }
@@ -103,12 +103,12 @@ PY
 }
 
 @test "every command answers --help" {
-  for cmd in create-tables etl query report generate; do
+  for cmd in create-tables etl check query report generate; do
     run sp "$cmd" --help
     [ "$status" -eq 0 ]
     [[ "$output" == "usage: sparkify $cmd"* ]]
   done
   run sp --help
   [ "$status" -eq 0 ]
-  [[ "$output" == *"create-tables"*"etl"*"report"*"query"*"generate"* ]]
+  [[ "$output" == *"create-tables"*"etl"*"check"*"report"*"query"*"generate"* ]]
 }

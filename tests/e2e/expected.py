@@ -3,7 +3,12 @@
 sparkify: Python's json module and plain dictionaries, following DESIGN.md section 3.
 
 usage: expected.py SONG_DIR LOG_DIR  -> prints one JSON object of counts
+       expected.py report SONG_DIR LOG_DIR [--top N] [--since DAY] [--until DAY]
+                                          -> prints what `sparkify report --format json` prints
 """
+import argparse
+import collections
+import datetime
 import json
 import os
 import sys
@@ -78,5 +83,156 @@ def main(song_dir, log_dir):
     }, sort_keys=True))
 
 
+# ---- the report ----
+
+# README's user-agent rules: the first family one of whose substrings the agent contains, ASCII
+# letters compared without case; an empty or missing agent is Unknown, no match is Other.
+BROWSERS = [("Edge", ["edge/", "edg/"]), ("Opera", ["opr/", "opera"]),
+            ("Firefox", ["firefox/", "fxios/"]), ("Chrome", ["chrome/", "crios/", "chromium/"]),
+            ("Internet Explorer", ["msie ", "trident/"]), ("Safari", ["safari/"])]
+SYSTEMS = [("Windows", ["windows"]), ("iOS", ["iphone", "ipad", "ipod"]), ("Android", ["android"]),
+           ("Chrome OS", ["cros "]), ("macOS", ["mac os x", "macintosh"]), ("Linux", ["linux"])]
+WEEKDAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
+
+
+def family(agent, rules):
+    if not agent:
+        return "Unknown"
+    lowered = "".join(c.lower() if c.isascii() else c for c in agent)
+    for name, needles in rules:
+        if any(n in lowered for n in needles):
+            return name
+    return "Other"
+
+
+def number(value):
+    return None if value is None or value == "" else float(value)
+
+
+def last_nulls(value):
+    """Sort key: by bytes (code points, for UTF-8), NULL after every value."""
+    return (value is None, value or "")
+
+
+def ranked(counter, top=None):
+    """(key, plays) by plays descending, then key ascending with NULL last, cut to top."""
+    rows = sorted(counter.items(), key=lambda kv: (-kv[1], last_nulls(kv[0])))
+    return rows[:top] if top else rows
+
+
+def star_rows(song_dir):
+    """The songs and artists tables and the match index, by DESIGN.md section 3 and the README."""
+    songs, artists, matches = {}, {}, {}
+    for path in files(song_dir):
+        for s in songs_in(path):
+            title, artist_id, name = as_text(s.get("title")), s.get("artist_id"), as_text(s.get("artist_name"))
+            year, duration = s.get("year"), number(s.get("duration"))
+            row = (title, artist_id, None if year in (None, "") else year, duration)
+            key = tuple(last_nulls(v) for v in row)
+            if s["song_id"] not in songs or key < songs[s["song_id"]][0]:
+                songs[s["song_id"]] = (key, row)
+            if artist_id:
+                loc, lat, lon = as_text(s.get("artist_location")), number(s.get("artist_latitude")), number(s.get("artist_longitude"))
+                rank = (lat is None, lon is None, (loc or "") == "", name is None, len(name or ""), name or "",
+                        loc is None, loc or "", lat or 0, lon or 0)
+                if artist_id not in artists or rank < artists[artist_id][0]:
+                    artists[artist_id] = (rank, name)
+            if title is not None and name is not None and duration is not None:
+                match = (title, name, duration)
+                candidate = (s["song_id"], artist_id or "")
+                if match not in matches or candidate < matches[match]:
+                    matches[match] = candidate
+    return ({k: v[1] for k, v in songs.items()}, {k: v[1] for k, v in artists.items()}, matches)
+
+
+def report(song_dir, log_dir, top, since, until):
+    songs, artists, matches = star_rows(song_dir)
+    plays, latest = [], {}
+    start_times, loaded = set(), 0
+    for path in files(log_dir):
+        for line in open(path, encoding="utf-8"):
+            if not line.strip():
+                continue
+            e = json.loads(line)
+            if e.get("page") != "NextSong" or e.get("userId") in (None, ""):
+                continue
+            user = str(e["userId"])
+            when = datetime.datetime.fromtimestamp(e["ts"] / 1000, datetime.timezone.utc)
+            start_times.add(e["ts"])
+            loaded += 1
+            length = e.get("length")
+            song_id, artist_id = matches.get((as_text(e.get("song")), as_text(e.get("artist")), number(length)), (None, None))
+            # users: the latest event by ts, then the greatest level, then the smallest names
+            names = tuple(last_nulls(e.get(k)) for k in ("firstName", "lastName", "gender"))
+            if user in latest:
+                ts, level, best = latest[user][0]
+                if (e["ts"], e.get("level") or "") < (ts, level) or \
+                        ((e["ts"], e.get("level") or "") == (ts, level) and names >= best):
+                    names = None
+            if names is not None:
+                latest[user] = ((e["ts"], e.get("level") or "", names), e.get("firstName"), e.get("lastName"))
+            day = when.date().isoformat()
+            if (since and day < since) or (until and day > until):
+                continue
+            plays.append({"user": user, "when": when, "day": day, "level": e.get("level"),
+                          "location": e.get("location"), "agent": e.get("userAgent"),
+                          "song_id": song_id, "artist_id": artist_id or None})
+
+    def count(key):
+        return collections.Counter(key(p) for p in plays)
+
+    def users_by(key):
+        seen = collections.defaultdict(set)
+        for p in plays:
+            seen[key(p)].add(p["user"])
+        return seen
+
+    total = len(plays)
+    song_plays = count(lambda p: (songs[p["song_id"]][0], artists.get(p["artist_id"])) if p["song_id"] else None)
+    del song_plays[None]
+    song_rows = sorted(song_plays.items(), key=lambda kv: (-kv[1], last_nulls(kv[0][0]), last_nulls(kv[0][1])))[:top]
+    artist_plays = count(lambda p: artists[p["artist_id"]] if p["artist_id"] in artists else None)
+    del artist_plays[None]
+    user_plays = count(lambda p: p["user"])
+    located = count(lambda p: p["location"])
+    del located[None]
+    location_users = users_by(lambda p: p["location"])
+    browsers, browser_users = count(lambda p: family(p["agent"], BROWSERS)), users_by(lambda p: family(p["agent"], BROWSERS))
+    systems, system_users = count(lambda p: family(p["agent"], SYSTEMS)), users_by(lambda p: family(p["agent"], SYSTEMS))
+    days, day_users = count(lambda p: p["day"]), users_by(lambda p: p["day"])
+    hours = count(lambda p: p["when"].hour)
+    weekdays = count(lambda p: p["when"].isoweekday() % 7)
+    return {
+        "row_counts": [{"table_name": t, "row_count": n} for t, n in
+                       [("songplays", loaded), ("users", len(latest)), ("songs", len(songs)),
+                        ("artists", len(artists)), ("time", len(start_times))]],
+        "matched": [{"songplays": total, "matched": sum(1 for p in plays if p["song_id"])}],
+        "top_songs": [{"song": s, "artist": a, "plays": n} for (s, a), n in song_rows],
+        "top_artists": [{"artist": a, "plays": n} for a, n in ranked(artist_plays, top)],
+        "top_users": [{"user_id": u, "first_name": latest[u][1], "last_name": latest[u][2], "plays": n}
+                      for u, n in ranked(user_plays, top)],
+        "plays_by_hour": [{"hour": h, "plays": hours[h]} for h in sorted(hours)],
+        "plays_by_weekday": [{"weekday": d, "day_name": WEEKDAYS[d], "plays": weekdays[d]} for d in sorted(weekdays)],
+        "level_share": [{"level": level, "plays": n, "percent_of_plays": (20000 * n + total) // (2 * total) / 100}
+                        for level, n in ranked(count(lambda p: p["level"]))],
+        "top_locations": [{"location": loc, "plays": n, "users": len(location_users[loc])}
+                          for loc, n in ranked(located, top)],
+        "browsers": [{"browser": b, "plays": n, "users": len(browser_users[b])} for b, n in ranked(browsers)],
+        "operating_systems": [{"os": o, "plays": n, "users": len(system_users[o])} for o, n in ranked(systems)],
+        "daily_active_users": [{"day": d, "users": len(day_users[d]), "plays": days[d]} for d in sorted(days)],
+    }
+
+
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    if sys.argv[1] == "report":
+        args = argparse.ArgumentParser()
+        args.add_argument("song_dir")
+        args.add_argument("log_dir")
+        args.add_argument("--top", type=int, default=10)
+        args.add_argument("--since")
+        args.add_argument("--until")
+        a = args.parse_args(sys.argv[2:])
+        r = report(a.song_dir, a.log_dir, a.top, a.since, a.until)
+        print(json.dumps(r, ensure_ascii=False, indent=1))
+    else:
+        main(sys.argv[1], sys.argv[2])

@@ -69,14 +69,62 @@ teardown_file() {
   done
 }
 
-@test "query and report print the same on PostgreSQL as on SQLite" {
+@test "query, report (every format, any period) and check print the same on PostgreSQL as on SQLite" {
   need_sample
   target=$(new_database)
   sp -q --target "$DB" etl --song-data "$DATA/s3_subset/song_data" --log-data "$DATA/log_data"
   sp -q --target "$target" etl --song-data "$DATA/s3_subset/song_data" --log-data "$DATA/log_data"
-  [ "$(sp --target "$target" report --format json)" = "$(sp --target "$DB" report --format json)" ]
+  for format in json csv table; do
+    for period in "" "--since 2018-11-05 --until 2018-11-11" "--since 2018-11-30" "--until 2018-11-01"; do
+      # shellcheck disable=SC2086
+      [ "$(sp --target "$target" report --format $format --top 5 $period)" = "$(sp --target "$DB" report --format $format --top 5 $period)" ]
+    done
+  done
+  # The HTML pages differ only in the warehouse they name.
+  sp --target "$target" report --format html -o pg.html
+  sp --target "$DB" report --format html -o sqlite.html
+  [ "$(sed 's/ · warehouse .* · generated .*UTC</</' pg.html)" = "$(sed 's/ · warehouse .* · generated .*UTC</</' sqlite.html)" ]
+  [ "$(grep -o '<rect class="bar"' pg.html | wc -l)" -gt 70 ]
+  run sp --target "$target" check
+  [ "$status" -eq 0 ]
+  [ "$output" = "$(sp --target "$DB" check 2>&1)" ]
   sql="SELECT start_time, user_id, song_id, session_id FROM songplays WHERE song_id IS NOT NULL ORDER BY start_time LIMIT 3"
   [ "$(sp --target "$target" query "$sql")" = "$(sp --target "$DB" query "$sql")" ]
+}
+
+@test "check finds the same planted faults on PostgreSQL as on SQLite, in the same words" {
+  need_sample
+  target=$(new_database)
+  plant="UPDATE songplays SET user_id = '999' WHERE songplay_id = 100; UPDATE songplays SET level = 'premium' WHERE songplay_id = 200; DELETE FROM time WHERE start_time = (SELECT MAX(start_time) FROM time)"
+  for t in "$DB" "$target"; do
+    sp -q --target "$t" etl --song-data "$DATA/s3_subset/song_data" --log-data "$DATA/log_data"
+    sp -q --target "$t" query "$plant" >/dev/null
+  done
+  run sp --target "$target" check
+  [ "$status" -eq 1 ]
+  [ "$(printf '%s\n' "$output" | grep -c '^FAIL')" -eq 3 ]
+  [[ "$output" == *"FAIL  songplays.user_id in users "*" 1 row (sample: user_id=999)"* ]]
+  [ "$output" = "$(sp --target "$DB" check 2>&1)" ]
+}
+
+@test "etl --check on PostgreSQL sees the run's own rows before the commit, and rolls a failing run back, on both paths" {
+  need_sample
+  printf '[no plays after the 14th]\nsql = SELECT COUNT(*) FROM songplays WHERE start_time >= '"'"'2018-11-15'"'"'\nexpect = 0\n' > checks.ini
+  for mode in c sql; do
+    target=$(new_database "$mode")
+    # Every referential check passes: the users, time, songs and artists merged at commit are
+    # visible to the checks inside the transaction.
+    run sp --target "$target" etl --transform "$mode" --check --song-data "$DATA/s3_subset/song_data" --log-data "$DATA/log_data/2018/11/2018-11-0*"
+    [ "$status" -eq 0 ]
+    [ "${lines[1]}" = "24 data-quality checks passed" ]
+    before=$(star_contents "$target")
+    runs=$(sp --target "$target" query --format csv "SELECT COUNT(*) FROM etl_runs")
+    run sp --target "$target" etl --transform "$mode" --checks checks.ini --log-data "$DATA/log_data"
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"FAIL  no plays after the 14th  value "*", expected 0"* ]]
+    [ "$(star_contents "$target")" = "$before" ]
+    [ "$(sp --target "$target" query --format csv "SELECT COUNT(*) FROM etl_runs")" = "$runs" ]
+  done
 }
 
 @test "--max-errors keeps bad records in load_errors on PostgreSQL, on both paths" {

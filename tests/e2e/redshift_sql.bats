@@ -1,8 +1,9 @@
 #!/usr/bin/env bats
 # There is no Redshift cluster here, so every statement the Redshift target can send is parsed
 # by Debian's sqlfluff in its Redshift dialect (exit 0 means every statement parsed; it rejects
-# unknown syntax and COPY options, as the controls below show). The statements come from the
-# library itself (dump_redshift_sql, a dry-run warehouse) and from `sparkify --dry-run`.
+# unknown syntax, COPY options and reserved words, as the controls below show). The statements
+# come from the library itself (dump_redshift_sql, a dry-run warehouse; dump_analytics_sql,
+# the report and the checks) and from `sparkify --dry-run`.
 
 load helpers
 
@@ -23,9 +24,9 @@ parses() {
   need_sqlfluff
   "$DUMP_REDSHIFT_SQL" > all.sql
   parses all.sql
-  # DDL of all ten tables, COPY in each variant, both load-error queries, the bookkeeping
+  # DDL of all eleven tables, COPY in each variant, both load-error queries, the bookkeeping
   # writes and the transform, each a statement of its own.
-  [ "$(grep -c 'create_table_statement:' "$TMP/tree")" -eq 10 ]
+  [ "$(grep -c 'create_table_statement:' "$TMP/tree")" -eq 11 ]
   [ "$(grep -c 'copy_statement:' "$TMP/tree")" -eq 4 ]
   [ "$(grep -c ' FROM stl_load_errors WHERE query = PG_LAST_COPY_ID()' all.sql)" -eq 1 ]
   [ "$(grep -c ' FROM sys_load_error_detail WHERE query_id = PG_LAST_COPY_ID()' all.sql)" -eq 1 ]
@@ -37,14 +38,22 @@ parses() {
   grep -q "REGION 'eu-central-1' GZIP MAXERROR 10 COMPUPDATE OFF STATUPDATE OFF;" all.sql
 }
 
+@test "every report query and built-in check parses as Redshift SQL" {
+  need_sqlfluff
+  "$DUMP_ANALYTICS_SQL" > analytics.sql
+  [ "$(grep -c '^-- report: ' analytics.sql)" -eq 12 ]
+  [ "$(grep -c '^-- check: ' analytics.sql)" -eq 24 ]
+  parses analytics.sql
+}
+
 @test "values pasted into SQL cannot break out of their literals" {
   need_sqlfluff
   "$DUMP_REDSHIFT_SQL" > all.sql
   parses all.sql
   # A quote, a semicolon and a comment in a path stay inside the literal: the only DROP TABLE
-  # statements are the ten of create-tables and the transform's one.
+  # statements are the eleven of create-tables and the transform's one.
   grep -q "COPY staging_songs FROM 's3://bucket/it''s; DROP TABLE users; --' IAM_ROLE" all.sql
-  [ "$(grep -c 'drop_table_statement:' "$TMP/tree")" -eq 11 ]
+  [ "$(grep -c 'drop_table_statement:' "$TMP/tree")" -eq 12 ]
   # Redshift reads a backslash as an escape, so it is doubled, as its QUOTE_LITERAL does.
   grep -q "'/data/back\\\\\\\\slash.json'" all.sql
   grep -q "'{\"ts\": \"x\\\\\\\\\"y\"}'" all.sql
@@ -61,7 +70,7 @@ parses() {
   grep -qx "COPY staging_songs FROM 's3://udacity-dend/song_data' IAM_ROLE '$ROLE' FORMAT AS JSON 'auto' REGION 'us-west-2' MAXERROR 3 COMPUPDATE OFF STATUPDATE OFF;" run.sql
   grep -qx "COPY staging_events FROM 's3://udacity-dend/log_data' IAM_ROLE '$ROLE' FORMAT AS JSON 's3://udacity-dend/log_json_path.json' REGION 'us-west-2' MAXERROR 3 COMPUPDATE OFF STATUPDATE OFF;" run.sql
   # Everything is emptied with DELETE (TRUNCATE would commit), inside BEGIN ... COMMIT.
-  [ "$(grep -c '^DELETE FROM [a-z_]*;$' run.sql)" -eq 10 ]
+  [ "$(grep -c '^DELETE FROM [a-z_]*;$' run.sql)" -eq 11 ]
   [ "$(sed -n 3p run.sql)" = "BEGIN;" ]
   [ "$(tail -n 1 run.sql)" = "COMMIT;" ]
   parses run.sql
@@ -120,17 +129,21 @@ parses() {
   [[ "$output" == *"--transform c: a Redshift target loads the sources itself"* ]]
 }
 
-@test "create-tables, query and report print their statements in a dry run on every target" {
+@test "create-tables, query, report and check print their statements in a dry run on every target" {
   for target in "$CLUSTER" "postgresql://u:Sup3rSecret@db.example.invalid/x" "$DB"; do
     sp -q --target "$target" --dry-run create-tables > ddl.sql
-    [ "$(grep -c '^CREATE TABLE IF NOT EXISTS .*;$' ddl.sql)" -eq 10 ]
+    [ "$(grep -c '^CREATE TABLE IF NOT EXISTS .*;$' ddl.sql)" -eq 11 ]
     grep -q '^DROP TABLE IF EXISTS .*load_errors' ddl.sql
     [ "$(tail -n 1 ddl.sql)" = "COMMIT;" ]
     sp --target "$target" query --dry-run "SELECT COUNT(*) FROM songplays" > query.sql
     grep -qx "SELECT COUNT(\*) FROM songplays;" query.sql
     sp --target "$target" report --dry-run > report.sql
     grep -q "FROM songplays p JOIN songs s ON s.song_id = p.song_id" report.sql
-    ! grep -q Sup3rSecret ddl.sql query.sql report.sql
+    # Checks are shown, not judged: 24 queries and a clean exit.
+    sp --target "$target" check --dry-run > check.sql
+    [ "$(grep -c '^SELECT .*;$' check.sql)" -eq 24 ]
+    grep -q "FROM etl_runs" check.sql
+    ! grep -q Sup3rSecret ddl.sql query.sql report.sql check.sql
   done
   [ ! -e w.db ]
 }
@@ -142,5 +155,8 @@ parses() {
   [ "$status" -ne 0 ]
   printf "COPY t FROM 's3://b/k' IAM_ROLE 'arn:aws:iam::123456789012:role/r' FORMAT AS JSON 'auto' NOSUCHOPTION;\n" > copy.sql
   run sqlfluff parse --dialect redshift copy.sql
+  [ "$status" -ne 0 ]
+  printf 'SELECT 1 AS percent;\n' > reserved.sql
+  run sqlfluff parse --dialect redshift reserved.sql
   [ "$status" -ne 0 ]
 }

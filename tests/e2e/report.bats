@@ -1,0 +1,217 @@
+#!/usr/bin/env bats
+# `sparkify report`: every section's numbers on the real sample against expected.py (which reads
+# the raw JSON with Python, an independent route), the period options, the text, CSV and JSON
+# formats, and the HTML page as headless Chromium renders it.
+
+load helpers
+
+load_sample() {
+  need_sample
+  sp -q --target "$DB" etl --song-data "$DATA/s3_subset/song_data" --log-data "$DATA/log_data"
+}
+
+# same_report EXPECTED_JSON ACTUAL_JSON: every section equal, or the first difference shown.
+same_report() {
+  python3 - "$1" "$2" <<'PY'
+import json, sys
+expected, actual = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+assert sorted(expected) == sorted(actual), (sorted(expected), sorted(actual))
+for name in expected:
+    for i, (e, a) in enumerate(zip(expected[name], actual[name])):
+        assert e == a, f"{name} row {i}: expected {e}, got {a}"
+    assert len(expected[name]) == len(actual[name]), f"{name}: {len(expected[name])} rows expected, got {len(actual[name])}"
+PY
+}
+
+@test "every report section on the real sample equals an independent reading of the raw JSON" {
+  load_sample
+  run sp --target "$DB" report --format json
+  [ "$status" -eq 0 ]
+  same_report "$(python_expected report "$DATA/s3_subset/song_data" "$DATA/log_data")" "$output"
+  # The sample really exercises every section: matches, both levels, several browser families.
+  python3 - "$output" <<'PY'
+import json, sys
+r = json.loads(sys.argv[1])
+assert r["matched"][0]["matched"] == 39 and len(r["top_songs"]) == 10, r["matched"]
+assert {row["level"] for row in r["level_share"]} == {"free", "paid"}
+assert sum(row["percent_of_plays"] for row in r["level_share"]) == 100
+assert len(r["browsers"]) >= 4 and len(r["operating_systems"]) >= 4
+assert len(r["daily_active_users"]) == 30 and len(r["plays_by_hour"]) == 24 and len(r["plays_by_weekday"]) == 7
+PY
+}
+
+@test "--since and --until keep the plays of those whole UTC days in every section about plays" {
+  load_sample
+  for period in "--since 2018-11-05 --until 2018-11-11" "--since 2018-11-30" "--until 2018-11-02" "--since 2018-11-14 --until 2018-11-14"; do
+    # shellcheck disable=SC2086
+    run sp --target "$DB" report --format json --top 5 $period
+    [ "$status" -eq 0 ]
+    # shellcheck disable=SC2086
+    same_report "$(python_expected report "$DATA/s3_subset/song_data" "$DATA/log_data" --top 5 $period)" "$output"
+  done
+  # One day: one row of daily active users; the table sizes are still the whole warehouse's.
+  run sp --target "$DB" report --format json --since 2018-11-14 --until 2018-11-14
+  [ "$(json_field "$output" daily_active_users)" = "[{'day': '2018-11-14', 'users': 28, 'plays': 390}]" ]
+  [[ "$(json_field "$output" row_counts)" == "[{'table_name': 'songplays', 'row_count': 6820}"* ]]
+}
+
+@test "a period outside the data gives empty sections, not an error" {
+  load_sample
+  run sp --target "$DB" report --format json --since 2030-01-01
+  [ "$status" -eq 0 ]
+  python3 -c 'import json,sys; r = json.loads(sys.argv[1]); assert r["matched"] == [{"songplays": 0, "matched": 0}]; assert all(r[k] == [] for k in r if k not in ("row_counts", "matched")), r' "$output"
+}
+
+@test "a malformed or impossible day, or a period that ends before it starts, is a usage error naming it" {
+  load_sample
+  for bad in 2018-11-31 2018-02-29 2018/11/05 18-11-05 "2018-11-05 00:00" "2018-11-05' OR '1'='1" 1969-12-31 ""; do
+    run sp --target "$DB" report --since "$bad"
+    [ "$status" -eq 2 ]
+    [ "$output" = "sparkify report: --since takes a day as YYYY-MM-DD, not '$bad' (see \`sparkify report --help\`)" ]
+  done
+  run sp --target "$DB" report --until 2018-11-04 --since 2018-11-05
+  [ "$status" -eq 2 ]
+  [[ "$output" == *"--until 2018-11-04 is before --since 2018-11-05"* ]]
+  # A leap day is a day.
+  run sp --target "$DB" report --since 2016-02-29 --until 2016-02-29 --format csv
+  [ "$status" -eq 0 ]
+}
+
+@test "text tables fit \$COLUMNS, cutting the widest text cells with an ellipsis; piped output keeps whole rows" {
+  load_sample
+  COLUMNS=48 run sp --target "$DB" report --top 5
+  [ "$status" -eq 0 ]
+  # Every line fits 48 characters (the ellipsis counts as one), and cells were cut.
+  printf '%s\n' "$output" | python3 -c 'import sys; lines = sys.stdin.read().splitlines(); w = max(len(l) for l in lines); assert w <= 48, w'
+  [[ "$output" == *"…"* ]]
+  # Numbers are never cut: the plays of the top location are whole.
+  [[ "$output" == *"  691      2"* ]]
+  run sp --target "$DB" report --top 10
+  [[ "$output" == *"Sacramento--Roseville--Arden-Arcade, CA    270      1"* ]]
+  [[ "$output" != *"…"* ]]
+}
+
+@test "on a terminal, text tables fit its width" {
+  load_sample
+  command -v script >/dev/null || skip "script (util-linux) is absent"
+  env -u COLUMNS script -qec "stty cols 40 rows 50; '$SPARKIFY' --target '$DB' report --top 5" /dev/null | tr -d '\r' > shown.txt
+  [ "$(grep -c '^Top songs by plays$' shown.txt)" -eq 1 ]
+  python3 -c 'import sys; lines = open(sys.argv[1], encoding="utf-8").read().splitlines(); w = max(len(l) for l in lines); assert w <= 40, w' shown.txt
+  grep -q '…' shown.txt
+}
+
+@test "CSV carries the same rows as JSON, one titled block per section" {
+  load_sample
+  json=$(sp --target "$DB" report --format json --top 3)
+  sp --target "$DB" report --format csv --top 3 > report.csv
+  python3 - "$json" report.csv <<'PY'
+import csv, json, sys
+sections = json.loads(sys.argv[1])
+blocks = open(sys.argv[2], newline="").read().split("\r\n\r\n")
+blocks = [b for b in blocks if b.strip()]
+assert len(blocks) == len(sections), (len(blocks), len(sections))
+for block, (name, rows) in zip(blocks, sections.items()):
+    title, *body = block.split("\r\n", 1)
+    assert title.startswith("# "), title
+    parsed = list(csv.DictReader(body[0].splitlines())) if body else []
+    as_text = [{k: "" if v is None else str(v) for k, v in row.items()} for row in rows]
+    assert parsed == as_text, (name, parsed[:2], as_text[:2])
+PY
+}
+
+@test "-o writes the report whole or not at all: a failing query leaves the old file and no temporary file" {
+  load_sample
+  run sp --target "$DB" report --format html -o "$TMP/missing-dir/report.html"
+  [ "$status" -eq 1 ]
+  [ "$output" = "sparkify: $TMP/missing-dir/report.html: cannot create the output file: No such file or directory" ]
+  echo old > report.html
+  sp -q --target "$DB" query "DROP TABLE time" >/dev/null
+  run sp --target "$DB" report --format html -o report.html
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"report section 'row_counts'"*"no such table: time"* ]]
+  [ "$(cat report.html)" = old ]
+  [ "$(ls)" = "$(printf 'report.html\nw.db')" ]
+}
+
+@test "the HTML report is one self-contained page: no scripts, no links, no URLs" {
+  load_sample
+  run sp --target "$DB" report --format html -o report.html
+  [ "$status" -eq 0 ]
+  [ -z "$output" ]
+  head -c 15 report.html | grep -q '<!DOCTYPE html>'
+  ! grep -Eiq '<script|<link|<img|<iframe|src=|href=|url\(|https?:|//fonts|@import' report.html
+  [ "$(grep -c '<svg class="chart' report.html)" -eq 10 ]
+  [ "$(stat -c %a report.html)" = "$(umask -S >/dev/null; printf '%o' $((0666 & ~$(umask))))" ]
+}
+
+@test "the HTML report escapes warehouse text, so a name cannot inject markup" {
+  load_sample
+  sp -q --target "$DB" query "UPDATE users SET first_name = '<img src=x onerror=alert(1)>', last_name = 'O''Brien & \"Co\"' WHERE user_id = '49'"
+  sp --target "$DB" report --format html -o report.html
+  grep -q '&lt;img src=x onerror=alert(1)&gt; O&#39;Brien &amp; &quot;Co&quot;' report.html
+  ! grep -q '<img' report.html
+}
+
+@test "the HTML report renders in headless Chromium: a picture, and every chart drawn in the DOM" {
+  load_sample
+  command -v chromium >/dev/null || skip "chromium is absent (scripts/deps.sh test installs it)"
+  json=$(sp --target "$DB" report --format json)
+  sp --target "$DB" report --format html -o report.html
+  chrome=(timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run
+          --disable-background-networking --disable-component-update --disable-sync
+          --user-data-dir="$TMP/profile" --window-size=1280,2000)
+  "${chrome[@]}" --screenshot="$TMP/shot.png" "file://$TMP/report.html" 2>/dev/null
+  "${chrome[@]}" --dump-dom "file://$TMP/report.html" > dom.html 2>/dev/null
+  # Debian's python3, for which python3-pil installs PIL (a python3 earlier on PATH may lack it).
+  /usr/bin/python3 - "$json" shot.png dom.html <<'PY'
+import collections, json, sys
+from html.parser import HTMLParser
+from PIL import Image
+
+report = json.loads(sys.argv[1])
+# The picture is not blank: many colours, most of the page drawn on, and the hour histogram's
+# orange bars and the paid share's indigo there in quantity.
+image = Image.open(sys.argv[2]).convert("RGB")
+assert image.size == (1280, 2000), image.size
+colours = collections.Counter(image.getdata())
+background = colours[(0xf1, 0xf5, 0xf9)] + colours[(0xff, 0xff, 0xff)]
+assert len(colours) > 200, len(colours)
+assert background < 0.9 * 1280 * 2000, background
+assert colours[(0xf9, 0x73, 0x16)] > 20000, colours[(0xf9, 0x73, 0x16)]
+assert colours[(0x4f, 0x46, 0xe5)] > 5000, colours[(0x4f, 0x46, 0xe5)]
+
+# The rendered DOM holds every chart with one mark per row of its section.
+class Marks(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.chart, self.marks = None, collections.Counter()
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "svg" and "chart" in attrs.get("class", "").split():
+            self.chart = attrs["id"]
+            self.marks[(self.chart, "svg")] += 1
+        elif self.chart:
+            for cls in attrs.get("class", "").split():
+                self.marks[(self.chart, tag + "." + cls)] += 1
+    def handle_endtag(self, tag):
+        if tag == "svg":
+            self.chart = None
+
+m = Marks()
+m.feed(open(sys.argv[3], encoding="utf-8").read())
+bars = {"chart-top-songs": "top_songs", "chart-top-artists": "top_artists", "chart-top-users": "top_users",
+        "chart-top-locations": "top_locations", "chart-browsers": "browsers",
+        "chart-operating-systems": "operating_systems"}
+for chart, section in bars.items():
+    assert m.marks[(chart, "svg")] == 1, chart
+    assert m.marks[(chart, "rect.bar")] == len(report[section]) > 0, (chart, m.marks[(chart, "rect.bar")])
+assert m.marks[("chart-plays-by-hour", "rect.bar")] == 24
+assert m.marks[("chart-plays-by-weekday", "rect.bar")] == 7
+assert m.marks[("chart-daily-active-users", "polyline.dau-line")] == 1
+assert m.marks[("chart-daily-active-users", "circle.dau-point")] == len(report["daily_active_users"]) == 30
+assert m.marks[("chart-level-share", "rect.share-segment")] == len(report["level_share"]) == 2
+for chart in ["chart-plays-by-hour", "chart-daily-active-users", "chart-plays-by-weekday"] + list(bars):
+    assert m.marks[(chart, "text.axis-label")] >= 1, chart
+    assert m.marks[(chart, "text.value")] >= 1, chart
+PY
+}
