@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job on the embedded default, from a fresh machine: install what the build needs,
-# build, write a sample dataset, create the tables, load it, and print the report.
+# build, write a sample dataset, create the tables, load it (checking the data before the
+# commit), and print the report, also as an HTML page with charts (sparkify-report.html).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,5 +11,6 @@ cmake --build build -j "$(nproc)" >/dev/null
 
 ./build/sparkify generate --out sample --events 100000 --songs 5000 --seed 42
 ./build/sparkify --target sqlite:sparkify.db create-tables
-./build/sparkify --target sqlite:sparkify.db etl --song-data sample/song_data --log-data sample/log_data
+./build/sparkify --target sqlite:sparkify.db etl --check --song-data sample/song_data --log-data sample/log_data
 ./build/sparkify --target sqlite:sparkify.db report
+./build/sparkify --target sqlite:sparkify.db report --format html -o sparkify-report.html

@@ -131,6 +131,7 @@ void cli_info(const struct cli *cli, const char *fmt, ...)
 {
     if (cli->quiet)
         return;
+    fflush(stdout); /* what went to stdout comes first, also when both share one pipe */
     va_list ap;
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
