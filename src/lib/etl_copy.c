@@ -103,6 +103,8 @@ static int put(struct copy_run *run, const char *url, const void *data, size_t l
         note(run, "upload %s (%s, %zu bytes)", url, what, len);
         return SP_OK;
     }
+    if (!run->s3)
+        return sp_usage(err, "%s: no S3 client configured for the staging prefix", url);
     return s3_put_object(run->s3, url, data, len, "application/json", err);
 }
 
@@ -241,9 +243,9 @@ static int copy_into(struct copy_run *run, struct redshift_copy *copy, struct sp
             return SP_FAIL; /* Redshift's own message is the best there is */
         if (run->o->max_errors == 0)
             return sp_fail(err,
-                           "%s (COPY into %s; %zu load errors); nothing was written (fix the "
+                           "%s (COPY into %s; %zu load error%s); nothing was written (fix the "
                            "record, or skip up to N bad records with --max-errors N)",
-                           rows.first, copy->table, rows.count);
+                           rows.first, copy->table, rows.count, rows.count == 1 ? "" : "s");
         return sp_fail(err,
                        "%s (COPY into %s); more than --max-errors %ld bad records, nothing "
                        "was written",
@@ -428,7 +430,7 @@ static int prepare_jsonpaths(struct copy_run *run, struct sp_error *err)
     return status;
 }
 
-/* Everything a run needs that can be checked before connecting. */
+/* Everything a run needs that can be checked before it begins. */
 static int check_settings(const struct etl_options *o, bool needs_staging, struct sp_error *err)
 {
     if (o->transform == ETL_TRANSFORM_C)
