@@ -210,12 +210,15 @@ static int read_load_errors(struct copy_run *run, struct error_rows *rows, struc
                                on_load_error, rows, err);
 }
 
-/* Whether Redshift's message sends the reader to the load-error tables. */
+/* Whether Redshift's message sends the reader to the load-error tables. Only the server's
+ * words count, not the statement quoted after them (a path may hold any text). */
 static bool mentions_load_errors(const char *message)
 {
+    const char *statement = strstr(message, " [COPY ");
+    size_t end = statement ? (size_t)(statement - message) : strlen(message);
     char lower[sizeof((struct sp_error *)0)->message];
     size_t n = 0;
-    for (; message[n] && n + 1 < sizeof lower; n++)
+    for (; n < end && n + 1 < sizeof lower; n++)
         lower[n] = (char)tolower((unsigned char)message[n]);
     lower[n] = '\0';
     return strstr(lower, "stl_load_errors") || strstr(lower, "sys_load_error_detail");
