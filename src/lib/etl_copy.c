@@ -202,12 +202,13 @@ static int on_load_error(void *ctx, size_t columns, const char *const *names, co
     return SP_OK;
 }
 
-static int read_load_errors(struct copy_run *run, struct error_rows *rows, struct sp_error *err)
+static int read_load_errors(struct copy_run *run, bool failed, struct error_rows *rows,
+                            struct sp_error *err)
 {
     memset(rows, 0, sizeof *rows);
     rows->run = run;
-    return run->wh->ops->query(run->wh, redshift_load_errors_sql(redshift_is_serverless(run->wh)),
-                               on_load_error, rows, err);
+    const char *sql = redshift_load_errors_sql(redshift_is_serverless(run->wh), failed);
+    return run->wh->ops->query(run->wh, sql, on_load_error, rows, err);
 }
 
 /* Whether Redshift's message sends the reader to the load-error tables. Only the server's
@@ -242,7 +243,7 @@ static int copy_into(struct copy_run *run, struct redshift_copy *copy, struct sp
         struct sp_error read_err;
         struct error_rows rows;
         rowbuf_clear(&run->errors);
-        if (read_load_errors(run, &rows, &read_err) != SP_OK || rows.count == 0)
+        if (read_load_errors(run, true, &rows, &read_err) != SP_OK || rows.count == 0)
             return SP_FAIL; /* Redshift's own message is the best there is */
         if (run->o->max_errors == 0)
             return sp_fail(err,
@@ -258,7 +259,7 @@ static int copy_into(struct copy_run *run, struct redshift_copy *copy, struct sp
         /* Records COPY skipped under MAXERROR are kept in load_errors, as the C path keeps
          * the records it skips. */
         struct error_rows rows;
-        status = read_load_errors(run, &rows, err);
+        status = read_load_errors(run, false, &rows, err);
         run->errors_left -= (long)rows.count;
         run->result->bad_records += rows.count;
     }

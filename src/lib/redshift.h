@@ -39,8 +39,11 @@ struct redshift_copy {
 int redshift_copy_sql(struct buffer *sql, const struct redshift_copy *copy, struct sp_error *err);
 
 /* The load errors of the session's last COPY: (file, line, column, reason, raw line), from
- * STL_LOAD_ERRORS on a provisioned cluster or SYS_LOAD_ERROR_DETAIL on Redshift Serverless. */
-const char *redshift_load_errors_sql(bool serverless);
+ * STL_LOAD_ERRORS on a provisioned cluster or SYS_LOAD_ERROR_DETAIL on Redshift Serverless.
+ * After a COPY that succeeded (errors skipped under MAXERROR) PG_LAST_COPY_ID() names it; after
+ * one that failed, whose transaction was rolled back (which leaves PG_LAST_COPY_ID() as it
+ * was), the session's latest load with errors is that COPY. */
+const char *redshift_load_errors_sql(bool serverless, bool failed);
 /* True for a Redshift Serverless workgroup endpoint. */
 bool redshift_is_serverless(const struct warehouse *wh);
 

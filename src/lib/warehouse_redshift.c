@@ -369,15 +369,23 @@ int redshift_copy_sql(struct buffer *sql, const struct redshift_copy *copy, stru
     return SP_OK;
 }
 
-const char *redshift_load_errors_sql(bool serverless)
+const char *redshift_load_errors_sql(bool serverless, bool failed)
 {
-    if (serverless)
-        return "SELECT TRIM(file_name) AS file_name, line_number, TRIM(column_name) AS "
-               "column_name, TRIM(error_message) AS reason, NULL AS raw_line "
-               "FROM sys_load_error_detail WHERE query_id = PG_LAST_COPY_ID() "
-               "ORDER BY file_name, line_number";
-    return "SELECT TRIM(filename) AS file_name, line_number, TRIM(colname) AS column_name, "
-           "TRIM(err_reason) AS reason, TRIM(raw_line) AS raw_line "
-           "FROM stl_load_errors WHERE query = PG_LAST_COPY_ID() "
-           "ORDER BY file_name, line_number";
+    static const char *const sql[2][2] = {
+        {"SELECT TRIM(filename) AS file_name, line_number, TRIM(colname) AS column_name, "
+         "TRIM(err_reason) AS reason, TRIM(raw_line) AS raw_line FROM stl_load_errors "
+         "WHERE query = PG_LAST_COPY_ID() ORDER BY file_name, line_number",
+         "SELECT TRIM(filename) AS file_name, line_number, TRIM(colname) AS column_name, "
+         "TRIM(err_reason) AS reason, TRIM(raw_line) AS raw_line FROM stl_load_errors "
+         "WHERE query = (SELECT MAX(query) FROM stl_load_errors WHERE session = PG_BACKEND_PID()) "
+         "ORDER BY file_name, line_number"},
+        {"SELECT TRIM(file_name) AS file_name, line_number, TRIM(column_name) AS column_name, "
+         "TRIM(error_message) AS reason, NULL AS raw_line FROM sys_load_error_detail "
+         "WHERE query_id = PG_LAST_COPY_ID() ORDER BY file_name, line_number",
+         "SELECT TRIM(file_name) AS file_name, line_number, TRIM(column_name) AS column_name, "
+         "TRIM(error_message) AS reason, NULL AS raw_line FROM sys_load_error_detail "
+         "WHERE query_id = (SELECT MAX(query_id) FROM sys_load_error_detail "
+         "WHERE session_id = PG_BACKEND_PID()) ORDER BY file_name, line_number"},
+    };
+    return sql[serverless][failed];
 }

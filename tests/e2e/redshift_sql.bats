@@ -28,8 +28,12 @@ parses() {
   # writes and the transform, each a statement of its own.
   [ "$(grep -c 'create_table_statement:' "$TMP/tree")" -eq 11 ]
   [ "$(grep -c 'copy_statement:' "$TMP/tree")" -eq 4 ]
+  # The load errors of a COPY that skipped records, and of one that failed, on both kinds of
+  # Redshift.
   [ "$(grep -c ' FROM stl_load_errors WHERE query = PG_LAST_COPY_ID()' all.sql)" -eq 1 ]
+  [ "$(grep -c ' FROM stl_load_errors WHERE query = (SELECT MAX(query) FROM stl_load_errors WHERE session = PG_BACKEND_PID())' all.sql)" -eq 1 ]
   [ "$(grep -c ' FROM sys_load_error_detail WHERE query_id = PG_LAST_COPY_ID()' all.sql)" -eq 1 ]
+  [ "$(grep -c ' FROM sys_load_error_detail WHERE query_id = (SELECT MAX(query_id) FROM sys_load_error_detail WHERE session_id = PG_BACKEND_PID())' all.sql)" -eq 1 ]
   [ "$(grep -c '^INSERT INTO song_lookup\|^INSERT INTO songplays\|^INSERT INTO time' all.sql)" -eq 3 ]
   grep -q 'DISTKEY (start_time) SORTKEY (start_time)' all.sql
   grep -q ') BACKUP NO DISTSTYLE EVEN;' all.sql

@@ -54,8 +54,9 @@ int main(void)
         print_statement(NULL, sql.data);
         buffer_release(&sql);
     }
-    print_statement(NULL, redshift_load_errors_sql(false));
-    print_statement(NULL, redshift_load_errors_sql(true));
+    for (int serverless = 0; serverless <= 1; serverless++)
+        for (int failed = 0; failed <= 1; failed++)
+            print_statement(NULL, redshift_load_errors_sql(serverless, failed));
 
     struct rowbuf rows;
     rowbuf_init(&rows, TABLE_LOADED_OBJECTS);
