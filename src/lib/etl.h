@@ -68,9 +68,4 @@ struct etl_result {
 int etl_run(struct warehouse *wh, const struct etl_options *options, struct etl_result *result,
             struct sp_error *err);
 
-/* The last step of every load flow, inside its transaction: records the run in etl_runs
- * (run_at is UTC "YYYY-MM-DD HH:MM:SS"), then calls options->before_commit. */
-int etl_finish_run(struct warehouse *wh, const struct etl_options *options,
-                   const struct etl_result *result, const char *run_at, struct sp_error *err);
-
 #endif

@@ -50,6 +50,11 @@ size_t etl_utf8_excerpt(const char *s, size_t len, char *out, size_t max);
 int etl_transform(struct warehouse *wh, const struct etl_options *o, uint64_t records,
                   struct sp_error *err);
 
+/* The last step of every load flow, inside its transaction: records the run in etl_runs
+ * (run_at is UTC "YYYY-MM-DD HH:MM:SS"), then calls options->before_commit. */
+int etl_finish_run(struct warehouse *wh, const struct etl_options *options,
+                   const struct etl_result *result, const char *run_at, struct sp_error *err);
+
 /* The warehouse path (etl_copy.c), for engines with ops->server_load. */
 int etl_copy_run(struct warehouse *wh, const struct etl_options *options, struct etl_result *result,
                  struct sp_error *err);
