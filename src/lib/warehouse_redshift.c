@@ -252,14 +252,12 @@ int warehouse_open_redshift(const char *target, const struct warehouse_dry_run *
         free(w);
         return status;
     }
-    /* Serverless workgroups answer at WORKGROUP.ACCOUNT.REGION.redshift-serverless.amazonaws.com.
-     */
+    /* Serverless workgroups answer at WORKGROUP.ACCOUNT.REGION.redshift-serverless.amazonaws.com */
     const char *at = strchr(target + strlen("redshift://"), '@');
-    const char *host = at ? at + 1 : target + strlen("redshift://");
-    size_t host_len = strcspn(host, ":/?");
-    for (size_t i = 0; i + 20 <= host_len; i++)
-        if (strncmp(host + i, ".redshift-serverless.", 21) == 0)
-            w->serverless = true;
+    const char *after_user = at ? at + 1 : target + strlen("redshift://");
+    char *host = xstrndup(after_user, strcspn(after_user, ":/?"));
+    w->serverless = strstr(host, ".redshift-serverless.") != NULL;
+    free(host);
     /* UTC like the other targets; doubles with every digit, read back as the same double. */
     status = rs_exec(&w->pq.base, "SET timezone TO 'UTC'; SET extra_float_digits TO 2", err);
     if (status != SP_OK) {
