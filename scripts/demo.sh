@@ -6,8 +6,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/deps.sh build
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build -j "$(nproc)" >/dev/null
+# The demo needs no test packages: BUILD_TESTING=OFF leaves tests/ out of the build (the test
+# command turns it on again). cmake's output is kept and shown when a step fails.
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+quietly() {
+  if ! "$@" >"$log" 2>&1; then
+    cat "$log" >&2
+    echo "demo.sh: failed: $*" >&2
+    exit 1
+  fi
+}
+quietly cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF
+quietly cmake --build build -j "$(nproc)"
 
 ./build/sparkify generate --out sample --events 100000 --songs 5000 --seed 42
 ./build/sparkify --target sqlite:sparkify.db create-tables

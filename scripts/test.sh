@@ -8,20 +8,32 @@ cd "$(dirname "$0")/.."
 scripts/deps.sh test
 
 jobs=$(nproc)
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+# Runs a build step quietly, showing its output when it fails.
+quietly() {
+  if ! "$@" >"$log" 2>&1; then
+    cat "$log" >&2
+    echo "test.sh: failed: $*" >&2
+    exit 1
+  fi
+}
+# Tests are always on here (a build directory left configured without them by the demo would
+# otherwise make ctest find nothing), and a run that finds no test fails.
 run_suite() {
   local dir=$1
   shift
-  cmake -S . -B "$dir" "$@" >/dev/null
-  cmake --build "$dir" -j "$jobs" >/dev/null
-  (cd "$dir" && ctest --output-on-failure -j "$jobs")
+  quietly cmake -S . -B "$dir" -DBUILD_TESTING=ON "$@"
+  quietly cmake --build "$dir" -j "$jobs"
+  (cd "$dir" && ctest --output-on-failure --no-tests=error -j "$jobs")
 }
 
 echo "== clang-format"
 clang-format --dry-run --Werror src/*.[ch] src/lib/*.[ch] src/lib/*.cpp tests/unit/*.c
 echo "== clang build, unit tests"
-CC=clang CXX=clang++ cmake -S . -B build-clang -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build-clang -j "$jobs" >/dev/null
-(cd build-clang && ctest --output-on-failure -j "$jobs" -R '^unit_')
+CC=clang CXX=clang++ quietly cmake -S . -B build-clang -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=ON
+quietly cmake --build build-clang -j "$jobs"
+(cd build-clang && ctest --output-on-failure --no-tests=error -j "$jobs" -R '^unit_')
 
 echo "== release build"
 run_suite build -DCMAKE_BUILD_TYPE=Release
