@@ -305,11 +305,16 @@ int cmd_etl(int argc, char **argv, struct cli *cli)
                      "%zu events, %zu songplays (%zu matched to a song), %zu users, %zu songs, "
                      "%zu artists",
                      r.events, r.songplays, r.matched, r.users, r.songs, r.artists);
+        char open_lines[96] = "";
+        if (r.open_lines)
+            snprintf(open_lines, sizeof open_lines,
+                     "; %zu unfinished last line%s left for the next run", r.open_lines,
+                     r.open_lines == 1 ? "" : "s");
         cli_info(cli,
                  "loaded %zu log and %zu song objects (%.1f MB) into %s in %.2f s: %s; "
-                 "%zu objects already loaded, %zu bad records skipped\n",
+                 "%zu objects already loaded, %zu bad records skipped%s\n",
                  r.log_objects, r.song_objects, (double)r.bytes / 1e6, wh->display,
-                 progress_now() - started, detail, r.skipped_objects, r.bad_records);
+                 progress_now() - started, detail, r.skipped_objects, r.bad_records, open_lines);
         if (check)
             cli_info(cli, "%zu data-quality checks passed\n", checks.list.count);
     } else if (checks.ran && checks.failed) {

@@ -91,9 +91,17 @@ static const struct builtin builtins[] = {
     LEVEL("users", "user_id"),
     TIME_RANGE("hour", 0, 23),
     TIME_RANGE("weekday", 0, 6),
-    /* Every etl run records the songplay events it loaded; none may be missing or extra. */
-    {"songplays count = NextSong events loaded",
-     "SELECT (SELECT COUNT(*) FROM songplays) AS songplays, "
+    /* A play is one event of one user's session at one instant: the same play twice is the
+     * same event loaded twice. */
+    {"songplays (start_time, user_id, session_id) is unique",
+     "SELECT COUNT(*) AS failures, MIN(start_time) AS sample FROM (SELECT start_time FROM "
+     "songplays GROUP BY start_time, user_id, session_id HAVING COUNT(*) > 1) d",
+     "start_time", CHECK_ROWS, false},
+    /* Every etl run records the songplay events it loaded; none may be missing or extra, and
+     * an event loaded twice counts once among the plays but twice among the runs. */
+    {"songplays count = NextSong events loaded, each once",
+     "SELECT (SELECT COUNT(*) FROM (SELECT DISTINCT start_time, user_id, session_id FROM "
+     "songplays) d) AS distinct_plays, "
      "(SELECT CAST(COALESCE(SUM(songplays), 0) AS BIGINT) FROM etl_runs) AS loaded_by_etl_runs",
      NULL, CHECK_VALUE, false},
 };

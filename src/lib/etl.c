@@ -14,6 +14,7 @@
 #include "buffer.h"
 #include "hashmap.h"
 #include "json.h"
+#include "loaded_objects.h"
 #include "model.h"
 #include "source.h"
 #include "timeconv.h"
@@ -32,6 +33,9 @@
 #define BATCH_COUNT 4   /* batches in flight between the two threads */
 #define RAW_EXCERPT 256 /* bytes of a bad record kept in load_errors */
 #define MAX_THREADS 16
+/* Song files hold one song each, sometimes a few: more content than this is refused rather than
+ * held in memory (a small .gz can inflate to gigabytes). */
+#define SONG_CONTENT_MAX (64u << 20)
 
 /* ---- bad records ---- */
 
@@ -42,19 +46,37 @@ struct bad_records {
     char loaded_at[32];
 };
 
+/* The length of the valid UTF-8 sequence at s[0, len), or 0 (overlong forms, surrogates and
+ * code points past U+10FFFF are not valid). */
+static size_t utf8_sequence(const unsigned char *s, size_t len)
+{
+    unsigned c = s[0];
+    size_t n = c < 0x80                 ? 1
+               : c >= 0xC2 && c <= 0xDF ? 2
+               : (c & 0xF0) == 0xE0     ? 3
+               : c >= 0xF0 && c <= 0xF4 ? 4
+                                        : 0;
+    if (n == 0 || n > len)
+        return 0;
+    for (size_t k = 1; k < n; k++)
+        if ((s[k] & 0xC0) != 0x80)
+            return 0;
+    if ((c == 0xE0 && s[1] < 0xA0) || (c == 0xED && s[1] >= 0xA0) || (c == 0xF0 && s[1] < 0x90) ||
+        (c == 0xF4 && s[1] >= 0x90))
+        return 0;
+    return n;
+}
+
 size_t etl_utf8_excerpt(const char *s, size_t len, char *out, size_t max)
 {
+    const unsigned char *u = (const unsigned char *)s;
     size_t o = 0, i = 0;
     while (i < len && o < max) {
-        unsigned char c = (unsigned char)s[i];
-        size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-        int valid = n > 0 && i + n <= len && (n != 2 || c >= 0xC2);
-        for (size_t k = 1; valid && k < n; k++)
-            valid = ((unsigned char)s[i + k] & 0xC0) == 0x80;
-        if (valid && n > 1 && o + n > max)
+        size_t n = utf8_sequence(u + i, len - i);
+        if (n > 1 && o + n > max)
             break;
-        if (!valid || c < 0x20) {
-            out[o++] = (c == '\t') ? '\t' : '?';
+        if (n == 0 || u[i] < 0x20 || u[i] == 0x7F) {
+            out[o++] = (u[i] == '\t') ? '\t' : '?';
             i++;
         } else {
             memcpy(out + o, s + i, n);
@@ -94,114 +116,13 @@ static int bad_record(struct bad_records *b, const char *source, size_t line, co
     return SP_OK;
 }
 
-/* ---- the loaded-objects record ---- */
-
-static void loaded_key(struct buffer *key, const char *kind, const char *object_key)
-{
-    buffer_clear(key);
-    buffer_append(key, kind, strlen(kind) + 1);
-    buffer_append_str(key, object_key);
-}
-
-static int on_loaded_row(void *ctx, size_t columns, const char *const *names, const struct cell *v)
-{
-    (void)columns;
-    (void)names;
-    struct loaded_record *r = ctx;
-    /* The same "kind\0key" shape as loaded_key() builds from C strings. */
-    buffer_clear(&r->key);
-    buffer_append(&r->key, v[0].text.ptr, v[0].text.len);
-    buffer_append_char(&r->key, '\0');
-    buffer_append(&r->key, v[1].text.ptr, v[1].text.len);
-    int inserted;
-    uint32_t *slot = strmap_upsert(&r->index, r->key.data, r->key.len, &inserted);
-    if (r->count == r->capacity) {
-        r->capacity = r->capacity ? r->capacity * 2 : 256;
-        r->entries = xrealloc(r->entries, r->capacity * sizeof *r->entries);
-    }
-    *slot = (uint32_t)r->count;
-    struct loaded_entry *e = &r->entries[r->count++];
-    e->size = (uint64_t)v[2].i;
-    e->version = arena_copy(&r->strings, v[3].text.ptr, v[3].text.len);
-    return SP_OK;
-}
-
-void etl_loaded_init(struct loaded_record *r)
-{
-    memset(r, 0, sizeof *r);
-    strmap_init(&r->index);
-    arena_init(&r->strings);
-    buffer_init(&r->key);
-}
-
-void etl_loaded_release(struct loaded_record *r)
-{
-    strmap_release(&r->index);
-    arena_release(&r->strings);
-    buffer_release(&r->key);
-    free(r->entries);
-}
-
-int etl_loaded_read(struct warehouse *wh, struct loaded_record *r, struct sp_error *err)
-{
-    return wh->ops->query(wh, "SELECT kind, object_key, size, version FROM loaded_objects",
-                          on_loaded_row, r, err);
-}
-
-int etl_skip_loaded(struct loaded_record *r, const char *kind, struct source_list *list,
-                    size_t *skipped, struct sp_error *err)
-{
-    size_t kept = 0;
-    for (size_t i = 0; i < list->count; i++) {
-        struct source_object *o = &list->items[i];
-        loaded_key(&r->key, kind, o->key);
-        uint32_t *slot = strmap_find(&r->index, r->key.data, r->key.len);
-        if (slot) {
-            const struct loaded_entry *e = &r->entries[*slot];
-            if (e->size == o->size && strcmp(e->version, o->version) == 0) {
-                (*skipped)++;
-                free(o->key);
-                continue;
-            }
-            if (strcmp(kind, "log") == 0) {
-                int status =
-                    sp_fail(err,
-                            "%s: changed since it was loaded (size %llu -> %llu); its "
-                            "events are already in songplays: rerun with --full-refresh",
-                            o->key, (unsigned long long)e->size, (unsigned long long)o->size);
-                for (size_t j = i; j < list->count; j++)
-                    free(list->items[j].key);
-                list->count = kept;
-                return status;
-            }
-        }
-        list->items[kept++] = *o;
-    }
-    list->count = kept;
-    return SP_OK;
-}
-
-void etl_record_loaded(struct rowbuf *rows, const char *kind, const struct source_list *list,
-                       const char *loaded_at)
-{
-    for (size_t i = 0; i < list->count; i++) {
-        const struct source_object *o = &list->items[i];
-        struct cell *row = rowbuf_add_row(rows);
-        rowbuf_set_text(rows, &row[0], kind, strlen(kind));
-        rowbuf_set_text(rows, &row[1], o->key, strlen(o->key));
-        row[2].type = CELL_INT;
-        row[2].i = (int64_t)o->size;
-        rowbuf_set_text(rows, &row[3], o->version, strlen(o->version));
-        rowbuf_set_text(rows, &row[4], loaded_at, strlen(loaded_at));
-    }
-}
-
 /* ---- the run ---- */
 
 struct run {
     struct warehouse *wh;
     const struct etl_options *options;
     struct etl_result *result;
+    struct loaded_record loaded;
     struct model *model; /* NULL with --transform sql: the warehouse builds the star rows */
     struct field_spec event_spec, song_spec;
     struct bad_records bad;
@@ -241,7 +162,7 @@ struct song_slot {
 };
 
 struct song_readers {
-    const struct source_list *objects;
+    struct source_list *objects;
     atomic_size_t next;
     pthread_mutex_t lock;
     pthread_cond_t filled, freed;
@@ -263,8 +184,8 @@ static void *song_reader_main(void *arg)
         pthread_mutex_unlock(&r->lock);
         if (stop)
             break;
-        slot->status = source_read_all(r->objects->items[i].key, NULL, JSON_PADDING, &slot->data,
-                                       &slot->error);
+        slot->status = source_read_object(&r->objects->items[i], NULL, JSON_PADDING,
+                                          SONG_CONTENT_MAX, &slot->data, &slot->error);
         pthread_mutex_lock(&r->lock);
         slot->index = i;
         slot->ready = true;
@@ -350,10 +271,13 @@ static const char *line_start(const char *buf, size_t len, size_t line, size_t *
     return p;
 }
 
-static int merge_song_object(struct run *run, struct json_parser *parser,
-                             const struct source_object *o, const struct buffer *data,
-                             struct sp_error *err)
+static int merge_song_object(struct run *run, struct json_parser *parser, struct source_object *o,
+                             const struct buffer *data, struct sp_error *err)
 {
+    if (o->check_content && loaded_record_check_content(&run->loaded, "song", o)) {
+        o->skip = true; /* its content is loaded already, or earlier in this run */
+        return SP_OK;
+    }
     struct song_merge m = {run, o->key, err};
     size_t bad_line;
     char reason[256];
@@ -369,7 +293,7 @@ static int merge_song_object(struct run *run, struct json_parser *parser,
     return SP_OK;
 }
 
-static int load_songs(struct run *run, const struct source_list *objects, struct sp_error *err)
+static int load_songs(struct run *run, struct source_list *objects, struct sp_error *err)
 {
     int threads = run->options->threads > 0 ? run->options->threads : online_cores();
     struct song_readers *r = xcalloc(1, sizeof *r);
@@ -399,9 +323,15 @@ static int load_songs(struct run *run, const struct source_list *objects, struct
         while (!(slot->ready && slot->index == i))
             pthread_cond_wait(&r->filled, &r->lock);
         pthread_mutex_unlock(&r->lock);
-        if (slot->status == SP_OK && source_is_s3(objects->items[i].key))
-            slot->status = source_gunzip_if_needed(&slot->data, JSON_PADDING, objects->items[i].key,
-                                                   &slot->error);
+        if (slot->status == SP_OK && source_is_s3(objects->items[i].key) &&
+            source_is_gzip(slot->data.data, slot->data.len)) {
+            /* S3 bodies arrive raw; they inflate through the one stream every source uses. */
+            struct buffer raw = slot->data;
+            buffer_init(&slot->data);
+            slot->status = source_inflate(raw.data, raw.len, JSON_PADDING, SONG_CONTENT_MAX,
+                                          objects->items[i].key, &slot->data, &slot->error);
+            buffer_release(&raw);
+        }
         if (slot->status != SP_OK) {
             *err = slot->error;
             status = slot->status;
@@ -451,7 +381,7 @@ struct batch {
 
 struct pipeline {
     struct run *run;
-    const struct source_list *objects;
+    struct source_list *objects;
     pthread_mutex_t lock;
     pthread_cond_t filled, emptied;
     struct batch *queue_head, *queue_tail, *free_list;
@@ -494,29 +424,43 @@ static int blank_line(const char *line, size_t len)
     return 1;
 }
 
-static int stream_object(struct pipeline *p, struct json_parser *parser,
-                         const struct source_object *o, struct batch **batch, uint64_t bytes_before,
-                         struct sp_error *err)
+static int stream_object(struct pipeline *p, struct json_parser *parser, struct source_object *o,
+                         struct batch **batch, uint64_t bytes_before, struct sp_error *err)
 {
     struct run *run = p->run;
     struct line_reader *reader;
-    if (line_reader_open(&reader, o->key, run->options->s3, JSON_PADDING, err) != SP_OK)
+    if (line_reader_open_object(&reader, o, run->options->s3, JSON_PADDING, err) != SP_OK)
         return SP_FAIL;
     struct cell cells[EVENT_FIELD_COUNT];
     char reason[256];
     const char *line;
     size_t len;
     int rc, status = SP_OK;
-    while (status == SP_OK && (rc = line_reader_next(reader, &line, &len, err)) == 1) {
+    bool drop_open_line = false;
+    while (status == SP_OK && (rc = line_reader_next(reader, &line, &len, err)) >= LINE_OK) {
+        size_t line_no = line_reader_line(reader);
+        if (rc == LINE_TOO_LONG) {
+            snprintf(reason, sizeof reason,
+                     "line longer than %u MB, Redshift COPY's limit for one JSON record",
+                     SOURCE_MAX_RECORD >> 20);
+            status = bad_record(&run->bad, o->key, line_no, reason, line, len, err);
+            continue;
+        }
         if (blank_line(line, len))
             continue;
-        size_t line_no = line_reader_line(reader);
         int songplay = -1;
         if (json_parse_record(parser, line, len, &run->event_spec, cells, reason, sizeof reason) ==
-            0)
+            0) {
             songplay = run->model ? model_add_event(run->model, cells, &(*batch)->out, reason,
                                                     sizeof reason)
                                   : model_check_event(cells, reason, sizeof reason);
+        } else if (line_reader_last_is_open(reader) && json_text_is_incomplete(line, len)) {
+            /* The file's last line has no line end and its JSON is unfinished: it is still
+             * being written. It is left for the run after the writer finishes it. */
+            drop_open_line = true;
+            run->result->open_lines++;
+            continue;
+        }
         if (songplay < 0) {
             status = bad_record(&run->bad, o->key, line_no, reason, line, len, err);
             continue;
@@ -541,6 +485,8 @@ static int stream_object(struct pipeline *p, struct json_parser *parser,
     }
     if (status == SP_OK && rc < 0)
         status = SP_FAIL;
+    if (status == SP_OK)
+        line_reader_finish(reader, o, drop_open_line);
     line_reader_close(reader);
     if (run->model)
         model_end_object(run->model);
@@ -581,7 +527,7 @@ static int write_batch(struct warehouse *wh, struct batch *b, struct sp_error *e
     return SP_OK;
 }
 
-static int load_events(struct run *run, const struct source_list *objects, struct sp_error *err)
+static int load_events(struct run *run, struct source_list *objects, struct sp_error *err)
 {
     struct pipeline p;
     memset(&p, 0, sizeof p);
@@ -724,7 +670,7 @@ static int load_jsonpaths(struct run *run, char **storage, struct sp_error *err)
         return SP_OK;
     struct buffer text;
     buffer_init(&text);
-    int status = source_read_all(path, run->options->s3, JSON_PADDING, &text, err);
+    int status = source_read_all(path, run->options->s3, JSON_PADDING, JSONPATHS_MAX, &text, err);
     if (status == SP_OK)
         status =
             field_spec_from_jsonpaths(&run->event_spec, text.data, text.len, path, storage, err);
@@ -772,20 +718,17 @@ static int run_in_transaction(struct run *run, struct source_list *songs, struct
     if (status == SP_OK && (o->full_refresh || run->stage))
         status =
             wh->ops->truncate(wh, (o->full_refresh ? star : 0) | (run->stage ? staging : 0), err);
-    if (status == SP_OK && !o->full_refresh) {
-        struct loaded_record loaded;
-        etl_loaded_init(&loaded);
-        status = etl_loaded_read(wh, &loaded, err);
-        if (status == SP_OK)
-            status = etl_skip_loaded(&loaded, "song", songs, &run->result->skipped_objects, err);
-        if (status == SP_OK)
-            status = etl_skip_loaded(&loaded, "log", logs, &run->result->skipped_objects, err);
-        etl_loaded_release(&loaded);
-    }
+    /* A full refresh has emptied loaded_objects: it still loads the same content only once. */
+    if (status == SP_OK)
+        status = etl_plan(o->full_refresh ? NULL : wh, &run->loaded, songs, logs,
+                          &run->result->skipped_objects, err);
     run->result->song_objects = songs->count;
     run->result->log_objects = logs->count;
-    if (status == SP_OK && songs->count)
+    if (status == SP_OK && songs->count) {
         status = load_songs(run, songs, err);
+        run->result->skipped_objects += source_list_drop_skipped(songs);
+        run->result->song_objects = songs->count;
+    }
     if (status == SP_OK && run->model && logs->count && !o->full_refresh) {
         status = wh->ops->query(wh,
                                 "SELECT title, artist_name, duration, song_id, artist_id "
@@ -799,15 +742,8 @@ static int run_in_transaction(struct run *run, struct source_list *songs, struct
     if (status == SP_OK)
         status = run->model ? write_dimensions(run, err)
                             : etl_transform(wh, o, run->result->events, err);
-    if (status == SP_OK) {
-        struct rowbuf record;
-        rowbuf_init(&record, TABLE_LOADED_OBJECTS);
-        etl_record_loaded(&record, "song", songs, run->bad.loaded_at);
-        etl_record_loaded(&record, "log", logs, run->bad.loaded_at);
-        if (record.rows)
-            status = wh->ops->write(wh, &record, err);
-        rowbuf_release(&record);
-    }
+    if (status == SP_OK)
+        status = etl_write_loaded(wh, &run->loaded, songs, logs, run->bad.loaded_at, err);
     if (status == SP_OK && run->bad.rows.rows)
         status = wh->ops->write(wh, &run->bad.rows, err);
     run->result->bad_records = run->bad.count;
@@ -817,6 +753,31 @@ static int run_in_transaction(struct run *run, struct source_list *songs, struct
         run->result->bytes += logs->items[i].size;
     if (status == SP_OK)
         status = etl_finish_run(wh, o, run->result, run->bad.loaded_at, err);
+    return status;
+}
+
+int etl_plan(struct warehouse *wh, struct loaded_record *loaded, struct source_list *songs,
+             struct source_list *logs, size_t *skipped, struct sp_error *err)
+{
+    int status = wh ? loaded_record_read(wh, loaded, err) : SP_OK;
+    if (status == SP_OK)
+        status = loaded_record_plan(loaded, "song", songs, true, skipped, err);
+    if (status == SP_OK)
+        status = loaded_record_plan(loaded, "log", logs, true, skipped, err);
+    return status;
+}
+
+int etl_write_loaded(struct warehouse *wh, struct loaded_record *loaded,
+                     const struct source_list *songs, const struct source_list *logs,
+                     const char *loaded_at, struct sp_error *err)
+{
+    struct rowbuf record;
+    rowbuf_init(&record, TABLE_LOADED_OBJECTS);
+    loaded_record_rows(&record, "song", songs, loaded_at);
+    loaded_record_rows(&record, "log", logs, loaded_at);
+    loaded_record_seen_rows(loaded, &record);
+    int status = record.rows ? wh->ops->write(wh, &record, err) : SP_OK;
+    rowbuf_release(&record);
     return status;
 }
 
@@ -855,6 +816,7 @@ int etl_run(struct warehouse *wh, const struct etl_options *options, struct etl_
     rowbuf_init(&run.bad.rows, TABLE_LOAD_ERRORS);
     rowbuf_init(&run.staging_songs, TABLE_STAGING_SONGS);
     etl_utc_now(run.bad.loaded_at, sizeof run.bad.loaded_at);
+    loaded_record_init(&run.loaded, run.bad.loaded_at);
 
     char *jsonpaths[EVENT_FIELD_COUNT + 1] = {0};
     struct source_list songs, logs;
@@ -890,5 +852,6 @@ int etl_run(struct warehouse *wh, const struct etl_options *options, struct etl_
         free(jsonpaths[i]);
     rowbuf_release(&run.bad.rows);
     rowbuf_release(&run.staging_songs);
+    loaded_record_release(&run.loaded);
     return status;
 }

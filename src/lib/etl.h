@@ -63,6 +63,7 @@ struct etl_result {
     size_t song_records, events;
     size_t songplays, matched, users, songs, artists;
     size_t bad_records;
+    size_t open_lines; /* unfinished last lines of growing log files, left for the next run */
 };
 
 int etl_run(struct warehouse *wh, const struct etl_options *options, struct etl_result *result,

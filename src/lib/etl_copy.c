@@ -27,11 +27,14 @@
 #include <unistd.h>
 
 #define PART_BYTES (64u << 20)
+/* Local sources are read whole before they are uploaded. */
+#define UPLOAD_CONTENT_MAX ((size_t)1 << 30)
 
 /* Where the lines of an uploaded object came from. */
 struct upload_origin {
-    char *url;         /* the uploaded object */
-    size_t first_line; /* its line where `source` begins */
+    char *url;           /* the uploaded object */
+    size_t first_line;   /* its line where `source` begins */
+    size_t lines_before; /* lines of `source` not uploaded (a grown file's loaded part) */
     const char *source;
 };
 
@@ -58,6 +61,7 @@ struct copy_run {
     char *jsonpath_url;
     struct upload_origin *origins;
     size_t origin_count, origin_capacity;
+    struct loaded_record *loaded;
     struct rowbuf errors; /* load_errors rows kept under --max-errors */
     long errors_left;
 };
@@ -108,13 +112,15 @@ static int put(struct copy_run *run, const char *url, const void *data, size_t l
     return s3_put_object(run->s3, url, data, len, "application/json", err);
 }
 
-static void add_origin(struct copy_run *run, const char *url, size_t first_line, const char *source)
+static void add_origin(struct copy_run *run, const char *url, size_t first_line,
+                       size_t lines_before, const char *source)
 {
     if (run->origin_count == run->origin_capacity) {
         run->origin_capacity = run->origin_capacity ? 2 * run->origin_capacity : 64;
         run->origins = xrealloc(run->origins, run->origin_capacity * sizeof *run->origins);
     }
-    run->origins[run->origin_count++] = (struct upload_origin){xstrdup(url), first_line, source};
+    run->origins[run->origin_count++] =
+        (struct upload_origin){xstrdup(url), first_line, lines_before, source};
 }
 
 /* The source file and line behind line `line` of an object COPY read; unchanged for objects
@@ -130,7 +136,7 @@ static const char *origin_of(const struct copy_run *run, const char *url, size_t
     }
     if (!best)
         return url;
-    *line = *line - best->first_line + 1;
+    *line = *line - best->first_line + 1 + best->lines_before;
     return best->source;
 }
 
@@ -268,6 +274,45 @@ static int copy_into(struct copy_run *run, struct redshift_copy *copy, struct sp
 
 /* ---- sources ---- */
 
+/* The bytes of a local log file to upload: [o->start, end), where the bytes before o->start
+ * are checked against what was loaded (a file that grew) and an unfinished last line of a file
+ * that may still be being written is left for the next run, as the C path leaves it. Sets
+ * o->loaded and o->fingerprint; *lines_before is the number of lines before o->start. */
+static int log_upload_range(struct copy_run *run, struct source_object *o,
+                            const struct buffer *data, size_t *end, size_t *lines_before,
+                            struct sp_error *err)
+{
+    size_t start = (size_t)o->start;
+    *lines_before = 0;
+    if (start > 0) {
+        char prefix[SOURCE_FINGERPRINT_SIZE] = "";
+        if (data->len >= start)
+            source_fingerprint(data->data, start, prefix);
+        if (strcmp(prefix, o->prefix_fingerprint) != 0)
+            return sp_fail(err,
+                           "%s: changed since it was loaded: its first %llu bytes are not those "
+                           "loaded before, whose events are already in songplays (a log file "
+                           "may only grow); restore it, or rerun with --full-refresh",
+                           o->key, (unsigned long long)o->start);
+        for (size_t i = 0; i < start; i++)
+            *lines_before += data->data[i] == '\n';
+    }
+    *end = data->len;
+    if (o->gzip)
+        return SP_OK; /* loaded whole: source_read_object fingerprinted its stored bytes */
+    size_t open_from = data->len;
+    while (open_from > start && data->data[open_from - 1] != '\n')
+        open_from--;
+    if (open_from < data->len &&
+        json_text_is_incomplete(data->data + open_from, data->len - open_from)) {
+        *end = open_from;
+        run->result->open_lines++;
+        o->loaded = *end;
+        source_fingerprint(data->data, *end, o->fingerprint);
+    }
+    return SP_OK;
+}
+
 /* Uploads local objects to the run's prefix and replaces `uploads` with what COPY reads. */
 static int upload_local(struct copy_run *run, struct copy_kind *k, struct source_list *uploads,
                         struct sp_error *err)
@@ -293,33 +338,42 @@ static int upload_local(struct copy_run *run, struct copy_kind *k, struct source
         }
         if (last || status != SP_OK)
             break;
-        const struct source_object *src = &k->objects->items[i];
-        status = source_read_all(src->key, NULL, 0, &data, err);
+        struct source_object *src = &k->objects->items[i];
+        status = source_read_object(src, NULL, JSON_PADDING, UPLOAD_CONTENT_MAX, &data, err);
         if (status != SP_OK)
             break;
+        done += src->size;
+        progress(run, "upload", i + 1, k->objects->count, done, k->objects->total_size);
         if (bundle) {
+            if (src->check_content && loaded_record_check_content(run->loaded, k->kind, src)) {
+                src->skip = true; /* its content is loaded already, or earlier in this run */
+                continue;
+            }
             buffer_clear(&url);
             buffer_printf(&url, "%s/song/part-%05zu.json", run->run_prefix, parts + 1);
-            add_origin(run, url.data, part_lines + 1, src->key);
+            add_origin(run, url.data, part_lines + 1, 0, src->key);
             buffer_append(&part, data.data, data.len);
             buffer_append_char(&part, '\n');
             for (size_t b = 0; b < data.len; b++)
                 part_lines += data.data[b] == '\n';
             part_lines++;
         } else {
+            size_t end = 0, lines_before = 0;
+            status = log_upload_range(run, src, &data, &end, &lines_before, err);
+            if (status != SP_OK)
+                break;
             char name[300];
             snprintf(name, sizeof name, "%s", base_name(src->key));
-            if (is_gzip_key(name))
+            if (source_has_gzip_name(name))
                 name[strlen(name) - 3] = '\0'; /* uploaded inflated */
             buffer_clear(&url);
             buffer_printf(&url, "%s/log/%05zu-%s", run->run_prefix, i + 1, name);
-            add_origin(run, url.data, 1, src->key);
-            status = put(run, url.data, data.data, data.len, "log file", err);
-            struct source_object o = {.key = url.data, .size = data.len};
+            add_origin(run, url.data, 1, lines_before, src->key);
+            size_t from = (size_t)src->start;
+            status = put(run, url.data, data.data + from, end - from, "log file", err);
+            struct source_object o = {.key = url.data, .size = end - from};
             source_list_append(uploads, &o);
         }
-        done += src->size;
-        progress(run, "upload", i + 1, k->objects->count, done, k->objects->total_size);
     }
     buffer_release(&data);
     buffer_release(&part);
@@ -395,7 +449,7 @@ static int prepare_jsonpaths(struct copy_run *run, struct sp_error *err)
     buffer_init(&text);
     int status = SP_OK;
     if (path && (!source_is_s3(path) || !run->dry))
-        status = source_read_all(path, run->s3, JSON_PADDING, &text, err);
+        status = source_read_all(path, run->s3, JSON_PADDING, JSONPATHS_MAX, &text, err);
     if (status == SP_OK && text.len) {
         struct field_spec spec;
         char *keys[EVENT_FIELD_COUNT + 1] = {0};
@@ -483,18 +537,18 @@ static int run_in_transaction(struct copy_run *run, struct copy_kind *kinds, str
     struct warehouse *wh = run->wh;
     const struct etl_options *o = run->o;
     /* CREATE TABLE IF NOT EXISTS costs Redshift a catalog round trip per table: create them
-     * only when some are missing. */
+     * only when some are missing (or loaded_objects lacks its newest column). */
     struct buffer sql;
     buffer_init(&sql);
-    buffer_append_str(&sql, "SELECT COUNT(*) AS present FROM information_schema.tables WHERE "
+    buffer_append_str(&sql, "SELECT (SELECT COUNT(*) FROM information_schema.tables WHERE "
                             "table_schema = CURRENT_SCHEMA() AND table_name IN (");
     for (int t = 0; t < TABLE_COUNT; t++)
         buffer_printf(&sql, "%s'%s'", t ? ", " : "", table_defs[t].name);
-    buffer_append_char(&sql, ')');
+    buffer_append_str(&sql, ")) + (" REDSHIFT_FINGERPRINT_COLUMN_SQL ") AS present");
     long present = 0;
     int status = wh->ops->query(wh, sql.data, count_tables, &present, err);
     buffer_release(&sql);
-    if (status == SP_OK && present < TABLE_COUNT)
+    if (status == SP_OK && present < TABLE_COUNT + 1)
         status = wh->ops->create_tables(wh, false, err);
     /* One run at a time: the lock is held until COMMIT. */
     if (status == SP_OK)
@@ -503,23 +557,39 @@ static int run_in_transaction(struct copy_run *run, struct copy_kind *kinds, str
     unsigned everything = (1u << TABLE_COUNT) - 1;
     if (status == SP_OK)
         status = wh->ops->truncate(wh, o->full_refresh ? everything : staging, err);
-    if (status == SP_OK && !o->full_refresh && !run->dry) {
-        struct loaded_record loaded;
-        etl_loaded_init(&loaded);
-        status = etl_loaded_read(wh, &loaded, err);
-        for (size_t i = 0; status == SP_OK && i < 2; i++)
-            status = etl_skip_loaded(&loaded, kinds[i].kind, kinds[i].objects,
-                                     &run->result->skipped_objects, err);
-        etl_loaded_release(&loaded);
-    } else if (status == SP_OK && !o->full_refresh) {
+    size_t listed[2] = {kinds[0].objects->count, kinds[1].objects->count};
+    if (status == SP_OK && !o->full_refresh && run->dry) {
         note(run, "a real run first leaves out the objects loaded_objects already holds:");
-        status = wh->ops->query(wh, "SELECT kind, object_key, size, version FROM loaded_objects",
+        status = wh->ops->query(wh,
+                                "SELECT kind, object_key, size, version, loaded_at, fingerprint "
+                                "FROM loaded_objects",
                                 NULL, NULL, err);
+    }
+    /* Without the record (a dry run cannot read it; a full refresh has emptied it) the same
+     * content is still loaded once per run. */
+    if (status == SP_OK)
+        status = etl_plan(o->full_refresh || run->dry ? NULL : wh, run->loaded, kinds[0].objects,
+                          kinds[1].objects, &run->result->skipped_objects, err);
+    for (size_t i = 0; status == SP_OK && i < 2; i++) {
+        if (!kinds[i].whole_prefix || kinds[i].objects->count == listed[i])
+            continue;
+        /* COPY of the prefix would load the repeated content twice. */
+        if (!run->run_prefix[0])
+            status = sp_usage(err,
+                              "%s holds the same content under more than one key, which a COPY "
+                              "of the whole prefix would load twice: give a staging prefix "
+                              "(--staging s3://BUCKET/PREFIX) to COPY from a manifest instead",
+                              kinds[i].spec);
+        kinds[i].whole_prefix = false;
     }
     run->result->song_objects = kinds[0].objects->count;
     run->result->log_objects = kinds[1].objects->count;
-    for (size_t i = 0; status == SP_OK && i < 2; i++)
+    for (size_t i = 0; status == SP_OK && i < 2; i++) {
         status = prepare_kind(run, &kinds[i], err);
+        run->result->skipped_objects += source_list_drop_skipped(kinds[i].objects);
+    }
+    run->result->song_objects = kinds[0].objects->count;
+    run->result->log_objects = kinds[1].objects->count;
     if (status == SP_OK && kinds[1].copy_count)
         status = prepare_jsonpaths(run, err);
     for (size_t i = 0; status == SP_OK && i < 2; i++) {
@@ -539,19 +609,13 @@ static int run_in_transaction(struct copy_run *run, struct copy_kind *kinds, str
                                 count_staged, run->result, err);
     if (status == SP_OK)
         status = etl_transform(wh, o, run->result->events, err);
-    if (status == SP_OK) {
-        struct rowbuf record;
-        rowbuf_init(&record, TABLE_LOADED_OBJECTS);
-        for (size_t i = 0; i < 2; i++) {
-            etl_record_loaded(&record, kinds[i].kind, kinds[i].objects, run->loaded_at);
-            if (kinds[i].whole_prefix && run->dry)
-                note(run, "a real run lists %s and records its objects in loaded_objects",
-                     kinds[i].spec);
-        }
-        if (record.rows)
-            status = wh->ops->write(wh, &record, err);
-        rowbuf_release(&record);
-    }
+    for (size_t i = 0; i < 2; i++)
+        if (kinds[i].whole_prefix && run->dry)
+            note(run, "a real run lists %s and records its objects in loaded_objects",
+                 kinds[i].spec);
+    if (status == SP_OK)
+        status = etl_write_loaded(wh, run->loaded, kinds[0].objects, kinds[1].objects,
+                                  run->loaded_at, err);
     if (status == SP_OK && run->errors.rows)
         status = wh->ops->write(wh, &run->errors, err);
     if (status == SP_OK)
@@ -573,6 +637,9 @@ int etl_copy_run(struct warehouse *wh, const struct etl_options *o, struct etl_r
     run.errors_left = o->max_errors;
     rowbuf_init(&run.errors, TABLE_LOAD_ERRORS);
     etl_utc_now(run.loaded_at, sizeof run.loaded_at);
+    struct loaded_record loaded;
+    loaded_record_init(&loaded, run.loaded_at);
+    run.loaded = &loaded;
 
     struct source_list songs, logs;
     source_list_init(&songs);
@@ -630,5 +697,6 @@ int etl_copy_run(struct warehouse *wh, const struct etl_options *o, struct etl_r
     free(run.origins);
     free(run.jsonpath_url);
     rowbuf_release(&run.errors);
+    loaded_record_release(&loaded);
     return status;
 }

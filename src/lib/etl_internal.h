@@ -9,34 +9,22 @@
 
 #include "etl.h"
 #include "hashmap.h"
+#include "loaded_objects.h"
 #include "rowbuf.h"
 #include "source.h"
 
-struct loaded_entry {
-    uint64_t size;
-    char *version;
-};
+/* A JSONPaths file names 18 keys: a megabyte is far more than one needs. */
+#define JSONPATHS_MAX ((size_t)1 << 20)
 
-/* The rows of loaded_objects, indexed by "kind\0key". */
-struct loaded_record {
-    struct strmap index; /* "kind\0key" -> entries[] */
-    struct loaded_entry *entries;
-    size_t count, capacity;
-    struct arena strings;
-    struct buffer key;
-};
-
-void etl_loaded_init(struct loaded_record *r);
-void etl_loaded_release(struct loaded_record *r);
-int etl_loaded_read(struct warehouse *wh, struct loaded_record *r, struct sp_error *err);
-/* Removes from `list` the objects already loaded unchanged, counting them in `skipped`.
- * Changed log objects are an error: their events are already in songplays and cannot be
- * replaced one object at a time. */
-int etl_skip_loaded(struct loaded_record *r, const char *kind, struct source_list *list,
-                    size_t *skipped, struct sp_error *err);
-/* Appends loaded_objects rows for `list`. */
-void etl_record_loaded(struct rowbuf *rows, const char *kind, const struct source_list *list,
-                       const char *loaded_at);
+/* Reads loaded_objects into `loaded` (unless `wh` is NULL: a full refresh has emptied it) and
+ * plans both lists against it (loaded_objects.h). */
+int etl_plan(struct warehouse *wh, struct loaded_record *loaded, struct source_list *songs,
+             struct source_list *logs, size_t *skipped, struct sp_error *err);
+/* Writes the loaded_objects rows of a run: the objects it loaded and those it found loaded at
+ * a path of their own. */
+int etl_write_loaded(struct warehouse *wh, struct loaded_record *loaded,
+                     const struct source_list *songs, const struct source_list *logs,
+                     const char *loaded_at, struct sp_error *err);
 
 /* Lists --song-data and --log-data; a usage error when neither is given. */
 int etl_list_sources(const struct etl_options *o, struct source_list *songs,

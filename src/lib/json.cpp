@@ -470,3 +470,17 @@ fail:
         std::free(paths[i]);
     return -1;
 }
+
+extern "C" int json_text_is_incomplete(const char *text, size_t len)
+{
+    size_t end = len;
+    while (end > 0 && std::isspace(static_cast<unsigned char>(text[end - 1])))
+        end--;
+    if (end == 0 || text[end - 1] != '}')
+        return 1;
+    /* Ends with a brace that may close a nested object only: let the parser say. */
+    dom::parser parser;
+    dom::element root;
+    error_code e = parser.parse(text, len, false).get(root);
+    return e == TAPE_ERROR || e == INCOMPLETE_ARRAY_OR_OBJECT || e == UNCLOSED_STRING;
+}

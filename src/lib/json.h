@@ -47,6 +47,11 @@ int json_parse_objects(struct json_parser *p, const char *buf, size_t len,
 int json_parse_jsonpaths(const char *buf, size_t len, char **paths, size_t max, char *reason,
                          size_t reason_size);
 
+/* 1 when `text` (padded) is the beginning of a JSON object that is not finished yet: it does
+ * not end with '}', or its objects, arrays or strings are left open. A complete object, valid or
+ * not, is 0. */
+int json_text_is_incomplete(const char *text, size_t len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -35,6 +35,11 @@ struct redshift_copy {
     long max_errors; /* MAXERROR; 0 leaves it out */
 };
 
+/* Counts loaded_objects.fingerprint (0 or 1): a warehouse created before it lacks it. */
+#define REDSHIFT_FINGERPRINT_COLUMN_SQL                                                            \
+    "SELECT COUNT(*) AS present FROM information_schema.columns WHERE table_schema = "             \
+    "CURRENT_SCHEMA() AND table_name = 'loaded_objects' AND column_name = 'fingerprint'"
+
 /* The COPY statement, without the final ';'. */
 int redshift_copy_sql(struct buffer *sql, const struct redshift_copy *copy, struct sp_error *err);
 

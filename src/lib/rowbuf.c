@@ -31,10 +31,11 @@ static const char *const song_lookup_columns[] = {"title", "artist_name", "durat
                                                   "artist_id"};
 static const enum column_type song_lookup_types[] = {COLUMN_TEXT, COLUMN_TEXT, COLUMN_DOUBLE,
                                                      COLUMN_TEXT, COLUMN_TEXT};
-static const char *const loaded_objects_columns[] = {"kind", "object_key", "size", "version",
-                                                     "loaded_at"};
+/* fingerprint comes last: warehouses created before it gained it as an added column. */
+static const char *const loaded_objects_columns[] = {"kind",    "object_key", "size",
+                                                     "version", "loaded_at",  "fingerprint"};
 static const enum column_type loaded_objects_types[] = {COLUMN_TEXT, COLUMN_TEXT, COLUMN_BIGINT,
-                                                        COLUMN_TEXT, COLUMN_TEXT};
+                                                        COLUMN_TEXT, COLUMN_TEXT, COLUMN_TEXT};
 static const char *const load_errors_columns[] = {"source", "line", "reason", "raw", "loaded_at"};
 static const enum column_type load_errors_types[] = {COLUMN_TEXT, COLUMN_BIGINT, COLUMN_TEXT,
                                                      COLUMN_TEXT, COLUMN_TEXT};

@@ -1,8 +1,15 @@
-/* source.c - local files, directories and globs as sources of JSON objects (see source.h).
+/* source.c - local files, directories, globs and S3 objects as sources of JSON (see source.h).
  *
- * The line reader keeps one buffer per object, refilled from gzread and compacted in place;
- * lines are handed out as pointers into it (no copy), with the padding simdjson needs behind
- * them. Long lines grow the buffer; nothing limits a line but memory.
+ * One object stream reads every object: raw bytes from a file descriptor (a local file, or the
+ * reading end of a socket pair an S3 transfer writes into) or from memory, inflated by zlib when
+ * they start with gzip's magic bytes, and fingerprinted with XXH3-128 as they are read. Every
+ * member of a multi-member gzip file is inflated; anything after the last member is an error,
+ * as is a member cut short. The line reader keeps one buffer per object, compacted in place;
+ * lines are handed out as pointers into it with the padding simdjson needs behind them, and a
+ * line longer than SOURCE_MAX_RECORD is reported and skipped without being held.
+ * Pitfalls: a plain local file may be growing while it is read (today's log), so it is read no
+ * further than its listed size and its last line, if unterminated, can be left for the next run;
+ * its fingerprint then covers exactly the bytes loaded.
  */
 #include "source.h"
 
@@ -19,7 +26,10 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <xxhash.h>
 #include <zlib.h>
+
+#define RAW_CHUNK (256 * 1024)
 
 void source_list_init(struct source_list *list)
 {
@@ -46,17 +56,90 @@ void source_list_append(struct source_list *list, const struct source_object *ob
     list->total_size += o->size;
 }
 
-static void list_add(struct source_list *list, const char *path, const struct stat *st)
+size_t source_list_drop_skipped(struct source_list *list)
 {
+    size_t kept = 0, dropped = 0;
+    list->total_size = 0;
+    for (size_t i = 0; i < list->count; i++) {
+        if (list->items[i].skip) {
+            free(list->items[i].key);
+            dropped++;
+            continue;
+        }
+        list->total_size += list->items[i].size;
+        list->items[kept++] = list->items[i];
+    }
+    list->count = kept;
+    return dropped;
+}
+
+/* 1 when `s` is valid UTF-8 (no overlong forms, surrogates or code points past U+10FFFF). */
+static int valid_utf8(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        unsigned c = *p;
+        size_t n = c < 0x80             ? 0
+                   : (c & 0xE0) == 0xC0 ? 1
+                   : (c & 0xF0) == 0xE0 ? 2
+                   : (c & 0xF8) == 0xF0 ? 3
+                                        : 4;
+        if (n == 4 || (n == 1 && c < 0xC2) || (n == 3 && c > 0xF4))
+            return 0;
+        for (size_t k = 1; k <= n; k++)
+            if ((p[k] & 0xC0) != 0x80)
+                return 0;
+        if (n == 2 && ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] >= 0xA0)))
+            return 0;
+        if (n == 3 && ((c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] >= 0x90)))
+            return 0;
+        p += n + 1;
+    }
+    return 1;
+}
+
+/* A path in a message: control characters and bytes that are not UTF-8 as \xHH. */
+static const char *shown_path(const char *path, char *out, size_t size)
+{
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)path; *p && o + 5 < size; p++) {
+        if (*p < 0x20 || *p == 0x7F || *p >= 0x80)
+            o += (size_t)snprintf(out + o, size - o, "\\x%02x", *p);
+        else
+            out[o++] = (char)*p;
+    }
+    out[o] = '\0';
+    return out;
+}
+
+static int list_add(struct source_list *list, const char *path, const struct stat *st,
+                    struct sp_error *err)
+{
+    /* Every warehouse stores keys as UTF-8 text: a name that is not UTF-8 cannot be recorded
+     * the same way everywhere, so it is refused on every target alike. */
+    if (!valid_utf8(path)) {
+        char shown[1024];
+        return sp_fail(err,
+                       "%s: the path is not valid UTF-8, which the warehouses cannot record: "
+                       "rename the file",
+                       shown_path(path, shown, sizeof shown));
+    }
     struct source_object o = {.key = (char *)path, .size = (uint64_t)st->st_size};
     snprintf(o.version, sizeof o.version, "mtime:%lld.%09ld", (long long)st->st_mtim.tv_sec,
              (long)st->st_mtim.tv_nsec);
     source_list_append(list, &o); /* callers pass absolute paths */
+    return SP_OK;
 }
 
 int source_is_s3(const char *key)
 {
     return strncmp(key, "s3://", 5) == 0;
+}
+
+int source_has_gzip_name(const char *key)
+{
+    size_t n = strlen(key);
+    return n > 3 && strcmp(key + n - 3, ".gz") == 0;
 }
 
 int source_has_json_name(const char *name)
@@ -84,18 +167,21 @@ static int walk_directory(const char *dir, struct source_list *list, struct sp_e
     while (status == SP_OK && (entry = readdir(d)) != NULL) {
         if (entry->d_name[0] == '.')
             continue; /* ., .., and hidden entries such as .ipynb_checkpoints */
-        if (entry->d_type == DT_REG && !source_has_json_name(entry->d_name))
+        bool json = source_has_json_name(entry->d_name);
+        if (entry->d_type == DT_REG && !json)
             continue;
         buffer_clear(&path);
         buffer_printf(&path, "%s/%s", dir, entry->d_name);
         struct stat st;
         /* Relative to the open directory: no path walk from the root for every file. */
         if (fstatat(dirfd(d), entry->d_name, &st, 0) != 0) {
-            status = sp_fail(err, "%s: %s", path.data, strerror(errno));
+            /* A dangling link under a name that would not be loaded is none of our business. */
+            if (json || entry->d_type == DT_DIR)
+                status = sp_fail(err, "%s: %s", path.data, strerror(errno));
         } else if (S_ISDIR(st.st_mode)) {
             status = walk_directory(path.data, list, err);
-        } else if (S_ISREG(st.st_mode) && source_has_json_name(entry->d_name)) {
-            list_add(list, path.data, &st);
+        } else if (S_ISREG(st.st_mode) && json) {
+            status = list_add(list, path.data, &st, err);
         }
     }
     buffer_release(&path);
@@ -121,8 +207,7 @@ static int add_path(const char *path, struct source_list *list, struct sp_error 
         return walk_directory(resolved, list, err);
     if (!S_ISREG(st.st_mode))
         return sp_fail(err, "%s: not a regular file or directory", path);
-    list_add(list, resolved, &st);
-    return SP_OK;
+    return list_add(list, resolved, &st, err);
 }
 
 int source_list_objects(const char *spec, struct s3_client *s3, struct source_list *list,
@@ -150,110 +235,36 @@ int source_list_objects(const char *spec, struct s3_client *s3, struct source_li
     }
     if (status != SP_OK)
         return status;
+    if (list->count == first)
+        return sp_fail(err,
+                       "%s: no JSON object to load here (files ending .json, .jsonl or .ndjson, "
+                       "optionally .gz; hidden entries are skipped)",
+                       spec);
     qsort(list->items + first, list->count - first, sizeof *list->items, compare_objects);
     return SP_OK;
 }
 
-static int gz_failure(gzFile f, const char *key, struct sp_error *err)
+/* ---- fingerprints ---- */
+
+static void fingerprint_text(XXH128_hash_t h, char out[SOURCE_FINGERPRINT_SIZE])
 {
-    int code;
-    const char *message = gzerror(f, &code);
-    if (code == Z_ERRNO)
-        return sp_fail(err, "%s: read error: %s", key, strerror(errno));
-    if (code == Z_BUF_ERROR)
-        return sp_fail(err, "%s: truncated gzip data (unexpected end of file)", key);
-    if (code != Z_OK)
-        return sp_fail(err, "%s: corrupt gzip data: %s", key, message);
-    return SP_OK;
+    snprintf(out, SOURCE_FINGERPRINT_SIZE, "xxh128:%016llx%016llx", (unsigned long long)h.high64,
+             (unsigned long long)h.low64);
 }
 
-static gzFile open_object(const char *key, struct sp_error *err)
+void source_fingerprint(const void *data, size_t len, char out[SOURCE_FINGERPRINT_SIZE])
 {
-    gzFile f = gzopen(key, "rb");
-    if (!f) {
-        sp_fail(err, "%s: cannot open: %s", key, errno ? strerror(errno) : "out of memory");
-        return NULL;
-    }
-    gzbuffer(f, 256 * 1024);
-    return f;
+    fingerprint_text(XXH3_128bits(data, len), out);
 }
 
-/* Plain files are read with open/read (three system calls for a small song file); only
- * gzip data, recognised by its magic bytes, goes through zlib. */
-static int read_plain_or_detect_gzip(const char *key, size_t padding, struct buffer *out,
-                                     int *is_gzip, struct sp_error *err)
+int source_is_gzip(const void *data, size_t len)
 {
-    int fd = open(key, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return sp_fail(err, "%s: cannot open: %s", key, strerror(errno));
-    buffer_clear(out);
-    int status = SP_OK;
-    *is_gzip = 0;
-    for (;;) {
-        buffer_reserve(out, 64 * 1024 + padding);
-        ssize_t n = read(fd, out->data + out->len, out->cap - out->len - padding - 1);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            status = sp_fail(err, "%s: read error: %s", key, strerror(errno));
-            break;
-        }
-        if (out->len == 0 && n >= 2 && (unsigned char)out->data[0] == 0x1f &&
-            (unsigned char)out->data[1] == 0x8b) {
-            *is_gzip = 1;
-            break;
-        }
-        if (n == 0)
-            break;
-        out->len += (size_t)n;
-    }
-    close(fd);
-    return status;
+    const unsigned char *p = data;
+    return len >= 2 && p[0] == 0x1f && p[1] == 0x8b;
 }
 
-int source_read_all(const char *key, struct s3_client *s3, size_t padding, struct buffer *out,
-                    struct sp_error *err)
-{
-    if (source_is_s3(key)) {
-        if (!s3)
-            return sp_usage(err, "%s: no S3 client configured", key);
-        int status = s3_get_object(s3, key, padding, out, err);
-        return status == SP_OK ? source_gunzip_if_needed(out, padding, key, err) : status;
-    }
-    int is_gzip = 0;
-    int status = read_plain_or_detect_gzip(key, padding, out, &is_gzip, err);
-    if (status != SP_OK || !is_gzip) {
-        buffer_reserve(out, padding);
-        memset(out->data + out->len, 0, padding + 1);
-        return status;
-    }
-    gzFile f = open_object(key, err);
-    if (!f)
-        return SP_FAIL;
-    buffer_clear(out);
-    status = SP_OK;
-    for (;;) {
-        buffer_reserve(out, 64 * 1024 + padding);
-        int n = gzread(f, out->data + out->len, 64 * 1024);
-        if (n < 0) {
-            status = gz_failure(f, key, err);
-            if (status == SP_OK)
-                status = sp_fail(err, "%s: read error", key);
-            break;
-        }
-        if (n == 0) {
-            status = gz_failure(f, key, err);
-            break;
-        }
-        out->len += (size_t)n;
-    }
-    gzclose(f);
-    buffer_reserve(out, padding);
-    memset(out->data + out->len, 0, padding + 1);
-    return status;
-}
+/* ---- S3 objects streamed into a socket pair by a fetching thread ---- */
 
-/* An S3 object streamed into a socket pair by a fetching thread. */
 struct s3_stream {
     pthread_t thread;
     struct s3_client *s3;
@@ -281,102 +292,434 @@ static int s3_stream_finish(struct s3_stream *st)
     return st->status;
 }
 
-int source_gunzip_if_needed(struct buffer *data, size_t padding, const char *key,
-                            struct sp_error *err)
+static void s3_stream_free(struct s3_stream *st)
 {
-    if (data->len < 2 || (unsigned char)data->data[0] != 0x1f ||
-        (unsigned char)data->data[1] != 0x8b)
-        return SP_OK;
-    z_stream z;
-    memset(&z, 0, sizeof z);
-    if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
-        return sp_fail(err, "%s: cannot start gzip decompression", key);
-    struct buffer out;
-    buffer_init(&out);
-    z.next_in = (unsigned char *)data->data;
-    z.avail_in = (unsigned)data->len;
-    int rc;
-    do {
-        buffer_reserve(&out, 256 * 1024 + padding);
-        z.next_out = (unsigned char *)out.data + out.len;
-        z.avail_out = (unsigned)(out.cap - out.len - padding - 1);
-        rc = inflate(&z, Z_NO_FLUSH);
-        out.len = (size_t)((char *)z.next_out - out.data);
-    } while (rc == Z_OK);
-    inflateEnd(&z);
-    if (rc != Z_STREAM_END) {
-        buffer_release(&out);
-        return sp_fail(err, "%s: %s gzip data", key, rc == Z_BUF_ERROR ? "truncated" : "corrupt");
+    if (!st)
+        return;
+    s3_stream_finish(st);
+    free(st->key);
+    free(st);
+}
+
+/* Starts the transfer of `key`; *fd is the end to read it from. */
+static int s3_stream_start(struct s3_client *s3, const char *key, struct s3_stream **out, int *fd,
+                           struct sp_error *err)
+{
+    if (!s3)
+        return sp_usage(err, "%s: no S3 client configured", key);
+    /* A socket pair rather than a pipe: send() with MSG_NOSIGNAL reports a reader that went
+     * away as an error instead of raising SIGPIPE. */
+    int fds[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
+        return sp_fail(err, "%s: cannot create a socket pair: %s", key, strerror(errno));
+    struct s3_stream *st = xcalloc(1, sizeof *st);
+    st->s3 = s3;
+    st->key = xstrdup(key);
+    st->fd = fds[1];
+    if (pthread_create(&st->thread, NULL, s3_stream_main, st) != 0) {
+        close(fds[0]);
+        close(fds[1]);
+        free(st->key);
+        free(st);
+        return sp_fail(err, "%s: cannot start the download thread", key);
     }
-    buffer_reserve(&out, padding);
-    memset(out.data + out.len, 0, padding + 1);
-    buffer_release(data);
-    *data = out;
+    *out = st;
+    *fd = fds[0];
     return SP_OK;
 }
 
-struct line_reader {
-    gzFile file;
-    struct s3_stream *stream; /* NULL for local files */
+/* ---- the object stream: raw bytes in, content out ---- */
+
+enum stream_format { FORMAT_UNKNOWN, FORMAT_PLAIN, FORMAT_GZIP };
+
+struct object_stream {
     char *key;
+    int fd; /* -1 when the raw bytes are in memory */
+    struct s3_stream *s3;
+    const unsigned char *mem;
+    size_t mem_len;
+    uint64_t raw_read;  /* raw bytes taken from the source so far */
+    uint64_t raw_limit; /* read no further (a growing plain file); UINT64_MAX otherwise */
+    XXH3_state_t *hash; /* of every raw byte read, or NULL */
+    enum stream_format format;
+    z_stream z;
+    bool z_ready, member_ended;
+    unsigned char *in; /* raw bytes read but not consumed: in[in_pos, in_len) */
+    size_t in_pos, in_len;
+    bool raw_eof;
+};
+
+static void stream_init(struct object_stream *s, const char *key)
+{
+    memset(s, 0, sizeof *s);
+    s->key = xstrdup(key);
+    s->fd = -1;
+    s->raw_limit = UINT64_MAX;
+}
+
+static void stream_release(struct object_stream *s)
+{
+    if (s->fd >= 0)
+        close(s->fd); /* for S3, closing the reading end stops an unfinished download */
+    s3_stream_free(s->s3);
+    if (s->z_ready)
+        inflateEnd(&s->z);
+    if (s->hash)
+        XXH3_freeState(s->hash);
+    if (!s->mem)
+        free(s->in);
+    free(s->key);
+    memset(s, 0, sizeof *s);
+    s->fd = -1;
+}
+
+static void stream_hash_raw(struct object_stream *s)
+{
+    s->hash = XXH3_createState();
+    if (!s->hash)
+        abort(); /* out of memory, as xmalloc */
+    XXH3_128bits_reset(s->hash);
+}
+
+/* Opens a local file or starts an S3 transfer. */
+static int stream_open_key(struct object_stream *s, const char *key, struct s3_client *s3,
+                           struct sp_error *err)
+{
+    stream_init(s, key);
+    if (source_is_s3(key))
+        return s3_stream_start(s3, key, &s->s3, &s->fd, err);
+    s->fd = open(key, O_RDONLY | O_CLOEXEC);
+    if (s->fd < 0)
+        return sp_fail(err, "%s: cannot open: %s", key, strerror(errno));
+    return SP_OK;
+}
+
+static void stream_open_memory(struct object_stream *s, const char *key, const void *raw,
+                               size_t len)
+{
+    stream_init(s, key);
+    s->mem = raw;
+    s->mem_len = len;
+    s->in = (unsigned char *)raw;
+    s->in_len = len;
+    s->raw_read = len;
+    s->raw_eof = true;
+}
+
+/* Reads raw bytes into `dst` (at most `n`); returns the count, 0 at the end, -1 on error. */
+static ssize_t raw_read(struct object_stream *s, unsigned char *dst, size_t n, struct sp_error *err)
+{
+    if (s->raw_eof || s->fd < 0)
+        return 0;
+    if (s->raw_limit - s->raw_read < n)
+        n = (size_t)(s->raw_limit - s->raw_read);
+    ssize_t got = 0;
+    if (n > 0) {
+        do
+            got = read(s->fd, dst, n);
+        while (got < 0 && errno == EINTR);
+    }
+    if (got < 0)
+        return sp_fail(err, "%s: read error: %s", s->key, strerror(errno)), -1;
+    if (got == 0) {
+        s->raw_eof = true;
+        /* The end of a streamed object is only the end if the download succeeded. */
+        if (s->s3 && s3_stream_finish(s->s3) != SP_OK) {
+            *err = s->s3->err;
+            return -1;
+        }
+        return 0;
+    }
+    if (s->hash)
+        XXH3_128bits_update(s->hash, dst, (size_t)got);
+    s->raw_read += (uint64_t)got;
+    return got;
+}
+
+/* Makes at least `want` unread raw bytes available in `in`, unless the source ends first.
+ * Returns 0 or -1. */
+static int fill_input(struct object_stream *s, size_t want, struct sp_error *err)
+{
+    if (s->mem)
+        return 0;
+    if (!s->in)
+        s->in = xmalloc(RAW_CHUNK);
+    if (s->in_pos > 0) {
+        memmove(s->in, s->in + s->in_pos, s->in_len - s->in_pos);
+        s->in_len -= s->in_pos;
+        s->in_pos = 0;
+    }
+    while (s->in_len < want && !s->raw_eof) {
+        ssize_t n = raw_read(s, s->in + s->in_len, RAW_CHUNK - s->in_len, err);
+        if (n < 0)
+            return -1;
+        s->in_len += (size_t)n;
+    }
+    return 0;
+}
+
+static int start_member(struct object_stream *s, struct sp_error *err)
+{
+    int rc = s->z_ready ? inflateReset(&s->z) : inflateInit2(&s->z, 16 + MAX_WBITS);
+    if (rc != Z_OK)
+        return sp_fail(err, "%s: cannot start gzip decompression", s->key), -1;
+    s->z_ready = true;
+    s->member_ended = false;
+    return 0;
+}
+
+static int detect_format(struct object_stream *s, struct sp_error *err)
+{
+    if (fill_input(s, 2, err) != 0)
+        return -1;
+    if (source_is_gzip(s->in + s->in_pos, s->in_len - s->in_pos)) {
+        s->format = FORMAT_GZIP;
+        return start_member(s, err);
+    }
+    s->format = FORMAT_PLAIN;
+    return 0;
+}
+
+/* Reads up to `n` content bytes into `out`; returns the count, 0 at the end, -1 on error. */
+static ssize_t stream_read(struct object_stream *s, char *out, size_t n, struct sp_error *err)
+{
+    if (n == 0)
+        return 0;
+    if (s->format == FORMAT_UNKNOWN && detect_format(s, err) != 0)
+        return -1;
+    if (s->format == FORMAT_PLAIN) {
+        if (s->in_pos < s->in_len) {
+            size_t take = s->in_len - s->in_pos < n ? s->in_len - s->in_pos : n;
+            memcpy(out, s->in + s->in_pos, take);
+            s->in_pos += take;
+            return (ssize_t)take;
+        }
+        return raw_read(s, (unsigned char *)out, n, err);
+    }
+    for (;;) {
+        if (s->in_pos == s->in_len && fill_input(s, 1, err) != 0)
+            return -1;
+        size_t avail = s->in_len - s->in_pos;
+        if (s->member_ended) {
+            /* Another member, the end, or bytes that are not gzip at all. */
+            if (avail == 0)
+                return 0;
+            if (avail < 2 && fill_input(s, 2, err) != 0)
+                return -1;
+            avail = s->in_len - s->in_pos;
+            if (!source_is_gzip(s->in + s->in_pos, avail))
+                return sp_fail(err, "%s: corrupt gzip data: bytes after the last gzip member",
+                               s->key),
+                       -1;
+            if (start_member(s, err) != 0)
+                return -1;
+        }
+        if (avail == 0)
+            return sp_fail(err, "%s: truncated gzip data (unexpected end of file)", s->key), -1;
+        s->z.next_in = s->in + s->in_pos;
+        s->z.avail_in = (uInt)(avail > UINT_MAX ? UINT_MAX : avail);
+        s->z.next_out = (unsigned char *)out;
+        s->z.avail_out = (uInt)(n > UINT_MAX ? UINT_MAX : n);
+        int rc = inflate(&s->z, Z_NO_FLUSH);
+        s->in_pos = (size_t)(s->z.next_in - s->in);
+        size_t produced = (size_t)((char *)s->z.next_out - out);
+        if (rc == Z_STREAM_END)
+            s->member_ended = true;
+        else if (rc != Z_OK && rc != Z_BUF_ERROR)
+            return sp_fail(err, "%s: corrupt gzip data: %s", s->key,
+                           s->z.msg ? s->z.msg : "inflate failed"),
+                   -1;
+        if (produced > 0)
+            return (ssize_t)produced;
+    }
+}
+
+/* Reads the whole content into `out` (cleared first), `padding` zero bytes behind it. */
+static int stream_read_all(struct object_stream *s, size_t padding, size_t max, struct buffer *out,
+                           struct sp_error *err)
+{
+    buffer_clear(out);
+    for (;;) {
+        buffer_reserve(out, RAW_CHUNK + padding);
+        size_t room = out->cap - out->len - padding - 1;
+        ssize_t n = stream_read(s, out->data + out->len, room, err);
+        if (n < 0)
+            return SP_FAIL;
+        if (n == 0)
+            break;
+        out->len += (size_t)n;
+        if (out->len > max)
+            return sp_fail(err, "%s: more than %zu MB of content%s; nothing was loaded", s->key,
+                           max >> 20, s->format == FORMAT_GZIP ? " after decompression" : "");
+    }
+    buffer_reserve(out, padding);
+    memset(out->data + out->len, 0, padding + 1);
+    return SP_OK;
+}
+
+int source_read_all(const char *key, struct s3_client *s3, size_t padding, size_t max,
+                    struct buffer *out, struct sp_error *err)
+{
+    struct object_stream s;
+    int status = stream_open_key(&s, key, s3, err);
+    if (status == SP_OK)
+        status = stream_read_all(&s, padding, max, out, err);
+    stream_release(&s);
+    return status;
+}
+
+int source_inflate(const char *raw, size_t len, size_t padding, size_t max, const char *key,
+                   struct buffer *out, struct sp_error *err)
+{
+    struct object_stream s;
+    stream_open_memory(&s, key, raw, len);
+    int status = stream_read_all(&s, padding, max, out, err);
+    stream_release(&s);
+    return status;
+}
+
+int source_read_object(struct source_object *o, struct s3_client *s3, size_t padding, size_t max,
+                       struct buffer *content, struct sp_error *err)
+{
+    struct object_stream s;
+    int status = stream_open_key(&s, o->key, s3, err);
+    bool s3_object = source_is_s3(o->key);
+    if (status == SP_OK && !s3_object) {
+        stream_hash_raw(&s);
+        s.raw_limit = o->size; /* what grows during the run is for the next run */
+    }
+    if (status == SP_OK)
+        status = stream_read_all(&s, padding, max, content, err);
+    if (status == SP_OK) {
+        o->gzip = s.format == FORMAT_GZIP;
+        o->loaded = s.raw_read;
+        if (s3_object)
+            snprintf(o->fingerprint, sizeof o->fingerprint, "%s", o->version);
+        else
+            fingerprint_text(XXH3_128bits_digest(s.hash), o->fingerprint);
+    }
+    stream_release(&s);
+    return status;
+}
+
+/* ---- lines ---- */
+
+struct line_reader {
+    struct object_stream stream;
+    struct source_object *object; /* NULL: nothing to fingerprint */
+    bool plain_local;             /* a plain local file: fingerprinted line by line */
+    XXH3_state_t *hash;           /* plain local files: the bytes of the lines consumed */
     char *data;
     size_t capacity; /* usable bytes; `padding` more are allocated behind them */
     size_t padding;
     size_t start, end; /* unread bytes are data[start, end) */
     size_t line;
-    uint64_t offset;
-    int eof;
+    uint64_t offset; /* content bytes consumed, counted from the object's first byte */
+    bool eof;
+    bool last_open;     /* the line last returned ended at EOF without a line end */
+    size_t open_length; /* its bytes, not yet fingerprinted */
+    const char *open_line;
+    char excerpt[256]; /* the start of a line too long to hold */
 };
 
-int line_reader_open(struct line_reader **out, const char *key, struct s3_client *s3,
-                     size_t padding, struct sp_error *err)
+static struct line_reader *reader_new(size_t padding)
 {
-    gzFile f;
-    struct s3_stream *stream = NULL;
-    if (source_is_s3(key)) {
-        if (!s3)
-            return sp_usage(err, "%s: no S3 client configured", key);
-        /* A socket pair rather than a pipe: send() with MSG_NOSIGNAL reports a reader that
-         * went away as an error instead of raising SIGPIPE. */
-        int fds[2];
-        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
-            return sp_fail(err, "%s: cannot create a socket pair: %s", key, strerror(errno));
-        stream = xcalloc(1, sizeof *stream);
-        stream->s3 = s3;
-        stream->key = xstrdup(key);
-        stream->fd = fds[1];
-        if (pthread_create(&stream->thread, NULL, s3_stream_main, stream) != 0) {
-            close(fds[0]);
-            close(fds[1]);
-            free(stream->key);
-            free(stream);
-            return sp_fail(err, "%s: cannot start the download thread", key);
-        }
-        f = gzdopen(fds[0], "rb"); /* .gz objects are inflated on the fly, like files */
-        if (!f) {
-            close(fds[0]);
-            s3_stream_finish(stream);
-            free(stream->key);
-            free(stream);
-            return sp_fail(err, "%s: out of memory", key);
-        }
-        gzbuffer(f, 256 * 1024);
-    } else if (!(f = open_object(key, err))) {
-        return SP_FAIL;
-    }
     struct line_reader *lr = xcalloc(1, sizeof *lr);
-    lr->stream = stream;
-    lr->file = f;
-    lr->key = xstrdup(key);
     lr->capacity = 1024 * 1024;
     lr->padding = padding;
     /* Zeroed so that simdjson's read-ahead never touches uninitialised bytes. */
     lr->data = xcalloc(1, lr->capacity + padding);
+    return lr;
+}
+
+int line_reader_open(struct line_reader **out, const char *key, struct s3_client *s3,
+                     size_t padding, struct sp_error *err)
+{
+    struct line_reader *lr = reader_new(padding);
+    if (stream_open_key(&lr->stream, key, s3, err) != SP_OK) {
+        line_reader_close(lr);
+        return SP_FAIL;
+    }
     *out = lr;
     return SP_OK;
 }
 
-/* Moves unread bytes to the front and reads more; grows when a line fills the buffer. */
+/* Fingerprints the first o->start bytes of a growing file and checks them against what was
+ * loaded, counting its lines so that line numbers stay those of the file. */
+static int resume(struct line_reader *lr, struct source_object *o, struct sp_error *err)
+{
+    char *chunk = xmalloc(RAW_CHUNK);
+    uint64_t left = o->start;
+    int status = SP_OK;
+    bool first = true;
+    while (status == SP_OK && left > 0) {
+        size_t want = left < RAW_CHUNK ? (size_t)left : RAW_CHUNK;
+        ssize_t n = raw_read(&lr->stream, (unsigned char *)chunk, want, err);
+        if (n < 0) {
+            status = SP_FAIL;
+            break;
+        }
+        if (n == 0 || (first && source_is_gzip(chunk, (size_t)n)))
+            break;
+        first = false;
+        XXH3_128bits_update(lr->hash, chunk, (size_t)n);
+        for (ssize_t i = 0; i < n; i++)
+            lr->line += chunk[i] == '\n';
+        left -= (uint64_t)n;
+    }
+    free(chunk);
+    if (status != SP_OK)
+        return status;
+    char now[SOURCE_FINGERPRINT_SIZE] = "";
+    if (left == 0)
+        fingerprint_text(XXH3_128bits_digest(lr->hash), now);
+    if (strcmp(now, o->prefix_fingerprint) != 0)
+        return sp_fail(err,
+                       "%s: changed since it was loaded: its first %llu bytes are not those "
+                       "loaded before, whose events are already in songplays (a log file may "
+                       "only grow); restore it, or rerun with --full-refresh",
+                       o->key, (unsigned long long)o->start);
+    lr->offset = o->start;
+    lr->stream.format = FORMAT_PLAIN;
+    return SP_OK;
+}
+
+int line_reader_open_object(struct line_reader **out, struct source_object *o, struct s3_client *s3,
+                            size_t padding, struct sp_error *err)
+{
+    struct line_reader *lr = reader_new(padding);
+    lr->object = o;
+    int status = stream_open_key(&lr->stream, o->key, s3, err);
+    if (status == SP_OK && !source_is_s3(o->key)) {
+        lr->stream.raw_limit = o->size; /* what grows during the run is for the next run */
+        /* Plain or gzip is known from the first bytes; the decision for a resumed file was
+         * made by name and is checked by resume(). */
+        if (o->start == 0 && detect_format(&lr->stream, err) != 0)
+            status = SP_FAIL;
+        else if (o->start > 0 || lr->stream.format == FORMAT_PLAIN) {
+            lr->plain_local = true;
+            lr->hash = XXH3_createState();
+            if (!lr->hash)
+                abort();
+            XXH3_128bits_reset(lr->hash);
+            if (o->start > 0)
+                status = resume(lr, o, err);
+        } else {
+            o->gzip = true;
+            stream_hash_raw(&lr->stream); /* a gzip file is loaded whole or not at all */
+            XXH3_128bits_update(lr->stream.hash, lr->stream.in, lr->stream.in_len);
+        }
+    }
+    if (status != SP_OK) {
+        line_reader_close(lr);
+        return status;
+    }
+    *out = lr;
+    return SP_OK;
+}
+
+/* Moves unread bytes to the front and reads more; grows while a line fills the buffer, up to
+ * SOURCE_MAX_RECORD. Returns 0 or -1. */
 static int refill(struct line_reader *lr, struct sp_error *err)
 {
     if (lr->start > 0) {
@@ -390,57 +733,100 @@ static int refill(struct line_reader *lr, struct sp_error *err)
         lr->data = xrealloc(lr->data, lr->capacity + lr->padding);
         memset(lr->data + old, 0, lr->capacity - old + lr->padding);
     }
-    size_t want = lr->capacity - lr->end;
-    if (want > INT_MAX)
-        want = INT_MAX;
-    int n = gzread(lr->file, lr->data + lr->end, (unsigned)want);
-    if (n < 0) {
-        int status = gz_failure(lr->file, lr->key, err);
-        return status ? -1 : (sp_fail(err, "%s: read error", lr->key), -1);
-    }
-    if (n == 0) {
-        /* The end of a streamed object is only the end if the download succeeded. */
-        if (lr->stream && s3_stream_finish(lr->stream) != SP_OK) {
-            *err = lr->stream->err;
-            return -1;
-        }
-        if (gz_failure(lr->file, lr->key, err) != SP_OK)
-            return -1;
-        lr->eof = 1;
-    }
+    ssize_t n = stream_read(&lr->stream, lr->data + lr->end, lr->capacity - lr->end, err);
+    if (n < 0)
+        return -1;
+    if (n == 0)
+        lr->eof = true;
     lr->end += (size_t)n;
     return 0;
+}
+
+static void consume(struct line_reader *lr, const char *bytes, size_t n)
+{
+    if (lr->hash)
+        XXH3_128bits_update(lr->hash, bytes, n);
+    lr->offset += n;
+}
+
+/* Skips the rest of a line that is too long to hold, up to and including its line end. */
+static int skip_line(struct line_reader *lr, struct sp_error *err)
+{
+    for (;;) {
+        char *begin = lr->data + lr->start;
+        char *newline = memchr(begin, '\n', lr->end - lr->start);
+        if (newline) {
+            consume(lr, begin, (size_t)(newline - begin) + 1);
+            lr->start += (size_t)(newline - begin) + 1;
+            return 0;
+        }
+        consume(lr, begin, lr->end - lr->start);
+        lr->start = lr->end;
+        if (lr->eof)
+            return 0;
+        if (refill(lr, err) != 0)
+            return -1;
+    }
 }
 
 int line_reader_next(struct line_reader *lr, const char **line, size_t *len, struct sp_error *err)
 {
     for (;;) {
         char *begin = lr->data + lr->start;
-        char *newline = memchr(begin, '\n', lr->end - lr->start);
-        size_t n;
+        size_t avail = lr->end - lr->start;
+        char *newline = memchr(begin, '\n', avail);
+        size_t n, taken;
+        bool open = false;
         if (newline) {
             n = (size_t)(newline - begin);
-            lr->start += n + 1;
-            lr->offset += n + 1;
-        } else if (lr->eof) {
-            n = lr->end - lr->start;
-            if (n == 0)
-                return 0;
+            taken = n + 1;
+        } else if (avail > SOURCE_MAX_RECORD) {
+            /* Longer than any record may be: report its start and skip the rest. */
+            lr->line++;
+            memcpy(lr->excerpt, begin, sizeof lr->excerpt);
+            *line = lr->excerpt;
+            *len = sizeof lr->excerpt;
+            consume(lr, begin, avail);
             lr->start = lr->end;
-            lr->offset += n;
+            lr->last_open = false;
+            return skip_line(lr, err) == 0 ? LINE_TOO_LONG : LINE_ERROR;
+        } else if (lr->eof) {
+            if (avail == 0)
+                return LINE_END;
+            n = taken = avail;
+            open = lr->plain_local;
         } else {
             if (refill(lr, err) != 0)
-                return -1;
+                return LINE_ERROR;
             continue;
+        }
+        lr->start += taken;
+        if (open) {
+            lr->open_line = begin;
+            lr->open_length = taken;
+        } else {
+            consume(lr, begin, taken);
+        }
+        lr->last_open = open;
+        if (n > SOURCE_MAX_RECORD) {
+            lr->line++;
+            *line = begin;
+            *len = 256;
+            return LINE_TOO_LONG;
         }
         if (n > 0 && begin[n - 1] == '\r')
             n--;
+        if (lr->line == 0 && lr->offset - (open ? 0 : taken) == 0 && n >= 3 &&
+            memcmp(begin, "\xEF\xBB\xBF", 3) == 0) {
+            begin += 3; /* a UTF-8 byte order mark at the start of the file */
+            n -= 3;
+        }
         lr->line++;
         *line = begin;
         *len = n;
         /* The bytes behind the line (the rest of the buffer, or the allocation's padding)
          * are readable; simdjson only needs that. */
-        return 1;
+        return LINE_OK;
     }
 }
 
@@ -451,20 +837,40 @@ size_t line_reader_line(const struct line_reader *lr)
 
 uint64_t line_reader_offset(const struct line_reader *lr)
 {
-    return lr->offset;
+    return lr->offset + (lr->last_open ? lr->open_length : 0);
+}
+
+int line_reader_last_is_open(const struct line_reader *lr)
+{
+    return lr->last_open;
+}
+
+void line_reader_finish(struct line_reader *lr, struct source_object *o, bool drop_open_line)
+{
+    if (source_is_s3(o->key)) {
+        o->loaded = o->size;
+        snprintf(o->fingerprint, sizeof o->fingerprint, "%s", o->version);
+        return;
+    }
+    if (!lr->plain_local) {
+        o->loaded = lr->stream.raw_read;
+        fingerprint_text(XXH3_128bits_digest(lr->stream.hash), o->fingerprint);
+        return;
+    }
+    if (lr->last_open && !drop_open_line)
+        consume(lr, lr->open_line, lr->open_length);
+    lr->last_open = false;
+    o->loaded = lr->offset;
+    fingerprint_text(XXH3_128bits_digest(lr->hash), o->fingerprint);
 }
 
 void line_reader_close(struct line_reader *lr)
 {
     if (!lr)
         return;
-    gzclose(lr->file); /* closes the reading end: an unfinished download stops */
-    if (lr->stream) {
-        s3_stream_finish(lr->stream);
-        free(lr->stream->key);
-        free(lr->stream);
-    }
-    free(lr->key);
+    stream_release(&lr->stream);
+    if (lr->hash)
+        XXH3_freeState(lr->hash);
     free(lr->data);
     free(lr);
 }

@@ -68,7 +68,7 @@ static const char *const create_sql[TABLE_COUNT] = {
     [TABLE_LOADED_OBJECTS] = "CREATE TABLE IF NOT EXISTS loaded_objects (kind " TEXT_C
                              " NOT NULL, object_key " TEXT_C " NOT NULL, size BIGINT NOT NULL, "
                              "version " TEXT_C " NOT NULL, loaded_at " TEXT_C
-                             " NOT NULL, PRIMARY KEY (kind, object_key))",
+                             " NOT NULL, fingerprint " TEXT_C ", PRIMARY KEY (kind, object_key))",
     [TABLE_LOAD_ERRORS] = "CREATE TABLE IF NOT EXISTS load_errors (source " TEXT_C
                           " NOT NULL, line BIGINT NOT NULL, reason " TEXT_C " NOT NULL, raw " TEXT_C
                           ", loaded_at " TEXT_C " NOT NULL)",
@@ -98,7 +98,8 @@ static const char *const merge_update_sql[TABLE_COUNT] = {
                     "gender = n.gender, level = n.level FROM tmp_users n "
                     "WHERE u.user_id = n.user_id",
     [TABLE_LOADED_OBJECTS] = "UPDATE loaded_objects o SET size = n.size, version = n.version, "
-                             "loaded_at = n.loaded_at FROM tmp_loaded_objects n "
+                             "loaded_at = n.loaded_at, fingerprint = n.fingerprint "
+                             "FROM tmp_loaded_objects n "
                              "WHERE o.kind = n.kind AND o.object_key = n.object_key",
     [TABLE_SONGS] = "UPDATE songs s SET title = n.title, artist_id = n.artist_id, year = n.year, "
                     "duration = n.duration FROM tmp_songs n WHERE s.song_id = n.song_id "
@@ -156,6 +157,12 @@ static int pg_create_tables(struct warehouse *wh, bool drop_first, struct sp_err
     /* One statement at a time, so that an error names the table it concerns. */
     for (int t = 0; status == SP_OK && t < TABLE_COUNT; t++)
         status = exec_sql(w, create_sql[t], err);
+    /* A warehouse from before content fingerprints gains the column. */
+    if (status == SP_OK && !drop_first)
+        status = exec_sql(w,
+                          "ALTER TABLE loaded_objects ADD COLUMN IF NOT EXISTS "
+                          "fingerprint " TEXT_C,
+                          err);
     return status;
 }
 

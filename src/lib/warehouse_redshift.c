@@ -68,8 +68,8 @@ static const char *const create_sql[TABLE_COUNT] = {
         "NOT NULL, song_id " CODE " NOT NULL, artist_id " CODE ") DISTSTYLE ALL SORTKEY (title)",
     [TABLE_LOADED_OBJECTS] = "CREATE TABLE IF NOT EXISTS loaded_objects (kind " CODE
                              " NOT NULL, object_key " TEXT " NOT NULL, size BIGINT NOT NULL, "
-                             "version " CODE " NOT NULL, loaded_at " CODE
-                             " NOT NULL, PRIMARY KEY (kind, object_key)) DISTSTYLE ALL",
+                             "version " CODE " NOT NULL, loaded_at " CODE " NOT NULL, "
+                             "fingerprint " CODE ", PRIMARY KEY (kind, object_key)) DISTSTYLE ALL",
     [TABLE_LOAD_ERRORS] = "CREATE TABLE IF NOT EXISTS load_errors (source " TEXT
                           " NOT NULL, line BIGINT NOT NULL, reason " TEXT " NOT NULL, \"raw\" " TEXT
                           ", loaded_at " CODE " NOT NULL) DISTSTYLE EVEN",
@@ -89,6 +89,14 @@ static int rs_exec(struct warehouse *wh, const char *sql, struct sp_error *err)
     return libpq_exec(&as_redshift(wh)->pq, sql, err);
 }
 
+static int first_count(void *ctx, size_t columns, const char *const *names, const struct cell *v)
+{
+    (void)names;
+    if (columns == 1 && v[0].type == CELL_INT)
+        *(long *)ctx = (long)v[0].i;
+    return SP_OK;
+}
+
 static int rs_create_tables(struct warehouse *wh, bool drop_first, struct sp_error *err)
 {
     char drop[96];
@@ -100,6 +108,14 @@ static int rs_create_tables(struct warehouse *wh, bool drop_first, struct sp_err
         if (status == SP_OK)
             status = rs_exec(wh, create_sql[t], err);
     }
+    /* A warehouse from before content fingerprints gains the column (ADD COLUMN may run in a
+     * transaction block; only external tables may not: r_ALTER_TABLE). */
+    long present = 1;
+    if (status == SP_OK && !drop_first && !wh->dry_run.fn)
+        status = libpq_query(&as_redshift(wh)->pq, REDSHIFT_FINGERPRINT_COLUMN_SQL, first_count,
+                             &present, err);
+    if (status == SP_OK && !present)
+        status = rs_exec(wh, "ALTER TABLE loaded_objects ADD COLUMN fingerprint " CODE, err);
     return status;
 }
 

@@ -62,7 +62,7 @@ static const char *const create_sql[TABLE_COUNT] = {
     [TABLE_LOADED_OBJECTS] =
         "CREATE TABLE IF NOT EXISTS loaded_objects (kind TEXT NOT NULL, object_key TEXT NOT NULL, "
         "size INTEGER NOT NULL, version TEXT NOT NULL, loaded_at TEXT NOT NULL, "
-        "PRIMARY KEY (kind, object_key)) STRICT, WITHOUT ROWID",
+        "fingerprint TEXT, PRIMARY KEY (kind, object_key)) STRICT, WITHOUT ROWID",
     [TABLE_LOAD_ERRORS] =
         "CREATE TABLE IF NOT EXISTS load_errors (source TEXT NOT NULL, line INTEGER NOT NULL, "
         "reason TEXT NOT NULL, raw TEXT, loaded_at TEXT NOT NULL) STRICT",
@@ -81,7 +81,7 @@ static const char *const conflict_sql[TABLE_COUNT] = {
                     "level = excluded.level",
     [TABLE_LOADED_OBJECTS] = " ON CONFLICT (kind, object_key) DO UPDATE SET "
                              "size = excluded.size, version = excluded.version, "
-                             "loaded_at = excluded.loaded_at",
+                             "loaded_at = excluded.loaded_at, fingerprint = excluded.fingerprint",
     [TABLE_SONGS] =
         " ON CONFLICT (song_id) DO UPDATE SET title = excluded.title, "
         "artist_id = excluded.artist_id, year = excluded.year, duration = excluded.duration "
@@ -140,6 +140,21 @@ static void finalize_statements(struct sqlite_warehouse *w)
     }
 }
 
+/* 1 when `table` has `column`. */
+static int has_column(struct sqlite_warehouse *w, const char *table, const char *column)
+{
+    sqlite3_stmt *stmt = NULL;
+    int found = 0;
+    if (sqlite3_prepare_v2(w->db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", -1, &stmt,
+                           NULL) == SQLITE_OK) {
+        sqlite3_bind_text(stmt, 1, table, -1, SQLITE_STATIC);
+        sqlite3_bind_text(stmt, 2, column, -1, SQLITE_STATIC);
+        found = sqlite3_step(stmt) == SQLITE_ROW;
+    }
+    sqlite3_finalize(stmt);
+    return found;
+}
+
 static int sqlite_create_tables(struct warehouse *wh, bool drop_first, struct sp_error *err)
 {
     struct sqlite_warehouse *w = as_sqlite(wh);
@@ -155,6 +170,9 @@ static int sqlite_create_tables(struct warehouse *wh, bool drop_first, struct sp
     }
     for (size_t i = 0; status == SP_OK && i < sizeof index_sql / sizeof index_sql[0]; i++)
         status = exec_sql(w, index_sql[i], err);
+    /* A warehouse from before content fingerprints gains the column. */
+    if (status == SP_OK && !w->base.dry_run.fn && !has_column(w, "loaded_objects", "fingerprint"))
+        status = exec_sql(w, "ALTER TABLE loaded_objects ADD COLUMN fingerprint TEXT", err);
     return status;
 }
 

@@ -68,16 +68,16 @@ print(sum(1 for f in sys.argv[1:] for l in open(f) if l.strip() and json.loads(l
   [ "$(q 'SELECT COUNT(*) FROM songplays')" -gt "$first" ]
 }
 
-@test "a log file changed after loading is refused, and --full-refresh reloads everything" {
+@test "a log file changed after loading, not by appending, is refused, and --full-refresh reloads everything" {
   need_sample
   mkdir logs
-  head -n 100 "$DATA/log_data/2018/11/2018-11-01-events.json" > logs/day.json
+  head -n 100 "$DATA/log_data/2018/11/2018-11-15-events.json" > logs/day.json
   sp -q --target "$DB" etl --log-data logs
   before=$(q 'SELECT COUNT(*) FROM songplays')
-  head -n 200 "$DATA/log_data/2018/11/2018-11-01-events.json" > logs/day.json
+  head -n 200 "$DATA/log_data/2018/11/2018-11-15-events.json" | tail -n 150 > logs/day.json
   run sp --target "$DB" etl --log-data logs
   [ "$status" -eq 1 ]
-  [[ "$output" == *"logs/day.json: changed since it was loaded"*"--full-refresh"* ]]
+  [[ "$output" == *"logs/day.json: changed since it was loaded: its first "*" bytes are not those loaded before"*"--full-refresh"* ]]
   [ "$(q 'SELECT COUNT(*) FROM songplays')" = "$before" ]
   run sp --target "$DB" etl --full-refresh --log-data logs
   [ "$status" -eq 0 ]
@@ -87,6 +87,17 @@ print(sum(1 for l in open(sys.argv[1]) if l.strip() and json.loads(l)["page"] ==
   [ "$(q 'SELECT COUNT(*) FROM songplays')" = "$expected" ]
 }
 
+@test "a log file that shrank since it was loaded is refused" {
+  need_sample
+  mkdir logs
+  head -n 100 "$DATA/log_data/2018/11/2018-11-15-events.json" > logs/day.json
+  sp -q --target "$DB" etl --log-data logs
+  head -n 50 "$DATA/log_data/2018/11/2018-11-15-events.json" > logs/day.json
+  run sp --target "$DB" etl --log-data logs
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"logs/day.json: changed since it was loaded (size "*", not by appending lines)"* ]]
+}
+
 @test "a bad line in the last file leaves the warehouse byte for byte as before" {
   need_sample
   mkdir logs
@@ -94,11 +105,11 @@ print(sum(1 for l in open(sys.argv[1]) if l.strip() and json.loads(l)["page"] ==
   sp -q --target "$DB" etl --song-data "$DATA/song_data" --log-data logs
   before=$(sha256sum w.db)
   cp "$DATA/log_data/2018/11/2018-11-03-events.json" "$DATA/log_data/2018/11/2018-11-04-events.json" logs/
-  printf '\n{"artist": "broken' >> logs/2018-11-04-events.json
+  printf '\n{"artist": "broken\n' >> logs/2018-11-04-events.json
   newlines=$(wc -l < logs/2018-11-04-events.json)
   run sp --target "$DB" etl --song-data "$DATA/song_data" --log-data logs
   [ "$status" -eq 1 ]
-  [[ "$output" == *"logs/2018-11-04-events.json:$((newlines + 1)): malformed JSON"* ]]
+  [[ "$output" == *"logs/2018-11-04-events.json:$newlines: malformed JSON"* ]]
   [ "$(sha256sum w.db)" = "$before" ]
   [ ! -e w.db-journal ]
 }

@@ -116,7 +116,7 @@ teardown_file() {
     # visible to the checks inside the transaction.
     run sp --target "$target" etl --transform "$mode" --check --song-data "$DATA/s3_subset/song_data" --log-data "$DATA/log_data/2018/11/2018-11-0*"
     [ "$status" -eq 0 ]
-    [ "${lines[1]}" = "24 data-quality checks passed" ]
+    [ "${lines[1]}" = "25 data-quality checks passed" ]
     before=$(star_contents "$target")
     runs=$(sp --target "$target" query --format csv "SELECT COUNT(*) FROM etl_runs")
     run sp --target "$target" etl --transform "$mode" --checks checks.ini --log-data "$DATA/log_data"
@@ -206,4 +206,41 @@ teardown_file() {
   run sp --target "$DB" etl --transform sql --log-data day.json
   [ "$status" -eq 2 ]
   [[ "$output" == *"--transform sql needs a PostgreSQL or Redshift target"* ]]
+}
+
+@test "moved, copied, touched and grown log files load exactly once on both PostgreSQL paths, as on SQLite" {
+  need_sample
+  day=$DATA/log_data/2018/11/2018-11-15-events.json
+  for target in "$DB" "$(new_database c)" "$(new_database sql)"; do
+    mode=c
+    [[ "$target" == *_sql ]] && mode=sql
+    [[ "$target" == sqlite:* ]] && transform=() || transform=(--transform "$mode")
+    rm -rf a b
+    mkdir -p a/logs
+    head -n 100 "$day" > a/logs/today.json
+    cp "$DATA/log_data/2018/11/2018-11-16-events.json" a/logs/
+    sp -q --target "$target" etl "${transform[@]}" --song-data "$DATA/song_data" --log-data a/logs
+    mv a b
+    cp b/logs/2018-11-16-events.json b/logs/copy.json
+    touch b/logs/2018-11-16-events.json
+    sed -n '101,300p' "$day" >> b/logs/today.json
+    printf '{"artist": "unfini' >> b/logs/today.json
+    run sp --target "$target" etl "${transform[@]}" --log-data b/logs
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"loaded 1 log and 0 song objects"*"2 objects already loaded"*"1 unfinished last line left for the next run"* ]]
+    star_contents "$target" > "tables-$mode-${target%%:*}"
+    run sp --target "$target" check
+    [ "$status" -eq 0 ]
+  done
+  # One load of what the files hold now, but the unfinished line.
+  one="sqlite:$TMP/one.db"
+  mkdir e
+  head -n 300 "$day" > e/today.json
+  cp "$DATA/log_data/2018/11/2018-11-16-events.json" e/
+  sp -q --target "$one" etl --song-data "$DATA/song_data" --log-data e
+  expected=$(star_contents "$one")
+  for f in tables-*; do
+    [ "$(cat "$f")" = "$expected" ]
+  done
+  [ "$(ls tables-* | wc -l)" -eq 3 ]
 }

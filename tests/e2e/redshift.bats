@@ -148,3 +148,25 @@ PY
   [[ "$output" != *"COPY staging_events"* ]]
   [ "$(psql -tA "$pg" -c 'SELECT COUNT(*) FROM loaded_objects')" = 0 ]
 }
+
+@test "a grown local log file uploads only its new complete lines; copies of a song file upload once" {
+  need_sample
+  pg=$(new_database)
+  mkdir logs songs
+  day=$DATA/log_data/2018/11/2018-11-15-events.json
+  head -n 100 "$day" > logs/today.json
+  sp -q --target "$pg" etl --log-data logs
+  sed -n '101,200p' "$day" >> logs/today.json
+  printf '{"artist": "still bei' >> logs/today.json
+  song=$DATA/song_data/A/A/A/TRAAAAW128F429D538.json
+  cp "$song" songs/one.json
+  cp "$song" songs/two.json
+  run s3sp --target "$(as_redshift "$pg")" etl --iam-role "$ROLE" --staging s3://staging/grown \
+    --log-data logs --song-data songs
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"[COPY staging_songs FROM 's3://staging/grown/"* ]]
+  prefix=$(run_prefix grown)
+  # Lines 101 to 200, not the loaded ones before them nor the unfinished one after them.
+  s3_get staging "$(s3_keys staging "$prefix/log/")" | cmp - <(sed -n '101,200p' "$day")
+  s3_get staging "$prefix/song/part-00001.json" | cmp - <(cat "$song"; echo)
+}

@@ -46,7 +46,7 @@ parses() {
   need_sqlfluff
   "$DUMP_ANALYTICS_SQL" > analytics.sql
   [ "$(grep -c '^-- report: ' analytics.sql)" -eq 12 ]
-  [ "$(grep -c '^-- check: ' analytics.sql)" -eq 24 ]
+  [ "$(grep -c '^-- check: ' analytics.sql)" -eq 25 ]
   parses analytics.sql
 }
 
@@ -99,7 +99,7 @@ parses() {
   # The record of the 101 objects, as a real run writes it.
   local real first=song_data/A/A/A/TRAAAAW128F429D538.json
   real=$(realpath "$DATA")
-  grep -q "^INSERT INTO loaded_objects (\"kind\", \"object_key\", \"size\", \"version\", \"loaded_at\") VALUES ('song', '$real/$first', $(stat -c %s "$DATA/$first"), 'mtime:" run.sql
+  grep -q "^INSERT INTO loaded_objects (\"kind\", \"object_key\", \"size\", \"version\", \"loaded_at\", \"fingerprint\") VALUES ('song', '$real/$first', $(stat -c %s "$DATA/$first"), 'mtime:[0-9.]*', '[0-9: -]*', 'xxh128:[0-9a-f]\{32\}')" run.sql
   [ "$(grep -o "'log', '$real/log_data/2018/11/" run.sql | wc -l)" -eq 30 ]
   parses run.sql
 }
@@ -143,9 +143,9 @@ parses() {
     grep -qx "SELECT COUNT(\*) FROM songplays;" query.sql
     sp --target "$target" report --dry-run > report.sql
     grep -q "FROM songplays p JOIN songs s ON s.song_id = p.song_id" report.sql
-    # Checks are shown, not judged: 24 queries and a clean exit.
+    # Checks are shown, not judged: 25 queries and a clean exit.
     sp --target "$target" check --dry-run > check.sql
-    [ "$(grep -c '^SELECT .*;$' check.sql)" -eq 24 ]
+    [ "$(grep -c '^SELECT .*;$' check.sql)" -eq 25 ]
     grep -q "FROM etl_runs" check.sql
     ! grep -q Sup3rSecret ddl.sql query.sql report.sql check.sql
   done

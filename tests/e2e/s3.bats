@@ -76,14 +76,30 @@ teardown_file() {
   [ "$(q 'SELECT COUNT(*) FROM songplays')" = 6820 ]
 }
 
-@test "a persistent fault ends in a clear error after a bounded number of tries, and nothing is written" {
+# The number of requests the front answered with a fault so far.
+faulted() {
+  curl -s "http://127.0.0.1:$S3_FRONT/__stats" | python3 -c 'import json, sys; print(json.load(sys.stdin)["faulted"])'
+}
+
+@test "a persistent fault ends in a clear error after exactly --s3-max-attempts tries, and nothing is written" {
   need_sample
+  for attempts in 3 1; do
+    before=$(faulted)
+    faults 503 -1
+    run s3sp --target "$DB" etl --s3-max-attempts "$attempts" --log-data s3://udacity-dend/log_data
+    faults none 0
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"HTTP 503 SlowDown"*"(gave up after retries)"* ]]
+    [ "$(($(faulted) - before))" -eq "$attempts" ]
+    [ ! -e w.db ]
+  done
+  # Song files are fetched many at a time: each of them is tried exactly as often.
+  before=$(faulted)
   faults 503 -1
-  run s3sp --target "$DB" etl --s3-max-attempts 3 --log-data s3://udacity-dend/log_data
+  run s3sp --target "$DB" etl --s3-max-attempts 2 --s3-concurrency 1 --song-data s3://udacity-dend/song_data/A/A/A/TRAAAAW128F429D538.json
   faults none 0
   [ "$status" -eq 1 ]
-  [[ "$output" == *"HTTP 503 SlowDown"*"(gave up after retries)"* ]]
-  [ ! -e w.db ]
+  [ "$(($(faulted) - before))" -eq 2 ]
 }
 
 @test "keys with spaces and non-ASCII characters are listed, signed and read" {
@@ -111,6 +127,48 @@ print(sum(1 for l in open(sys.argv[1]) if l.strip() and json.loads(l)["page"] ==
   sp -q --target "sqlite:$TMP/local.db" etl --song-data "$DATA/song_data/A/A/A/TRAAAAW128F429D538.json" --log-data "$DATA/log_data/2018/11/2018-11-07-events.json"
   [ "$(star_contents)" = "$(star_contents "sqlite:$TMP/local.db")" ]
   [ "$(q 'SELECT COUNT(*) FROM songs')" = 1 ]
+}
+
+@test "a .gz object of several gzip members loads every member, from S3 as from disk, songs and logs" {
+  need_sample
+  mkdir -p multi/logs multi/songs
+  log=$DATA/log_data/2018/11/2018-11-07-events.json
+  { head -n 50 "$log" | gzip -c; tail -n +51 "$log" | gzip -c; } > multi/logs/day.json.gz
+  songs=$(find "$DATA/song_data/A/A" -name '*.json' | sort | head -n 2)
+  for s in $songs; do gzip -c "$s"; done > multi/songs/two.json.gz
+  upload multi "$TMP/multi"
+  run s3sp --target "$DB" etl --song-data s3://udacity-dend/multi/songs --log-data s3://udacity-dend/multi/logs
+  [ "$status" -eq 0 ]
+  [ "$(q 'SELECT COUNT(*) FROM songs')" = 2 ]
+  disk="sqlite:$TMP/disk.db"
+  sp -q --target "$disk" etl --song-data multi/songs --log-data multi/logs
+  plain="sqlite:$TMP/plain.db"
+  sp -q --target "$plain" etl --song-data $(echo $songs | cut -d' ' -f1) --log-data "$log"
+  sp -q --target "$plain" etl --song-data $(echo $songs | cut -d' ' -f2)
+  [ "$(star_contents)" = "$(star_contents "$disk")" ]
+  [ "$(star_contents)" = "$(star_contents "$plain")" ]
+}
+
+@test "the same S3 object under another key is not loaded twice, and a replaced log object is refused" {
+  need_sample
+  mkdir -p same/a same/b
+  cp "$DATA/log_data/2018/11/2018-11-08-events.json" same/a/day.json
+  cp "$DATA/log_data/2018/11/2018-11-08-events.json" same/b/copy.json
+  upload same "$TMP/same"
+  run s3sp --target "$DB" etl --log-data s3://udacity-dend/same/
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"loaded 1 log and 0 song objects"*"1 objects already loaded"* ]]
+  one=$(q 'SELECT COUNT(*) FROM songplays')
+  local="sqlite:$TMP/local.db"
+  sp -q --target "$local" etl --log-data same/a/day.json
+  [ "$one" = "$(DB=$local q 'SELECT COUNT(*) FROM songplays')" ]
+  # S3 objects are replaced whole: a longer day.json under the same key is not an append.
+  cat "$DATA/log_data/2018/11/2018-11-09-events.json" >> same/a/day.json
+  upload same/a/day.json "$TMP/same/a/day.json"
+  run s3sp --target "$DB" etl --log-data s3://udacity-dend/same/
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"s3://udacity-dend/same/a/day.json: changed since it was loaded (etag:"*"S3 objects are replaced whole"* ]]
+  [ "$(q 'SELECT COUNT(*) FROM songplays')" = "$one" ]
 }
 
 @test "credentials come from ~/.aws/credentials with AWS_PROFILE, or from dwh.cfg [AWS]" {

@@ -3,7 +3,8 @@
 //   (@smithy/signature-v4) and a known secret, answering 403 SignatureDoesNotMatch otherwise.
 // - It injects faults on request: POST /__faults?mode=503|drop|none&count=N makes the next N
 //   requests (-1: all) answer 503 SlowDown or lose their connection.
-// - GET /__stats reports how many requests it forwarded and the most in flight at once.
+// - GET /__stats reports how many requests it forwarded, how many it answered with a fault, and
+//   the most in flight at once.
 // - S3_TEST_LATENCY_MS=N holds every request N ms before forwarding it (the benchmark's added
 //   latency: this machine's kernel has no netem); S3_TEST_VERIFY=0 skips the signature check
 //   so that the benchmark measures the transport alone.
@@ -50,6 +51,7 @@ const s3Port = await new Promise((resolve) => child.once('message', (m) => resol
 let faultMode = 'none';
 let faultCount = 0;
 let forwarded = 0;
+let faulted = 0;
 let inFlight = 0;
 let maxInFlight = 0;
 
@@ -101,11 +103,12 @@ const front = http.createServer(async (req, res) => {
     return;
   }
   if (url.pathname === '/__stats') {
-    res.end(JSON.stringify({ forwarded, maxInFlight }) + '\n');
+    res.end(JSON.stringify({ forwarded, faulted, maxInFlight }) + '\n');
     return;
   }
   if (faultMode !== 'none' && faultCount !== 0) {
     if (faultCount > 0) faultCount--;
+    faulted++;
     if (faultMode === 'drop') {
       req.socket.destroy();
       return;

@@ -140,9 +140,9 @@ static void built_in_checks_count_offending_rows_and_name_a_sample(void **state)
     assert_string_equal(r->detail, "1 row (sample: start_time=2018-11-02 00:00:00.000)");
     r = result_named(results, list.count, "songplays.level in (free, paid)");
     assert_string_equal(r->detail, "1 row (sample: songplay_id=3)");
-    r = result_named(results, list.count, "songplays count = NextSong events loaded");
+    r = result_named(results, list.count, "songplays count = NextSong events loaded, each once");
     assert_true(r->passed);
-    assert_string_equal(r->detail, "songplays 3, loaded_by_etl_runs 3");
+    assert_string_equal(r->detail, "distinct_plays 3, loaded_by_etl_runs 3");
     r = result_named(results, list.count, "users is not empty");
     assert_true(r->passed);
     assert_string_equal(r->detail, "value 2, expected at least 1");

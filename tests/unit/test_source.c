@@ -135,7 +135,7 @@ static void gzip_is_read_transparently_and_truncation_is_an_error(void **state)
     struct buffer all;
     buffer_init(&all);
     struct sp_error err;
-    assert_int_equal(source_read_all(path, NULL, 64, &all, &err), 0);
+    assert_int_equal(source_read_all(path, NULL, 64, SIZE_MAX, &all, &err), 0);
     assert_int_equal(memcmp(all.data, "{\"n\": 0}\n{\"n\": 1}\n", 18), 0);
     size_t lines = 0;
     for (size_t i = 0; i < all.len; i++)
@@ -145,7 +145,7 @@ static void gzip_is_read_transparently_and_truncation_is_an_error(void **state)
     struct stat st;
     stat(path, &st);
     assert_int_equal(truncate(path, st.st_size / 2), 0);
-    assert_int_equal(source_read_all(path, NULL, 64, &all, &err), SP_FAIL);
+    assert_int_equal(source_read_all(path, NULL, 64, SIZE_MAX, &all, &err), SP_FAIL);
     assert_non_null(strstr(err.message, "truncated gzip data"));
     struct line_reader *lr;
     assert_int_equal(line_reader_open(&lr, path, NULL, 64, &err), 0);
@@ -160,12 +160,171 @@ static void gzip_is_read_transparently_and_truncation_is_an_error(void **state)
     buffer_release(&all);
 }
 
+/* Two gzip members, as `cat a.gz b.gz` or a logger that reopens its output makes. */
+static size_t two_members(const char *path)
+{
+    gzFile gz = gzopen(path, "wb");
+    gzputs(gz, "{\"n\": 1}\n");
+    gzclose(gz);
+    char first[4096];
+    FILE *f = fopen(path, "rb");
+    size_t n = fread(first, 1, sizeof first, f);
+    fclose(f);
+    gz = gzopen(path, "wb");
+    gzputs(gz, "{\"n\": 2}\n");
+    gzclose(gz);
+    char second[4096];
+    f = fopen(path, "rb");
+    size_t m = fread(second, 1, sizeof second, f);
+    fclose(f);
+    f = fopen(path, "wb");
+    fwrite(first, 1, n, f);
+    fwrite(second, 1, m, f);
+    fclose(f);
+    return n + m;
+}
+
+static void every_gzip_member_is_read_and_trailing_bytes_are_an_error(void **state)
+{
+    (void)state;
+    char path[512];
+    snprintf(path, sizeof path, "%s/two.json.gz", root);
+    size_t raw_len = two_members(path);
+    struct buffer all;
+    buffer_init(&all);
+    struct sp_error err;
+    assert_int_equal(source_read_all(path, NULL, 64, SIZE_MAX, &all, &err), 0);
+    assert_int_equal(all.len, 18);
+    assert_memory_equal(all.data, "{\"n\": 1}\n{\"n\": 2}\n", 18);
+    /* The same bytes from memory (how S3 bodies arrive) give the same content. */
+    FILE *f = fopen(path, "rb");
+    char raw[4096];
+    assert_int_equal(fread(raw, 1, sizeof raw, f), raw_len);
+    fclose(f);
+    struct buffer inflated;
+    buffer_init(&inflated);
+    assert_int_equal(source_inflate(raw, raw_len, 64, SIZE_MAX, "mem", &inflated, &err), 0);
+    assert_int_equal(inflated.len, 18);
+    assert_memory_equal(inflated.data, all.data, 18);
+    /* Lines of both members come out. */
+    struct line_reader *lr;
+    const char *line;
+    size_t len;
+    assert_int_equal(line_reader_open(&lr, path, NULL, 64, &err), 0);
+    assert_int_equal(line_reader_next(lr, &line, &len, &err), LINE_OK);
+    assert_int_equal(line_reader_next(lr, &line, &len, &err), LINE_OK);
+    assert_memory_equal(line, "{\"n\": 2}", 8);
+    assert_int_equal(line_reader_next(lr, &line, &len, &err), LINE_END);
+    line_reader_close(lr);
+    /* Bytes after the last member are not silently dropped. */
+    memcpy(raw + raw_len, "junk", 4);
+    assert_int_equal(source_inflate(raw, raw_len + 4, 64, SIZE_MAX, "mem", &inflated, &err),
+                     SP_FAIL);
+    assert_string_equal(err.message, "mem: corrupt gzip data: bytes after the last gzip member");
+    /* Content beyond the limit is refused, not held. */
+    assert_int_equal(source_inflate(raw, raw_len, 64, 10, "mem", &inflated, &err), SP_FAIL);
+    assert_non_null(strstr(err.message, "mem: more than 0 MB of content after decompression"));
+    buffer_release(&inflated);
+    buffer_release(&all);
+}
+
+static void a_growing_file_is_read_up_to_its_listed_size_and_fingerprinted_as_read(void **state)
+{
+    (void)state;
+    write_file("grow.json", "{\"a\": 1}\n{\"a\": 2}\n", 18);
+    char path[512];
+    snprintf(path, sizeof path, "%s/grow.json", root);
+    struct source_list list;
+    source_list_init(&list);
+    struct sp_error err;
+    assert_int_equal(source_list_objects(path, NULL, &list, &err), 0);
+    /* The file grows after it was listed: the run reads what was listed. */
+    FILE *f = fopen(path, "ab");
+    fputs("{\"a\": 3}\n{\"a\"", f);
+    fclose(f);
+    struct source_object *o = &list.items[0];
+    struct line_reader *lr;
+    const char *line;
+    size_t len;
+    assert_int_equal(line_reader_open_object(&lr, o, NULL, 64, &err), 0);
+    assert_int_equal(line_reader_next(lr, &line, &len, &err), LINE_OK);
+    assert_int_equal(line_reader_next(lr, &line, &len, &err), LINE_OK);
+    assert_int_equal(line_reader_next(lr, &line, &len, &err), LINE_END);
+    line_reader_finish(lr, o, false);
+    line_reader_close(lr);
+    assert_int_equal(o->loaded, 18);
+    char expected[SOURCE_FINGERPRINT_SIZE];
+    source_fingerprint("{\"a\": 1}\n{\"a\": 2}\n", 18, expected);
+    assert_string_equal(o->fingerprint, expected);
+
+    /* The next run resumes after the loaded bytes, numbering lines as the file does, and can
+     * leave an unfinished last line out of what it records. */
+    o->size = 18 + 14;
+    o->start = 18;
+    snprintf(o->prefix_fingerprint, sizeof o->prefix_fingerprint, "%s", expected);
+    assert_int_equal(line_reader_open_object(&lr, o, NULL, 64, &err), 0);
+    assert_int_equal(line_reader_next(lr, &line, &len, &err), LINE_OK);
+    assert_int_equal(line_reader_line(lr), 3);
+    assert_memory_equal(line, "{\"a\": 3}", 8);
+    assert_int_equal(line_reader_next(lr, &line, &len, &err), LINE_OK);
+    assert_int_equal(line_reader_line(lr), 4);
+    assert_int_equal(line_reader_last_is_open(lr), 1);
+    assert_int_equal(line_reader_next(lr, &line, &len, &err), LINE_END);
+    line_reader_finish(lr, o, true);
+    line_reader_close(lr);
+    assert_int_equal(o->loaded, 27);
+    source_fingerprint("{\"a\": 1}\n{\"a\": 2}\n{\"a\": 3}\n", 27, expected);
+    assert_string_equal(o->fingerprint, expected);
+
+    /* A file whose loaded part changed is refused when it is opened. */
+    write_file("grow.json", "{\"a\": 9}\n{\"a\": 2}\n{\"a\": 3}\n", 27);
+    o->size = 27;
+    assert_int_equal(line_reader_open_object(&lr, o, NULL, 64, &err), SP_FAIL);
+    assert_non_null(
+        strstr(err.message, "grow.json: changed since it was loaded: its first 18 bytes"));
+    source_list_release(&list);
+}
+
+static void a_line_too_long_is_reported_and_skipped_a_bom_is_not_data(void **state)
+{
+    (void)state;
+    size_t long_len = SOURCE_MAX_RECORD + 100;
+    char *content = malloc(long_len + 64);
+    memcpy(content, "\xEF\xBB\xBF{}\n", 6);
+    memset(content + 6, 'x', long_len);
+    memcpy(content + 6 + long_len, "\n{\"z\": 1}", 10);
+    write_file("long.json", content, 16 + long_len);
+    char path[512];
+    snprintf(path, sizeof path, "%s/long.json", root);
+    struct line_reader *lr;
+    struct sp_error err;
+    const char *line;
+    size_t len;
+    assert_int_equal(line_reader_open(&lr, path, NULL, 64, &err), 0);
+    assert_int_equal(line_reader_next(lr, &line, &len, &err), LINE_OK);
+    assert_int_equal(len, 2);
+    assert_memory_equal(line, "{}", 2);
+    assert_int_equal(line_reader_next(lr, &line, &len, &err), LINE_TOO_LONG);
+    assert_int_equal(line_reader_line(lr), 2);
+    assert_int_equal(len, 256);
+    assert_memory_equal(line, "xxxxxxxx", 8);
+    assert_int_equal(line_reader_next(lr, &line, &len, &err), LINE_OK);
+    assert_int_equal(line_reader_line(lr), 3);
+    assert_memory_equal(line, "{\"z\": 1}", 8);
+    assert_int_equal(line_reader_next(lr, &line, &len, &err), LINE_END);
+    line_reader_close(lr);
+    free(content);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(directories_list_json_files_recursively_in_byte_order),
         cmocka_unit_test(lines_come_out_without_line_ends),
         cmocka_unit_test(gzip_is_read_transparently_and_truncation_is_an_error),
+        cmocka_unit_test(every_gzip_member_is_read_and_trailing_bytes_are_an_error),
+        cmocka_unit_test(a_growing_file_is_read_up_to_its_listed_size_and_fingerprinted_as_read),
+        cmocka_unit_test(a_line_too_long_is_reported_and_skipped_a_bom_is_not_data),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
