@@ -209,6 +209,9 @@ static void request_setup(struct s3_client *c, struct request *r, const char *ur
     free(r->url_text);
     r->url_text = xstrdup(url);
     curl_easy_setopt(h, CURLOPT_URL, r->url_text);
+    /* An S3 key may hold "." and ".." segments: they name other objects than the collapsed
+     * path would. */
+    curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);

@@ -134,3 +134,25 @@ for key in ET.parse(sys.stdin).getroot().iterfind("{*}Contents/{*}Key"):
 s3_get() {
   curl -sf "http://127.0.0.1:$S3RVER/$1/$2"
 }
+
+# Python's moto server (in this machine's image, not in Debian): S3 and AWS's other services on
+# 127.0.0.1, without signature checks. $MOTO_URL is its endpoint. Skips where moto is absent.
+moto_start() {
+  python3 -c 'import moto, boto3' 2>/dev/null || skip "Python's moto and boto3 are absent (python3 -c 'import moto, boto3')"
+  MOTO_DIR=$(mktemp -d)
+  local port
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  python3 -m moto.server -H 127.0.0.1 -p "$port" >"$MOTO_DIR/server.log" 2>&1 &
+  echo $! >"$MOTO_DIR/pid"
+  MOTO_URL="http://127.0.0.1:$port"
+  for _ in $(seq 1 100); do
+    curl -sf "$MOTO_URL/moto-api/" >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  export MOTO_DIR MOTO_URL
+}
+
+moto_stop() {
+  kill "$(cat "$MOTO_DIR/pid")" 2>/dev/null || true
+  rm -rf "$MOTO_DIR"
+}
