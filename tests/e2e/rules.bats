@@ -1,0 +1,177 @@
+#!/usr/bin/env bats
+# The rules of DESIGN.md section 3 end to end, each on every target that builds star rows:
+# SQLite, PostgreSQL's direct path and PostgreSQL's SQL path (the transform Redshift runs).
+# Small hand-written inputs make each rule decide the outcome, including the cases a plausible
+# slip in the code would get wrong (a match that ignores one key, a level taken from the wrong
+# play, a tie broken the other way, a week that is not ISO's).
+
+load helpers
+
+setup_file() {
+  pg_server_start
+}
+
+teardown_file() {
+  pg_server_stop
+}
+
+# Three empty warehouses for the test: SQLite, PostgreSQL (C model), PostgreSQL (SQL transform).
+three_targets() {
+  TARGETS=("$DB" "$(new_database c)" "$(new_database sql)")
+}
+
+# load_all ARGS...: one etl run with ARGS on every target.
+load_all() {
+  local t transform
+  for t in "${TARGETS[@]}"; do
+    transform=()
+    [[ "$t" == *_c ]] && transform=(--transform c)
+    [[ "$t" == *_sql ]] && transform=(--transform sql)
+    sp -q --target "$t" etl "${transform[@]}" "$@"
+  done
+}
+
+# same_on_all SQL EXPECTED: the query's CSV rows (no header) are EXPECTED on every target.
+same_on_all() {
+  local t got
+  for t in "${TARGETS[@]}"; do
+    got=$(DB=$t q "$1")
+    if [ "$got" != "$2" ]; then
+      printf 'on %s: %s\n  got:      %s\n  expected: %s\n' "$t" "$1" "$got" "$2" >&3
+      return 1
+    fi
+  done
+}
+
+# play USER TS LEVEL [SONG ARTIST LENGTH [PAGE [SESSION]]]: one event line.
+play() {
+  python3 -c '
+import json, sys
+user, ts, level, song, artist, length, page, session = (sys.argv[1:] + [None] * 8)[:8]
+print(json.dumps({"artist": artist, "auth": "Logged In", "firstName": "F" + user, "gender": "F",
+                  "itemInSession": 0, "lastName": "L", "length": float(length) if length else None,
+                  "level": level, "location": "Here", "method": "PUT", "page": page or "NextSong",
+                  "registration": 1.0, "sessionId": int(session or 1), "song": song, "status": 200,
+                  "ts": int(ts), "userAgent": "UA", "userId": user}))' "$@"
+}
+
+# song ID TITLE ARTIST_ID ARTIST_NAME DURATION: one song file's object.
+song() {
+  printf '{"num_songs": 1, "artist_id": "%s", "artist_latitude": null, "artist_longitude": null, "artist_location": "", "artist_name": "%s", "song_id": "%s", "title": "%s", "duration": %s, "year": 2000}\n' "$3" "$4" "$1" "$2" "$5"
+}
+
+T0=1541990258796 # 2018-11-12 02:37:38.796 UTC
+
+@test "a play matches a song only when its title, artist and duration all equal the song's" {
+  three_targets
+  mkdir songs logs
+  song SOAAA T ARA A1 100.0 > songs/a.json
+  song SOBBB T2 ARA A1 200.0 > songs/b.json
+  {
+    play 1 $((T0 + 1)) free T A1 100.0        # all three keys equal: SOAAA
+    play 1 $((T0 + 2)) free T Other 100.0     # another artist
+    play 1 $((T0 + 3)) free Tx A1 100.0       # another title
+    play 1 $((T0 + 4)) free T A1 100.5        # another duration
+    play 1 $((T0 + 5)) free T A1 100.00000001 # durations are equal or not: no tolerance
+    play 1 $((T0 + 6)) free t A1 100.0        # titles compare as bytes: case matters
+    play 1 $((T0 + 7)) free T2 A1 200.0       # SOBBB
+  } > logs/day.json
+  load_all --song-data songs --log-data logs
+  same_on_all "SELECT start_time, song_id, artist_id FROM songplays ORDER BY start_time" \
+    "$(printf '%s\n' "2018-11-12 02:37:38.797,SOAAA,ARA" "2018-11-12 02:37:38.798,," "2018-11-12 02:37:38.799,," \
+      "2018-11-12 02:37:38.800,," "2018-11-12 02:37:38.801,," "2018-11-12 02:37:38.802,," "2018-11-12 02:37:38.803,SOBBB,ARA")"
+}
+
+@test "songs with the same title, artist and duration: a play takes the smallest song_id" {
+  three_targets
+  mkdir songs logs
+  song SOZZZ T ARZ A 100.0 > songs/1.json
+  song SOMMM T ARM A 100.0 > songs/2.json
+  song SONNN T ARA A 100.0 > songs/3.json
+  play 1 $T0 free T A 100.0 > logs/day.json
+  load_all --song-data songs --log-data logs
+  same_on_all "SELECT song_id || ' ' || artist_id FROM songplays" "SOMMM ARM"
+}
+
+@test "a user's level comes from the latest play, also when it arrives in a later run" {
+  three_targets
+  mkdir run1 run2
+  play 1 $T0 free > run1/day.json
+  play 1 $((T0 + 60000)) paid > run2/day.json
+  load_all --log-data run1
+  same_on_all "SELECT level FROM users" free
+  load_all --log-data run2
+  same_on_all "SELECT level FROM users" paid
+}
+
+@test "a later run with an earlier play leaves the level of the latest play, whatever the order of runs" {
+  three_targets
+  mkdir run1 run2
+  { play 1 $T0 free; play 1 $((T0 + 3000)) paid; } > run1/day.json
+  play 1 $((T0 + 2000)) free > run2/day.json
+  load_all --log-data run1
+  same_on_all "SELECT level FROM users" paid
+  load_all --log-data run2
+  same_on_all "SELECT level FROM users" paid
+  same_on_all "SELECT COUNT(*) FROM songplays" 3
+}
+
+@test "plays at the same instant with both levels: paid wins, in one run or across runs, in any order" {
+  three_targets
+  mkdir a b c
+  play 1 $T0 free > a/day.json
+  play 1 $T0 paid "" "" "" NextSong 2 > b/day.json
+  { play 2 $T0 paid; play 2 $T0 free "" "" "" NextSong 2; } > c/day.json
+  load_all --log-data b
+  load_all --log-data a
+  load_all --log-data c
+  same_on_all "SELECT user_id || ' ' || level FROM users ORDER BY user_id" "$(printf '1 paid\n2 paid')"
+}
+
+@test "only page NextSong, spelt exactly, with a non-empty userId makes a songplay" {
+  three_targets
+  mkdir logs
+  {
+    play 1 $T0 free "" "" "" NextSong
+    play 2 $((T0 + 1)) free "" "" "" nextsong
+    play 3 $((T0 + 2)) free "" "" "" NEXTSONG
+    play "" $((T0 + 3)) free "" "" "" NextSong
+    play 4 $((T0 + 4)) free "" "" "" Home
+  } > logs/day.json
+  load_all --log-data logs
+  same_on_all "SELECT user_id FROM songplays" 1
+  same_on_all "SELECT user_id FROM users" 1
+}
+
+@test "time rows carry the ISO 8601 week and the weekday from Sunday = 0" {
+  three_targets
+  mkdir logs
+  {
+    play 1 1546214400000 free # 2018-12-31, a Monday in ISO week 1 of 2019
+    play 1 1609632000000 free # 2021-01-03, a Sunday in ISO week 53 of 2020
+    play 1 1542240000000 free # 2018-11-15, a Thursday in week 46
+  } > logs/day.json
+  load_all --log-data logs
+  same_on_all "SELECT start_time, week, weekday, year FROM time ORDER BY start_time" \
+    "$(printf '%s\n' "2018-11-15 00:00:00.000,46,4,2018" "2018-12-31 00:00:00.000,1,1,2018" "2021-01-03 00:00:00.000,53,0,2021")"
+}
+
+@test "report --since and --until take whole UTC days, from midnight to the last millisecond" {
+  three_targets
+  mkdir logs
+  {
+    play 1 1542239999999 free # 2018-11-14 23:59:59.999
+    play 2 1542240000000 free # 2018-11-15 00:00:00.000
+    play 3 1542326399999 free # 2018-11-15 23:59:59.999
+    play 4 1542326400000 free # 2018-11-16 00:00:00.000
+  } > logs/day.json
+  load_all --log-data logs
+  for t in "${TARGETS[@]}"; do
+    users=$("$SPARKIFY" --target "$t" report --format json --since 2018-11-15 --until 2018-11-15 |
+      python3 -c 'import json, sys; print(" ".join(u["user_id"] for u in json.load(sys.stdin)["top_users"]))')
+    [ "$users" = "2 3" ]
+    users=$("$SPARKIFY" --target "$t" report --format json --until 2018-11-14 |
+      python3 -c 'import json, sys; print(" ".join(u["user_id"] for u in json.load(sys.stdin)["top_users"]))')
+    [ "$users" = 1 ]
+  done
+}
