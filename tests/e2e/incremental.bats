@@ -118,7 +118,7 @@ print(sum(1 for l in open(sys.argv[1]) if l.strip() and json.loads(l)["page"] ==
   sp generate --out gen --events 300000 --songs 2000 --seed 7 -q
   sp -q --target "$DB" etl --song-data gen/song_data --log-data "gen/log_data/2018/11/2018-11-01-events.json"
   before=$(star_contents)
-  sp -q --target "$DB" etl --log-data gen/log_data &
+  "$SPARKIFY" -q --target "$DB" etl --log-data gen/log_data &
   pid=$!
   sleep 0.3
   kill -9 "$pid" 2>/dev/null || true

@@ -244,3 +244,23 @@ teardown_file() {
   done
   [ "$(ls tables-* | wc -l)" -eq 3 ]
 }
+
+@test "bad records with overlong UTF-8, encoded surrogates and code points past U+10FFFF are kept as valid UTF-8 on every target" {
+  mkdir logs
+  {
+    printf '{"page": "NextSong", "userId": "1", "ts": 1541990258796}\n'
+    printf '{"artist": "\xc0\xaf overlong"}\n'
+    printf '{"artist": "\xed\xa0\x80 surrogate"}\n'
+    printf '{"artist": "\xf4\x90\x80\x80 too high", "ok": "é"}\n'
+  } > logs/day.json
+  pg=$(new_database)
+  for target in "$DB" "$pg"; do
+    run sp --target "$target" etl --max-errors 3 --log-data logs
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"3 bad records skipped"* ]]
+    [ "$(DB=$target q 'SELECT line, reason, raw FROM load_errors ORDER BY line')" = "$(printf '%s\n' \
+      '2,invalid UTF-8,"{""artist"": ""?? overlong""}"' \
+      '3,invalid UTF-8,"{""artist"": ""??? surrogate""}"' \
+      '4,invalid UTF-8,"{""artist"": ""???? too high"", ""ok"": ""é""}"')" ]
+  done
+}
