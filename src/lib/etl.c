@@ -295,6 +295,15 @@ static int merge_song_object(struct run *run, struct json_parser *parser, struct
 
 static int load_songs(struct run *run, struct source_list *objects, struct sp_error *err)
 {
+    /* S3 bodies are fetched whole: the listing says how large they are before any is. */
+    for (size_t i = 0; i < objects->count; i++)
+        if (source_is_s3(objects->items[i].key) && objects->items[i].size > SONG_CONTENT_MAX)
+            return sp_fail(err,
+                           "%s: a song object of %llu MB; song files hold one song each, or a "
+                           "few: more than %u MB is refused",
+                           objects->items[i].key,
+                           (unsigned long long)(objects->items[i].size >> 20),
+                           SONG_CONTENT_MAX >> 20);
     int threads = run->options->threads > 0 ? run->options->threads : online_cores();
     struct song_readers *r = xcalloc(1, sizeof *r);
     r->objects = objects;

@@ -202,3 +202,29 @@ run_bad() {
   [ "$status" -eq 1 ]
   [[ "$output" == *"junk.db"*"not a database"* ]]
 }
+
+@test "a JSONPaths file that never ends is refused after a megabyte, not read until memory runs out" {
+  prepare_warehouse
+  run sp --target "$DB" etl --log-data first --log-jsonpath /dev/zero
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"/dev/zero: more than 1 MB of content"* ]]
+  assert_unchanged
+}
+
+@test "a small gzip song file that inflates past 64 MB is refused with its name, not held in memory" {
+  prepare_warehouse
+  mkdir songs
+  python3 -c '
+import gzip, sys
+song = b"{\"song_id\": \"S\", \"title\": \"t\"}\n"
+with gzip.open(sys.argv[1], "wb", compresslevel=9) as f:
+    for _ in range(70 * 1024 * 1024 // len(song) + 1):
+        f.write(song)' songs/bomb.json.gz
+  [ "$(stat -c %s songs/bomb.json.gz)" -lt 1000000 ]
+  run /usr/bin/time -f 'max_rss_kb %M' "$SPARKIFY" --target "$DB" etl --song-data songs
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"songs/bomb.json.gz: more than 64 MB of content after decompression; nothing was loaded"* ]]
+  rss=$(printf '%s\n' "$output" | sed -n 's/^max_rss_kb //p')
+  [ "$rss" -lt 200000 ]
+  assert_unchanged
+}
