@@ -63,13 +63,14 @@ int cli_load_config(struct cli *cli, struct sp_error *err)
     return config_file_load(&cli->config, "dwh.cfg", false, err);
 }
 
-char *cli_target(const struct cli *cli)
+void cli_target(const struct cli *cli, struct cli_target *out)
 {
-    const char *chosen = config_pick(cli->target_flag, "SPARKIFY_TARGET", NULL, NULL);
-    if (chosen)
-        return xstrdup(chosen);
-    char *cluster = config_cluster_target(&cli->config);
-    return cluster ? cluster : xstrdup("sqlite:sparkify.db");
+    memset(out, 0, sizeof *out);
+    out->target.url = config_pick(cli->target_flag, "SPARKIFY_TARGET", NULL, NULL);
+    if (!out->target.url && !config_cluster_keywords(&cli->config, out->keys, out->values))
+        out->target.url = "sqlite:sparkify.db";
+    out->target.keys = out->keys;
+    out->target.values = out->values;
 }
 
 static void print_statement(void *ctx, const char *sql)
@@ -84,19 +85,21 @@ static void print_statement(void *ctx, const char *sql)
 int cli_open_warehouse(const struct cli *cli, enum warehouse_mode mode, struct warehouse **out,
                        struct sp_error *err)
 {
-    char *target = cli_target(cli);
+    *out = NULL;
+    struct cli_target t;
+    cli_target(cli, &t);
     static const struct warehouse_dry_run dry_run = {print_statement, NULL};
     if (cli->dry_run) {
-        char shown[512];
-        warehouse_mask_target(target, shown, sizeof shown);
+        char *shown = NULL;
+        int status = warehouse_target_display(&t.target, &shown, err);
+        if (status != SP_OK)
+            return status;
         printf("-- dry run on %s: the statements sparkify would run; nothing is connected or "
                "written\n",
                shown);
+        free(shown);
     }
-    int status = cli->dry_run ? warehouse_open_dry_run(target, &dry_run, out, err)
-                              : warehouse_open(target, mode, out, err);
-    free(target);
-    return status;
+    return warehouse_open_target(&t.target, mode, cli->dry_run ? &dry_run : NULL, out, err);
 }
 
 int cli_report_error(const struct sp_error *err)

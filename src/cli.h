@@ -47,11 +47,16 @@ int cli_getopt(struct cli *cli, int argc, char **argv, const char *short_options
 /* Loads dwh.cfg: --config, else $SPARKIFY_CONFIG, else ./dwh.cfg when present. */
 int cli_load_config(struct cli *cli, struct sp_error *err);
 
-/* The target URL (malloc'd; it may hold a password: show it masked). */
-char *cli_target(const struct cli *cli);
+/* The target: --target, else $SPARKIFY_TARGET, else dwh.cfg [CLUSTER] (as libpq keywords,
+ * pointing into cli->config), else sqlite:sparkify.db. */
+struct cli_target {
+    struct warehouse_target target;
+    const char *keys[CONFIG_CLUSTER_KEYWORDS], *values[CONFIG_CLUSTER_KEYWORDS];
+};
+void cli_target(const struct cli *cli, struct cli_target *out);
 
 /* Opens the target; with --dry-run, opens it for a dry run whose statements are printed on
- * stdout, each ending in ';', after a comment naming the target. */
+ * stdout, each ending in ';', after a comment naming the target (its password masked). */
 int cli_open_warehouse(const struct cli *cli, enum warehouse_mode mode, struct warehouse **out,
                        struct sp_error *err);
 

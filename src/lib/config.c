@@ -118,25 +118,27 @@ const char *config_pick(const char *flag, const char *env_name, const char *file
     return fallback;
 }
 
-char *config_cluster_target(const struct config_file *c)
+bool config_cluster_keywords(const struct config_file *c, const char *keys[CONFIG_CLUSTER_KEYWORDS],
+                             const char *values[CONFIG_CLUSTER_KEYWORDS])
 {
     if (!c->cluster_host || !*c->cluster_host)
-        return NULL;
-    struct buffer url;
-    buffer_init(&url);
-    buffer_append_str(&url, "redshift://");
-    if (c->cluster_db_user && *c->cluster_db_user) {
-        buffer_append_str(&url, c->cluster_db_user);
-        if (c->cluster_db_password && *c->cluster_db_password)
-            buffer_printf(&url, ":%s", c->cluster_db_password);
-        buffer_append_char(&url, '@');
+        return false;
+    const char *settings[][2] = {
+        {"host", c->cluster_host},
+        {"port", c->cluster_db_port && *c->cluster_db_port ? c->cluster_db_port : "5439"},
+        {"dbname", c->cluster_db_name},
+        {"user", c->cluster_db_user},
+        {"password", c->cluster_db_password},
+    };
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++) {
+        if (settings[i][1] && *settings[i][1]) {
+            keys[n] = settings[i][0];
+            values[n++] = settings[i][1];
+        }
     }
-    buffer_append_str(&url, c->cluster_host);
-    buffer_printf(&url, ":%s",
-                  c->cluster_db_port && *c->cluster_db_port ? c->cluster_db_port : "5439");
-    if (c->cluster_db_name && *c->cluster_db_name)
-        buffer_printf(&url, "/%s", c->cluster_db_name);
-    return url.data;
+    keys[n] = values[n] = NULL;
+    return true;
 }
 
 struct profile_lookup {

@@ -32,9 +32,12 @@ int config_file_load(struct config_file *c, const char *path, bool required, str
 const char *config_pick(const char *flag, const char *env_name, const char *file_value,
                         const char *fallback);
 
-/* The default target: redshift://... when [CLUSTER] HOST is set, else NULL. The result is
- * malloc'd and holds the password: show it only through warehouse_mask_target. */
-char *config_cluster_target(const struct config_file *c);
+/* [CLUSTER] as libpq keywords for the Redshift warehouse (host, port, dbname, user, password,
+ * NULL-terminated; the values point into `c`; DB_PORT defaults to 5439): the default target when
+ * HOST is set. Returns false when it is not. */
+#define CONFIG_CLUSTER_KEYWORDS 6
+bool config_cluster_keywords(const struct config_file *c, const char *keys[CONFIG_CLUSTER_KEYWORDS],
+                             const char *values[CONFIG_CLUSTER_KEYWORDS]);
 
 /* AWS credentials in the usual order: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY /
  * AWS_SESSION_TOKEN, then the shared credentials file ($AWS_SHARED_CREDENTIALS_FILE or

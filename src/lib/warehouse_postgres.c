@@ -387,16 +387,14 @@ static const struct warehouse_ops postgres_ops = {
     .close = pg_close,
 };
 
-int warehouse_open_postgres(const char *target, const struct warehouse_dry_run *dry_run,
-                            struct warehouse **out, struct sp_error *err)
+int warehouse_open_postgres(const struct libpq_target *target,
+                            const struct warehouse_dry_run *dry_run, struct warehouse **out,
+                            struct sp_error *err)
 {
-    char shown[512];
-    warehouse_mask_target(target, shown, sizeof shown);
     static const char *const keys[] = {"connect_timeout", "application_name", NULL};
     static const char *const values[] = {"10", "sparkify", NULL};
     struct postgres_warehouse *w = xcalloc(1, sizeof *w);
-    int status =
-        libpq_warehouse_init(&w->pq, &postgres_ops, target, shown, keys, values, dry_run, err);
+    int status = libpq_warehouse_init(&w->pq, &postgres_ops, target, keys, values, dry_run, err);
     if (status != SP_OK) {
         free(w);
         return status;

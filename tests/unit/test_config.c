@@ -45,12 +45,21 @@ static void the_classic_file_loads_with_quotes_removed(void **state)
     assert_string_equal(c.s3_song_data, "s3://udacity-dend/song_data");
     assert_string_equal(c.aws_key, "AKIA");
     assert_string_equal(c.aws_secret, "s");
-    char *target = config_cluster_target(&c);
-    assert_string_equal(target, "redshift://awsuser:Passw0rd@dwh.example.com:5439/dwh");
-    char shown[256];
-    warehouse_mask_target(target, shown, sizeof shown);
+    const char *keys[CONFIG_CLUSTER_KEYWORDS], *values[CONFIG_CLUSTER_KEYWORDS];
+    assert_true(config_cluster_keywords(&c, keys, values));
+    const char *expected[][2] = {{"host", "dwh.example.com"}, {"port", "5439"},
+                                 {"dbname", "dwh"},           {"user", "awsuser"},
+                                 {"password", "Passw0rd"},    {NULL, NULL}};
+    for (size_t i = 0; i < 6; i++) {
+        assert_string_equal(keys[i] ? keys[i] : "(end)", expected[i][0] ? expected[i][0] : "(end)");
+        assert_string_equal(values[i] ? values[i] : "(end)",
+                            expected[i][1] ? expected[i][1] : "(end)");
+    }
+    struct warehouse_target target = {NULL, keys, values};
+    char *shown = NULL;
+    assert_int_equal(warehouse_target_display(&target, &shown, &err), SP_OK);
     assert_string_equal(shown, "redshift://awsuser:***@dwh.example.com:5439/dwh");
-    free(target);
+    free(shown);
     config_file_release(&c);
 }
 
