@@ -390,13 +390,10 @@ static void result_cell(PGresult *r, int i, struct cell *c, char *stamp, size_t 
     }
 }
 
-int libpq_query(struct libpq_warehouse *w, const char *sql, warehouse_row_fn fn, void *ctx,
-                struct sp_error *err)
+/* Reads the results of the query sent, handing each row to `fn`; the first error wins. */
+static int read_results(struct libpq_warehouse *w, const char *sql, warehouse_row_fn fn, void *ctx,
+                        struct sp_error *err, PGresult **failed)
 {
-    if (warehouse_dry_run(&w->base, sql))
-        return SP_OK;
-    if (!PQsendQuery(w->conn, sql))
-        return libpq_fail(w, err, "query failed", sql, NULL);
     PQsetSingleRowMode(w->conn);
     int status = SP_OK;
     PGresult *r;
@@ -419,8 +416,75 @@ int libpq_query(struct libpq_warehouse *w, const char *sql, warehouse_row_fn fn,
         } else if (s != PGRES_SINGLE_TUPLE && s != PGRES_TUPLES_OK && s != PGRES_COMMAND_OK &&
                    status == SP_OK) {
             status = libpq_fail(w, err, "query failed", sql, PQresultErrorMessage(r));
+            if (failed) {
+                *failed = r;
+                continue;
+            }
         }
         PQclear(r);
     }
+    return status;
+}
+
+int libpq_query(struct libpq_warehouse *w, const char *sql, warehouse_row_fn fn, void *ctx,
+                struct sp_error *err)
+{
+    if (warehouse_dry_run(&w->base, sql))
+        return SP_OK;
+    if (!PQsendQuery(w->conn, sql))
+        return libpq_fail(w, err, "query failed", sql, NULL);
+    return read_results(w, sql, fn, ctx, err, NULL);
+}
+
+/* SQLSTATE 42601 without a position is the extended protocol's refusal of a string holding
+ * several statements (a syntax error points at its place); 25006 is a change attempted in a
+ * read-only transaction. */
+static int user_query_refusal(struct libpq_warehouse *w, const PGresult *r, const char *sql,
+                              struct sp_error *err)
+{
+    const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    char statement[208];
+    one_line(sql, statement, sizeof statement);
+    if (state && strcmp(state, "42601") == 0 && !PQresultErrorField(r, PG_DIAG_STATEMENT_POSITION))
+        return sp_usage(err,
+                        "%s: query runs one SQL statement at a time, and this holds more than one "
+                        "[%s]",
+                        w->base.display, statement);
+    if (state && strcmp(state, "25006") == 0)
+        return sp_usage(err,
+                        "%s: query is read-only, and this statement would change the warehouse "
+                        "(`sparkify query --write` allows it) [%s]",
+                        w->base.display, statement);
+    return SP_OK;
+}
+
+int libpq_user_query(struct libpq_warehouse *w, const char *sql, bool write, warehouse_row_fn fn,
+                     void *ctx, struct sp_error *err)
+{
+    /* A statement of its own under --write is a transaction of its own, committed. */
+    const char *begin = write ? NULL : "BEGIN READ ONLY";
+    if (begin && warehouse_dry_run(&w->base, begin)) {
+        warehouse_dry_run(&w->base, sql);
+        warehouse_dry_run(&w->base, "ROLLBACK");
+        return SP_OK;
+    }
+    if (warehouse_dry_run(&w->base, sql))
+        return SP_OK;
+    int status = begin ? libpq_exec(w, begin, err) : SP_OK;
+    if (status != SP_OK)
+        return status;
+    /* The extended query protocol (parameters, here none) takes one statement only. */
+    if (!PQsendQueryParams(w->conn, sql, 0, NULL, NULL, NULL, NULL, 0)) {
+        status = libpq_fail(w, err, "query failed", sql, NULL);
+    } else {
+        PGresult *failed = NULL;
+        status = read_results(w, sql, fn, ctx, err, &failed);
+        if (failed) {
+            int refusal = user_query_refusal(w, failed, sql, err);
+            status = refusal != SP_OK ? refusal : status;
+            PQclear(failed);
+        }
+    }
+    libpq_rollback(w);
     return status;
 }

@@ -62,6 +62,9 @@ int libpq_exec(struct libpq_warehouse *w, const char *sql, struct sp_error *err)
  * with three fractional digits, text). */
 int libpq_query(struct libpq_warehouse *w, const char *sql, warehouse_row_fn fn, void *ctx,
                 struct sp_error *err);
+/* warehouse_ops.user_query: without `write`, in a READ ONLY transaction that is rolled back. */
+int libpq_user_query(struct libpq_warehouse *w, const char *sql, bool write, warehouse_row_fn fn,
+                     void *ctx, struct sp_error *err);
 /* Ends an open transaction without a word: the caller is already reporting a failure. */
 void libpq_rollback(struct libpq_warehouse *w);
 

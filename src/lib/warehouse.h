@@ -48,6 +48,11 @@ struct warehouse_ops {
      * sees every row written before it in the same transaction. */
     int (*query)(struct warehouse *wh, const char *sql, warehouse_row_fn fn, void *ctx,
                  struct sp_error *err);
+    /* Runs one statement of the user's (`sparkify query`): SQL holding more than one is refused
+     * (SP_USAGE) before any runs. Without `write`, nothing can change: a statement that would
+     * is refused (SP_USAGE); with it, the change is committed. */
+    int (*user_query)(struct warehouse *wh, const char *sql, bool write, warehouse_row_fn fn,
+                      void *ctx, struct sp_error *err);
     /* Rows (user_id, start_time, level) of each user's latest songplay. */
     int (*user_latest)(struct warehouse *wh, warehouse_row_fn fn, void *ctx, struct sp_error *err);
     void (*close)(struct warehouse *wh);

@@ -356,6 +356,12 @@ static int pg_query(struct warehouse *wh, const char *sql, warehouse_row_fn fn, 
     return libpq_query(&w->pq, sql, fn, ctx, err);
 }
 
+static int pg_user_query(struct warehouse *wh, const char *sql, bool write, warehouse_row_fn fn,
+                         void *ctx, struct sp_error *err)
+{
+    return libpq_user_query(&as_postgres(wh)->pq, sql, write, fn, ctx, err);
+}
+
 static int pg_user_latest(struct warehouse *wh, warehouse_row_fn fn, void *ctx,
                           struct sp_error *err)
 {
@@ -383,6 +389,7 @@ static const struct warehouse_ops postgres_ops = {
     .truncate = pg_truncate,
     .write = pg_write,
     .query = pg_query,
+    .user_query = pg_user_query,
     .user_latest = pg_user_latest,
     .close = pg_close,
 };

@@ -212,6 +212,12 @@ static int rs_query(struct warehouse *wh, const char *sql, warehouse_row_fn fn, 
     return libpq_query(&as_redshift(wh)->pq, sql, fn, ctx, err);
 }
 
+static int rs_user_query(struct warehouse *wh, const char *sql, bool write, warehouse_row_fn fn,
+                         void *ctx, struct sp_error *err)
+{
+    return libpq_user_query(&as_redshift(wh)->pq, sql, write, fn, ctx, err);
+}
+
 static void rs_close(struct warehouse *wh)
 {
     struct redshift_warehouse *w = as_redshift(wh);
@@ -230,6 +236,7 @@ static const struct warehouse_ops redshift_ops = {
     .truncate = rs_truncate,
     .write = rs_write,
     .query = rs_query,
+    .user_query = rs_user_query,
     .close = rs_close,
 };
 
