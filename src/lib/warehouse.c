@@ -165,6 +165,65 @@ void warehouse_mask_target(const char *target, char *out, size_t size)
     free(display);
 }
 
+static int note_table(void *ctx, size_t columns, const char *const *names,
+                      const struct cell *values)
+{
+    (void)names;
+    bool *present = ctx;
+    for (int t = 0; columns && values[0].type == CELL_TEXT && t < TABLE_COUNT; t++)
+        if (strlen(table_defs[t].name) == values[0].text.len &&
+            memcmp(table_defs[t].name, values[0].text.ptr, values[0].text.len) == 0)
+            present[t] = true;
+    return SP_OK;
+}
+
+static int note_count(void *ctx, size_t columns, const char *const *names,
+                      const struct cell *values)
+{
+    (void)names;
+    if (columns && values[0].type == CELL_INT)
+        *(long long *)ctx = values[0].i;
+    return SP_OK;
+}
+
+int warehouse_data_summary(struct warehouse *wh, char **summary, struct sp_error *err)
+{
+    *summary = NULL;
+    struct buffer sql;
+    buffer_init(&sql);
+    if (strcmp(wh->ops->engine, "sqlite") == 0)
+        buffer_append_str(&sql,
+                          "SELECT name FROM sqlite_schema WHERE type = 'table' AND name IN (");
+    else
+        buffer_append_str(&sql, "SELECT table_name FROM information_schema.tables WHERE "
+                                "table_schema = CURRENT_SCHEMA() AND table_name IN (");
+    for (int t = 0; t < TABLE_COUNT; t++)
+        buffer_printf(&sql, "%s'%s'", t ? ", " : "", table_defs[t].name);
+    buffer_append_char(&sql, ')');
+    bool present[TABLE_COUNT] = {false};
+    int status = wh->ops->query(wh, sql.data, note_table, present, err);
+    struct buffer text;
+    buffer_init(&text);
+    buffer_append_str(&text, ""); /* "" rather than NULL when no table holds rows */
+    for (int t = 0; status == SP_OK && t < TABLE_COUNT; t++) {
+        if (!present[t])
+            continue;
+        long long rows = 0;
+        buffer_clear(&sql);
+        buffer_printf(&sql, "SELECT COUNT(*) FROM %s", table_defs[t].name);
+        status = wh->ops->query(wh, sql.data, note_count, &rows, err);
+        if (status == SP_OK && rows > 0)
+            buffer_printf(&text, "%s%s %lld row%s", text.len ? ", " : "", table_defs[t].name, rows,
+                          rows == 1 ? "" : "s");
+    }
+    buffer_release(&sql);
+    if (status == SP_OK)
+        *summary = text.data;
+    else
+        buffer_release(&text);
+    return status;
+}
+
 void warehouse_close(struct warehouse *wh)
 {
     if (wh)

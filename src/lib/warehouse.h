@@ -93,6 +93,10 @@ int warehouse_open(const char *target, enum warehouse_mode mode, struct warehous
 int warehouse_open_dry_run(const char *target, const struct warehouse_dry_run *dry_run,
                            struct warehouse **out, struct sp_error *err);
 void warehouse_close(struct warehouse *wh);
+/* The rows of each of sparkify's tables that exist and hold any, in the order of table_defs, as
+ * "songplays 6820 rows, users 96 rows" (malloc'd; "" when none does): what dropping the tables
+ * would lose. In a dry run the catalog query is shown and no table is found. */
+int warehouse_data_summary(struct warehouse *wh, char **summary, struct sp_error *err);
 /* In a dry run, hands `sql` to the callback and returns true; otherwise returns false. */
 bool warehouse_dry_run(struct warehouse *wh, const char *sql);
 /* Copies the display of the target URL `target` (or the error, when it is not one) to `out`. */
