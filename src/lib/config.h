@@ -4,8 +4,10 @@
  * ARN, [S3] LOG_DATA LOG_JSONPATH SONG_DATA, [AWS] KEY SECRET), plus [S3] STAGING for the
  * Redshift target's manifests, read with inih. Section and
  * key names are case-insensitive, as Python's configparser treats keys; values may be
- * wrapped in single or double quotes, which are removed. Unknown sections and keys are left
- * alone, so a file shared with other tools still loads.
+ * wrapped in single or double quotes, which are removed. Unknown sections are left alone, so a
+ * file shared with other tools still loads; an unknown key in a known section is an error naming
+ * its line (the classic notebooks' [DWH] keys are known and ignored), as is a DB_PORT that is no
+ * port. Relative source paths in the file are relative to its directory.
  */
 #ifndef SPARKIFY_CONFIG_H
 #define SPARKIFY_CONFIG_H
@@ -25,7 +27,8 @@ struct config_file {
 void config_file_init(struct config_file *c);
 void config_file_release(struct config_file *c);
 
-/* Reads `path`. A missing file is an error only when `required`. */
+/* Reads `path` (at most 1 MiB; a directory or a device is refused). A missing file is an error
+ * only when `required`. */
 int config_file_load(struct config_file *c, const char *path, bool required, struct sp_error *err);
 
 /* The first of: flag, $env_name (when set and non-empty), file_value, fallback. */
