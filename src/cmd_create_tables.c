@@ -70,6 +70,8 @@ int cmd_create_tables(int argc, char **argv, struct cli *cli)
             status = wh->ops->create_tables(wh, true, &err);
         if (status == SP_OK)
             status = wh->ops->commit(wh, &err);
+        if (status == SP_OK && !cli->dry_run)
+            cli_interrupt_message("sparkify: interrupted after the tables were created\n");
         if (status != SP_OK)
             wh->ops->rollback(wh);
     }

@@ -61,6 +61,8 @@ int cmd_query(int argc, char **argv, struct cli *cli)
         status = cli_open_warehouse(cli, write ? WAREHOUSE_WRITE : WAREHOUSE_READ, &wh, &err);
     if (status == SP_OK)
         status = wh->ops->user_query(wh, sql, write, result_set_add_row, rs, &err);
+    if (status == SP_OK && write && !cli->dry_run)
+        cli_interrupt_message("sparkify: interrupted after the change was committed\n");
     if (status == SP_OK)
         output_print(stdout, rs, format);
     result_set_free(rs);

@@ -342,6 +342,7 @@ static int open_temporary(struct output_file *o, const struct stat *existing, st
         return status;
     }
     o->temp = temp.data;
+    cli_remove_on_interrupt(o->temp);
     /* mkstemp makes the file private: give it the mode of the file it replaces, or the one a
      * plain creat() would. The owner first: a chown clears set-user-ID bits. */
     int status = SP_OK;
@@ -421,6 +422,8 @@ int output_file_close(struct output_file *o, bool keep, struct sp_error *err)
         status = sp_fail(err, "%s: cannot replace the file: %s", o->path, strerror(errno));
     if (o->temp && (!keep || status != SP_OK))
         unlink(o->temp);
+    if (o->temp)
+        cli_remove_on_interrupt(NULL);
     free(o->temp);
     free(o->target);
     memset(o, 0, sizeof *o);
@@ -442,6 +445,10 @@ void output_check_results(FILE *out, const struct check_result *results, size_t 
             continue;
         const char *name = r->check->name;
         int pad = width - (int)display_width(name, strlen(name));
-        fprintf(out, "%s  %s%*s  %s\n", r->passed ? "PASS" : "FAIL", name, pad, "", r->detail);
+        fprintf(out, "%s  ", r->passed ? "PASS" : "FAIL");
+        cli_write_escaped(out, name); /* names and sample keys come from files and data */
+        fprintf(out, "%*s  ", pad, "");
+        cli_write_escaped(out, r->detail);
+        fputc('\n', out);
     }
 }
