@@ -58,7 +58,7 @@ int cmd_query(int argc, char **argv, struct cli *cli)
     struct result_set *rs = result_set_new();
     int status = cli_load_config(cli, &err);
     if (status == SP_OK)
-        status = cli_open_warehouse(cli, write ? WAREHOUSE_WRITE : WAREHOUSE_READ, &wh, &err);
+        status = cli_open_warehouse(cli, WAREHOUSE_READ, &wh, &err); /* it must exist */
     if (status == SP_OK)
         status = wh->ops->user_query(wh, sql, write, result_set_add_row, rs, &err);
     if (status == SP_OK && write && !cli->dry_run)

@@ -133,3 +133,10 @@ count_plays() {
     [ "$(count_plays "$target")" = 2 ]
   done
 }
+
+@test "query --write does not create a warehouse that is not there" {
+  run sp --target "sqlite:$TMP/none.db" query --write "CREATE TABLE extra (a INTEGER)"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"run \`sparkify create-tables\` and \`sparkify etl\` first"* ]]
+  [ ! -e none.db ]
+}
