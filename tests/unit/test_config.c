@@ -187,6 +187,55 @@ static void what_is_read_is_bounded_and_a_directory_is_refused(void **state)
     config_file_release(&c);
 }
 
+/* warehouse_target_display(url): its status and what it shows (or the error). */
+static void assert_display(const char *url, int status, const char *expected)
+{
+    struct warehouse_target target = {url, NULL, NULL};
+    char *shown = NULL;
+    struct sp_error err;
+    sp_error_clear(&err);
+    assert_int_equal(warehouse_target_display(&target, &shown, &err), status);
+    assert_string_equal(status == SP_OK ? shown : err.message, expected);
+    free(shown);
+}
+
+static void targets_are_shown_without_any_form_of_password(void **state)
+{
+    (void)state;
+    assert_display("postgresql://etl:S3cret@db:5432/x", SP_OK, "postgresql://etl:***@db:5432/x");
+    assert_display("postgres://etl@db/x?password=S3cret&sslmode=require", SP_OK,
+                   "postgres://etl:***@db/x?sslmode=require");
+    assert_display("postgresql://etl:%40S3%2Fcret@db/x?sslpassword=K3y", SP_OK,
+                   "postgresql://etl:***@db/x?sslpassword=***");
+    assert_display("host=db port=5433 user=etl password='S3 cret' dbname=x", SP_OK,
+                   "postgresql://etl:***@db:5433/x");
+    assert_display("redshift://etl:S3cret@c.example.com:5439/dev", SP_OK,
+                   "redshift://etl:***@c.example.com:5439/dev");
+    assert_display("sqlite:w.db", SP_OK, "sqlite:w.db");
+    assert_display("postgresql://etl:S3@cret@db/x", SP_USAGE,
+                   "target postgresql://…: an '@', '/' or '?' in a user name or password must be "
+                   "percent-encoded (%40, %2F, %3F)");
+    assert_display("postgresql://etl:S3/cret@db/x", SP_USAGE,
+                   "target postgresql://…: an '@', '/' or '?' in a user name or password must be "
+                   "percent-encoded (%40, %2F, %3F)");
+    assert_display("postgresql://etl:S3%zzcret@db/x", SP_USAGE,
+                   "target postgresql://…: not a valid connection URL: invalid percent-encoded "
+                   "token: \"…\"");
+    assert_display("host=db password=S3 cret", SP_USAGE,
+                   "target (a libpq keyword string): not a valid connection string: missing \"=\" "
+                   "after \"…\" in connection info string");
+    assert_display("postgresql://etl:S3cret@db:99999/x", SP_USAGE,
+                   "target postgresql://…: the port is not a number from 1 to 65535");
+    assert_display("mysql://admin:S3cret@db:3306/x", SP_USAGE,
+                   "target 'mysql://admin:***@db:3306/x' is not understood: use sqlite:PATH, "
+                   "postgresql://user@host:port/db (or a libpq keyword string) or "
+                   "redshift://user@host:5439/db");
+    assert_display("admin:S3cret@db", SP_USAGE,
+                   "target 'admin…' is not understood: use sqlite:PATH, "
+                   "postgresql://user@host:port/db (or a libpq keyword string) or "
+                   "redshift://user@host:5439/db");
+}
+
 static void precedence_is_flag_then_environment_then_file_then_default(void **state)
 {
     (void)state;
@@ -227,6 +276,7 @@ int main(void)
         cmocka_unit_test(a_db_port_must_be_a_port_number),
         cmocka_unit_test(relative_source_paths_resolve_against_the_directory_of_the_file),
         cmocka_unit_test(what_is_read_is_bounded_and_a_directory_is_refused),
+        cmocka_unit_test(targets_are_shown_without_any_form_of_password),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
