@@ -130,6 +130,9 @@ void cli_write_escaped(FILE *out, const char *text)
 
 /* Formats and writes escaped; a final newline stays a newline. */
 static void vprint_escaped(FILE *out, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+static void vprint_escaped(FILE *out, const char *fmt, va_list ap)
 {
     va_list copy;
     va_copy(copy, ap);
