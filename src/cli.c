@@ -1,13 +1,20 @@
-/* cli.c - shared command-line plumbing (see cli.h). */
+/* cli.c - shared command-line plumbing (see cli.h).
+ *
+ * Everything printed from a message (the library's, a server's, a file name) goes through
+ * cli_write_escaped, so that one error stays one line. The interrupt handler only writes and
+ * _exits (both async-signal-safe); what it needs is prepared before the signal can come.
+ */
 #include "cli.h"
 
 #include "buffer.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int cli_common_option(struct cli *cli, int option, const char *value)
 {
@@ -63,13 +70,14 @@ int cli_load_config(struct cli *cli, struct sp_error *err)
     return config_file_load(&cli->config, "dwh.cfg", false, err);
 }
 
-char *cli_target(const struct cli *cli)
+void cli_target(const struct cli *cli, struct cli_target *out)
 {
-    const char *chosen = config_pick(cli->target_flag, "SPARKIFY_TARGET", NULL, NULL);
-    if (chosen)
-        return xstrdup(chosen);
-    char *cluster = config_cluster_target(&cli->config);
-    return cluster ? cluster : xstrdup("sqlite:sparkify.db");
+    memset(out, 0, sizeof *out);
+    out->target.url = config_pick(cli->target_flag, "SPARKIFY_TARGET", NULL, NULL);
+    if (!out->target.url && !config_cluster_keywords(&cli->config, out->keys, out->values))
+        out->target.url = "sqlite:sparkify.db";
+    out->target.keys = out->keys;
+    out->target.values = out->values;
 }
 
 static void print_statement(void *ctx, const char *sql)
@@ -84,24 +92,70 @@ static void print_statement(void *ctx, const char *sql)
 int cli_open_warehouse(const struct cli *cli, enum warehouse_mode mode, struct warehouse **out,
                        struct sp_error *err)
 {
-    char *target = cli_target(cli);
+    *out = NULL;
+    struct cli_target t;
+    cli_target(cli, &t);
     static const struct warehouse_dry_run dry_run = {print_statement, NULL};
     if (cli->dry_run) {
-        char shown[512];
-        warehouse_mask_target(target, shown, sizeof shown);
-        printf("-- dry run on %s: the statements sparkify would run; nothing is connected or "
-               "written\n",
-               shown);
+        char *shown = NULL;
+        int status = warehouse_target_display(&t.target, &shown, err);
+        if (status != SP_OK)
+            return status;
+        fputs("-- dry run on ", stdout);
+        cli_write_escaped(stdout, shown);
+        fputs(": the statements sparkify would run; nothing is connected or written\n", stdout);
+        free(shown);
     }
-    int status = cli->dry_run ? warehouse_open_dry_run(target, &dry_run, out, err)
-                              : warehouse_open(target, mode, out, err);
-    free(target);
-    return status;
+    return warehouse_open_target(&t.target, mode, cli->dry_run ? &dry_run : NULL, out, err);
+}
+
+void cli_write_escaped(FILE *out, const char *text)
+{
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        if (*p == '\n')
+            fputs("\\n", out);
+        else if (*p == '\t')
+            fputs("\\t", out);
+        else if (*p == '\r')
+            fputs("\\r", out);
+        else if (*p < 0x20 || *p == 0x7f)
+            fprintf(out, "\\x%02x", *p);
+        else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) { /* U+0080..U+009F, such as CSI */
+            fprintf(out, "\\x%02x\\x%02x", p[0], p[1]);
+            p++;
+        } else
+            fputc(*p, out);
+    }
+}
+
+/* Formats and writes escaped; a final newline stays a newline. */
+static void vprint_escaped(FILE *out, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+static void vprint_escaped(FILE *out, const char *fmt, va_list ap)
+{
+    va_list copy;
+    va_copy(copy, ap);
+    int n = vsnprintf(NULL, 0, fmt, copy);
+    va_end(copy);
+    if (n < 0)
+        return;
+    char *text = xmalloc((size_t)n + 1);
+    vsnprintf(text, (size_t)n + 1, fmt, ap);
+    bool newline = n > 0 && text[n - 1] == '\n';
+    if (newline)
+        text[n - 1] = '\0';
+    cli_write_escaped(out, text);
+    if (newline)
+        fputc('\n', out);
+    free(text);
 }
 
 int cli_report_error(const struct sp_error *err)
 {
-    fprintf(stderr, "sparkify: %s\n", err->message[0] ? err->message : "unknown error");
+    fputs("sparkify: ", stderr);
+    cli_write_escaped(stderr, err->message[0] ? err->message : "unknown error");
+    fputc('\n', stderr);
     return err->status ? err->status : 1;
 }
 
@@ -110,7 +164,7 @@ int cli_usage_error(const char *command, const char *fmt, ...)
     va_list ap;
     va_start(ap, fmt);
     fprintf(stderr, "sparkify%s%s: ", command ? " " : "", command ? command : "");
-    vfprintf(stderr, fmt, ap);
+    vprint_escaped(stderr, fmt, ap);
     va_end(ap);
     fprintf(stderr, " (see `sparkify%s%s --help`)\n", command ? " " : "", command ? command : "");
     return SP_USAGE;
@@ -134,6 +188,56 @@ void cli_info(const struct cli *cli, const char *fmt, ...)
     fflush(stdout); /* what went to stdout comes first, also when both share one pipe */
     va_list ap;
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vprint_escaped(stderr, fmt, ap);
     va_end(ap);
+}
+
+/* ---- interrupts ---- */
+
+static const char *volatile interrupt_line = "sparkify: interrupted; nothing was written\n";
+static const char *volatile interrupt_file;
+static bool interrupt_on_terminal; /* stderr is a terminal: clear a progress line first */
+
+static void on_interrupt(int signal_number)
+{
+    const char *file = interrupt_file;
+    if (file)
+        unlink(file);
+    static const char clear[] = "\r\033[K";
+    ssize_t ignored = 0;
+    if (interrupt_on_terminal)
+        ignored += write(STDERR_FILENO, clear, sizeof clear - 1);
+    const char *line = interrupt_line;
+    ignored += write(STDERR_FILENO, line, strlen(line));
+    (void)ignored;
+    _exit(signal_number == SIGINT ? 130 : 143);
+}
+
+void cli_handle_interrupts(void)
+{
+    interrupt_on_terminal = isatty(STDERR_FILENO);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_interrupt;
+    sigemptyset(&sa.sa_mask);
+    sigaddset(&sa.sa_mask, SIGINT);
+    sigaddset(&sa.sa_mask, SIGTERM);
+    /* A signal ignored on entry stays ignored: a shell starts background jobs with SIGINT
+     * ignored, so that a Ctrl-C meant for the foreground does not end them. */
+    int signals[] = {SIGINT, SIGTERM};
+    for (size_t i = 0; i < 2; i++) {
+        struct sigaction old;
+        if (sigaction(signals[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+            sigaction(signals[i], &sa, NULL);
+    }
+}
+
+void cli_interrupt_message(const char *line)
+{
+    interrupt_line = line;
+}
+
+void cli_remove_on_interrupt(const char *path)
+{
+    interrupt_file = path;
 }

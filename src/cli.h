@@ -13,6 +13,7 @@
 
 #include <getopt.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 enum progress_mode { PROGRESS_AUTO, PROGRESS_ALWAYS, PROGRESS_NEVER };
 
@@ -47,16 +48,35 @@ int cli_getopt(struct cli *cli, int argc, char **argv, const char *short_options
 /* Loads dwh.cfg: --config, else $SPARKIFY_CONFIG, else ./dwh.cfg when present. */
 int cli_load_config(struct cli *cli, struct sp_error *err);
 
-/* The target URL (malloc'd; it may hold a password: show it masked). */
-char *cli_target(const struct cli *cli);
+/* The target: --target, else $SPARKIFY_TARGET, else dwh.cfg [CLUSTER] (as libpq keywords,
+ * pointing into cli->config), else sqlite:sparkify.db. */
+struct cli_target {
+    struct warehouse_target target;
+    const char *keys[CONFIG_CLUSTER_KEYWORDS], *values[CONFIG_CLUSTER_KEYWORDS];
+};
+void cli_target(const struct cli *cli, struct cli_target *out);
 
 /* Opens the target; with --dry-run, opens it for a dry run whose statements are printed on
- * stdout, each ending in ';', after a comment naming the target. */
+ * stdout, each ending in ';', after a comment naming the target (its password masked). */
 int cli_open_warehouse(const struct cli *cli, enum warehouse_mode mode, struct warehouse **out,
                        struct sp_error *err);
 
 /* Prints "sparkify: <message>" on stderr and returns the exit status for `err`. */
 int cli_report_error(const struct sp_error *err);
+
+/* Writes `text` with control characters escaped (\n, \t, \r, \x1b, ...; C1 controls too), so
+ * that a file name or a server's message cannot split a line or drive the terminal. */
+void cli_write_escaped(FILE *out, const char *text);
+
+/* SIGINT and SIGTERM end the process at once with one line on stderr, by default "sparkify:
+ * interrupted; nothing was written", and exit 130 / 143. The warehouse needs no more: SQLite's
+ * rollback journal and a dropped server connection undo an open transaction. A signal ignored
+ * on entry (SIGINT in a background job) stays ignored. */
+void cli_handle_interrupts(void);
+/* The line printed on an interrupt from now on (static storage, ending in '\n'). */
+void cli_interrupt_message(const char *line);
+/* A file removed on an interrupt (a temporary file; NULL: none). */
+void cli_remove_on_interrupt(const char *path);
 
 /* Prints a usage error about `command` and returns 2. */
 int cli_usage_error(const char *command, const char *fmt, ...)

@@ -1,4 +1,9 @@
-/* cmd_create_tables.c - `sparkify create-tables`: drop and create every table, atomically. */
+/* cmd_create_tables.c - `sparkify create-tables`: drop and create every table, atomically.
+ *
+ * Dropping loaded tables loses data that may have taken hours to load, so a warehouse whose
+ * tables hold rows is left alone unless --force says so (the classic create_tables.py always
+ * drops). The check runs inside the transaction that drops, so nothing can be loaded between.
+ */
 #include "commands.h"
 
 #include <stdio.h>
@@ -6,21 +11,45 @@
 
 static void usage(void)
 {
-    printf("usage: sparkify create-tables [--target URL]\n\n"
+    printf("usage: sparkify create-tables [--force]\n\n"
            "Drops (if present) and creates the staging tables, the star tables (songplays, users,\n"
            "songs, artists, time) and the bookkeeping tables (loaded_objects, load_errors,\n"
-           "song_lookup, etl_runs), in one transaction. All loaded data is lost. With --dry-run,\n"
-           "prints the statements instead.\n");
+           "song_lookup, etl_runs), in one transaction. When any of them holds rows it refuses\n"
+           "(exit 2), naming them, and drops nothing. With --dry-run, prints the statements\n"
+           "instead.\n"
+           "  --force   drop and recreate every table even when they hold data (all loaded data\n"
+           "            is lost), as the classic create_tables.py does\n");
+}
+
+/* Refuses (SP_USAGE) when a table that would be dropped holds rows. */
+static int refuse_loaded(struct warehouse *wh, struct sp_error *err)
+{
+    char *summary = NULL;
+    int status = warehouse_data_summary(wh, &summary, err);
+    if (status == SP_OK && *summary)
+        status = sp_usage(err,
+                          "%s holds data: %s; nothing was dropped (use --force to drop and "
+                          "recreate every table)",
+                          wh->display, summary);
+    free(summary);
+    return status;
 }
 
 int cmd_create_tables(int argc, char **argv, struct cli *cli)
 {
-    static const struct option options[] = {CLI_COMMON_OPTIONS, {NULL, 0, NULL, 0}};
+    enum { FORCE = 256 };
+    static const struct option options[] = {
+        CLI_COMMON_OPTIONS, {"force", no_argument, NULL, FORCE}, {NULL, 0, NULL, 0}};
+    bool force = false;
     int c;
     while ((c = cli_getopt(cli, argc, argv, CLI_COMMON_SHORT, options)) != -1) {
         if (c == 'h') {
             usage();
             return 0;
+        }
+        if (c == FORCE) {
+            force = true;
+            continue;
         }
         return cli_usage_error("create-tables", "unknown or invalid option '%s'", argv[optind - 1]);
     }
@@ -35,9 +64,14 @@ int cmd_create_tables(int argc, char **argv, struct cli *cli)
     if (status == SP_OK)
         status = wh->ops->begin(wh, &err);
     if (status == SP_OK) {
-        status = wh->ops->create_tables(wh, true, &err);
+        if (!force)
+            status = refuse_loaded(wh, &err);
+        if (status == SP_OK)
+            status = wh->ops->create_tables(wh, true, &err);
         if (status == SP_OK)
             status = wh->ops->commit(wh, &err);
+        if (status == SP_OK && !cli->dry_run)
+            cli_interrupt_message("sparkify: interrupted after the tables were created\n");
         if (status != SP_OK)
             wh->ops->rollback(wh);
     }

@@ -286,6 +286,8 @@ int cmd_etl(int argc, char **argv, struct cli *cli)
     }
     if (status == SP_OK)
         status = etl_run(wh, &o, &r, &err);
+    if (status == SP_OK && !cli->dry_run)
+        cli_interrupt_message("sparkify: interrupted after the run was committed\n");
     progress_finish(&progress);
     if (status == SP_OK && cli->dry_run) {
         cli_info(cli,

@@ -99,6 +99,8 @@ int cmd_generate(int argc, char **argv, struct cli *cli)
     struct sp_error err;
     sp_error_clear(&err);
     struct generate_result r;
+    /* Files are written in place, one after another. */
+    cli_interrupt_message("sparkify: interrupted; the dataset written so far is incomplete\n");
     if (generate_dataset(&o, &r, &err) != SP_OK)
         return cli_report_error(&err);
     cli_info(cli,

@@ -1,4 +1,8 @@
-/* cmd_query.c - `sparkify query SQL`: run SQL on the warehouse, print the rows. */
+/* cmd_query.c - `sparkify query SQL`: run one SQL statement on the warehouse, print its rows.
+ *
+ * One statement per call, so that what runs is what is printed (several statements would share
+ * one header); read-only unless --write, so that a query cannot change the warehouse by mistake.
+ */
 #include "commands.h"
 
 #include "output.h"
@@ -8,21 +12,35 @@
 
 static void usage(void)
 {
-    printf("usage: sparkify query [--format table|csv|json] SQL\n\n"
-           "Runs SQL on the warehouse and prints its rows: an aligned table (default), CSV\n"
-           "(RFC 4180) or a JSON array of objects.\n");
+    printf("usage: sparkify query [--format table|csv|json] [--write] SQL\n\n"
+           "Runs one SQL statement on the warehouse and prints its rows: an aligned table\n"
+           "(default), CSV (RFC 4180) or a JSON array of objects. A trailing ';' and comments\n"
+           "are fine (SQL that starts with \"--\" goes after a \"--\" argument); SQL holding\n"
+           "more than one statement is refused (exit 2).\n\n"
+           "The query is read-only: a statement that would change the warehouse is refused\n"
+           "(exit 2) and nothing changes (SQLite: query_only; PostgreSQL and Redshift: a READ\n"
+           "ONLY transaction, rolled back).\n"
+           "  --write   allow a statement that changes the warehouse; the change is committed\n");
 }
 
 int cmd_query(int argc, char **argv, struct cli *cli)
 {
-    static const struct option options[] = {
-        CLI_COMMON_OPTIONS, {"format", required_argument, NULL, 'f'}, {NULL, 0, NULL, 0}};
+    enum { WRITE = 256 };
+    static const struct option options[] = {CLI_COMMON_OPTIONS,
+                                            {"format", required_argument, NULL, 'f'},
+                                            {"write", no_argument, NULL, WRITE},
+                                            {NULL, 0, NULL, 0}};
     enum output_format format = FORMAT_TABLE;
+    bool write = false;
     int c;
     while ((c = cli_getopt(cli, argc, argv, CLI_COMMON_SHORT "f:", options)) != -1) {
         if (c == 'h') {
             usage();
             return 0;
+        }
+        if (c == WRITE) {
+            write = true;
+            continue;
         }
         if (c == 'f' && output_parse_format(optarg, &format) == 0)
             continue;
@@ -40,9 +58,11 @@ int cmd_query(int argc, char **argv, struct cli *cli)
     struct result_set *rs = result_set_new();
     int status = cli_load_config(cli, &err);
     if (status == SP_OK)
-        status = cli_open_warehouse(cli, WAREHOUSE_READ, &wh, &err);
+        status = cli_open_warehouse(cli, WAREHOUSE_READ, &wh, &err); /* it must exist */
     if (status == SP_OK)
-        status = wh->ops->query(wh, sql, result_set_add_row, rs, &err);
+        status = wh->ops->user_query(wh, sql, write, result_set_add_row, rs, &err);
+    if (status == SP_OK && write && !cli->dry_run)
+        cli_interrupt_message("sparkify: interrupted after the change was committed\n");
     if (status == SP_OK)
         output_print(stdout, rs, format);
     result_set_free(rs);

@@ -39,6 +39,7 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+    cli_handle_interrupts();
     struct cli cli;
     memset(&cli, 0, sizeof cli);
     config_file_init(&cli.config);

@@ -7,6 +7,8 @@
 #include "rowbuf.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -299,6 +301,67 @@ const struct cell *result_set_cell(const struct result_set *rs, size_t row, size
     return &rowbuf_row(&rs->rows, row)[column];
 }
 
+/* The file `path` names when it does not exist: the end of its chain of symlinks (the file a
+ * dangling link names is created), else `path` itself. */
+static char *symlink_end(const char *path)
+{
+    char *p = xstrdup(path);
+    for (int hops = 0; hops < 40; hops++) {
+        struct stat st;
+        char link[PATH_MAX];
+        ssize_t n;
+        if (lstat(p, &st) != 0 || !S_ISLNK(st.st_mode) ||
+            (n = readlink(p, link, sizeof link - 1)) < 0)
+            break;
+        link[n] = '\0';
+        const char *slash = strrchr(p, '/');
+        struct buffer next;
+        buffer_init(&next);
+        if (link[0] == '/' || !slash)
+            buffer_append_str(&next, link);
+        else
+            buffer_printf(&next, "%.*s/%s", (int)(slash - p), p, link);
+        free(p);
+        p = next.data;
+    }
+    return p;
+}
+
+/* A temporary file beside `o->target` that will take the place of what `existing` describes
+ * (NULL: nothing there yet). */
+static int open_temporary(struct output_file *o, const struct stat *existing, struct sp_error *err)
+{
+    struct buffer temp;
+    buffer_init(&temp);
+    buffer_printf(&temp, "%s.XXXXXX", o->target);
+    int fd = mkstemp(temp.data);
+    if (fd < 0) {
+        int status =
+            sp_fail(err, "%s: cannot create the output file: %s", o->path, strerror(errno));
+        buffer_release(&temp);
+        return status;
+    }
+    o->temp = temp.data;
+    cli_remove_on_interrupt(o->temp);
+    /* mkstemp makes the file private: give it the mode of the file it replaces, or the one a
+     * plain creat() would. The owner first: a chown clears set-user-ID bits. */
+    int status = SP_OK;
+    if (existing && geteuid() == 0 && fchown(fd, existing->st_uid, existing->st_gid) != 0)
+        status = sp_fail(err, "%s: cannot keep the file's owner: %s", o->path, strerror(errno));
+    mode_t mask = umask(0);
+    umask(mask);
+    mode_t mode = existing ? existing->st_mode & 07777 : 0666 & ~mask;
+    if (status == SP_OK && fchmod(fd, mode) != 0)
+        status = sp_fail(err, "%s: cannot set the file's mode: %s", o->path, strerror(errno));
+    if (status == SP_OK && !(o->f = fdopen(fd, "w")))
+        status = sp_fail(err, "%s: cannot write: %s", o->path, strerror(errno));
+    if (status != SP_OK) {
+        close(fd);
+        output_file_close(o, false, NULL);
+    }
+    return status;
+}
+
 int output_file_open(struct output_file *o, const char *path, struct sp_error *err)
 {
     memset(o, 0, sizeof *o);
@@ -307,24 +370,30 @@ int output_file_open(struct output_file *o, const char *path, struct sp_error *e
         return SP_OK;
     }
     o->path = path;
-    struct buffer temp;
-    buffer_init(&temp);
-    buffer_printf(&temp, "%s.XXXXXX", path);
-    int fd = mkstemp(temp.data);
-    if (fd < 0) {
-        int status = sp_fail(err, "%s: cannot create the output file: %s", path, strerror(errno));
-        buffer_release(&temp);
-        return status;
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        if (errno != ENOENT)
+            return sp_fail(err, "%s: %s", path, strerror(errno));
+        o->target = symlink_end(path);
+        return open_temporary(o, NULL, err);
     }
-    /* mkstemp makes the file private; the result should be as a plain open would make it. */
-    mode_t mask = umask(0);
-    umask(mask);
-    fchmod(fd, 0666 & ~mask);
-    o->temp = temp.data;
+    if (S_ISREG(st.st_mode)) {
+        o->target = realpath(path, NULL);
+        if (!o->target)
+            return sp_fail(err, "%s: %s", path, strerror(errno));
+        return open_temporary(o, &st, err);
+    }
+    if (S_ISDIR(st.st_mode))
+        return sp_fail(err, "%s: a directory, not a file to write the report to", path);
+    if (!S_ISCHR(st.st_mode) && !S_ISFIFO(st.st_mode))
+        return sp_fail(err, "%s: not a regular file, a character device or a FIFO", path);
+    /* A device or a FIFO is written as a shell's `>` would: straight into. */
+    int fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0)
+        return sp_fail(err, "%s: cannot open: %s", path, strerror(errno));
     o->f = fdopen(fd, "w");
     if (!o->f) {
         close(fd);
-        output_file_close(o, false, NULL);
         return sp_fail(err, "%s: cannot write: %s", path, strerror(errno));
     }
     return SP_OK;
@@ -333,21 +402,30 @@ int output_file_open(struct output_file *o, const char *path, struct sp_error *e
 int output_file_close(struct output_file *o, bool keep, struct sp_error *err)
 {
     int status = SP_OK;
-    if (!o->temp) {
+    if (!o->path) {
         if (o->f && fflush(o->f) != 0)
             status = sp_fail(err, "cannot write the output: %s", strerror(errno));
         return status;
     }
-    bool written = o->f && !ferror(o->f);
-    if (o->f && fclose(o->f) != 0)
+    /* The error of a failed write, which fclose reports when it flushes what is left. */
+    errno = 0;
+    bool written = o->f && fflush(o->f) == 0 && !ferror(o->f);
+    int write_error = errno;
+    if (o->f && fclose(o->f) != 0 && written) {
         written = false;
+        write_error = errno;
+    }
     if (keep && !written)
-        status = sp_fail(err, "%s: cannot write: %s", o->path, strerror(errno));
-    if (keep && written && rename(o->temp, o->path) != 0)
+        status = sp_fail(err, "%s: cannot write: %s", o->path,
+                         write_error ? strerror(write_error) : "an I/O error");
+    if (o->temp && keep && written && rename(o->temp, o->target) != 0)
         status = sp_fail(err, "%s: cannot replace the file: %s", o->path, strerror(errno));
-    if (!keep || status != SP_OK)
+    if (o->temp && (!keep || status != SP_OK))
         unlink(o->temp);
+    if (o->temp)
+        cli_remove_on_interrupt(NULL);
     free(o->temp);
+    free(o->target);
     memset(o, 0, sizeof *o);
     return status;
 }
@@ -367,6 +445,10 @@ void output_check_results(FILE *out, const struct check_result *results, size_t 
             continue;
         const char *name = r->check->name;
         int pad = width - (int)display_width(name, strlen(name));
-        fprintf(out, "%s  %s%*s  %s\n", r->passed ? "PASS" : "FAIL", name, pad, "", r->detail);
+        fprintf(out, "%s  ", r->passed ? "PASS" : "FAIL");
+        cli_write_escaped(out, name); /* names and sample keys come from files and data */
+        fprintf(out, "%*s  ", pad, "");
+        cli_write_escaped(out, r->detail);
+        fputc('\n', out);
     }
 }

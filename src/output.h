@@ -39,13 +39,16 @@ size_t output_terminal_width(FILE *out);
 /* Prints in `format`; a table fits output_terminal_width(out). */
 void output_print(FILE *out, const struct result_set *rs, enum output_format format);
 
-/* Where output goes: stdout (path NULL), or a file written atomically: a temporary file in the
- * same directory, renamed over `path` by output_file_close(keep = true) once complete, and
- * removed by output_file_close(keep = false), so a failed run leaves no half-written file. */
+/* Where output goes: stdout (path NULL), or `path`. A regular file (also one a symlink names, or
+ * a new one) is written atomically: a temporary file in its directory, with its mode and, as
+ * root, its owner (a new one: 0666 less the umask), renamed over it by output_file_close(keep =
+ * true) once complete and removed by output_file_close(keep = false), so a failed run leaves the
+ * file as it was. A character device or a FIFO is written straight into. */
 struct output_file {
     FILE *f;
     const char *path;
-    char *temp;
+    char *temp;   /* the temporary file, NULL when written straight into */
+    char *target; /* the file the temporary one replaces (a symlink followed) */
 };
 int output_file_open(struct output_file *o, const char *path, struct sp_error *err);
 int output_file_close(struct output_file *o, bool keep, struct sp_error *err);

@@ -1,15 +1,26 @@
-/* config.c - dwh.cfg with inih, and the flag > environment > file > default rule. */
+/* config.c - dwh.cfg with inih, and the flag > environment > file > default rule.
+ *
+ * A mistake in the file is an error naming its line, never a setting silently ignored: an
+ * unknown key of a known section (with the nearest known key), a DB_PORT that is no port. Other
+ * sections stay allowed, for files shared with other tools. Relative source paths are taken
+ * relative to the file. What is read is bounded (1 MiB), and a directory or a device is refused,
+ * so --config /dev/zero cannot hang; a FIFO (--config <(...)) reads as a file does.
+ */
 #include "config.h"
 
 #include "buffer.h"
 
+#include <ctype.h>
 #include <errno.h>
-#include <stddef.h>
 #include <ini.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 void config_file_init(struct config_file *c)
 {
@@ -45,12 +56,15 @@ static char *unquote(const char *value)
     return xstrdup(value);
 }
 
+/* A key sparkify reads (into the field at `offset`) or knows and leaves alone (IGNORED): the
+ * classic notebooks' [DWH] settings describe the cluster to create, not the one to use. */
 struct known_key {
     const char *section;
     const char *name;
     size_t offset;
 };
 
+#define IGNORED SIZE_MAX
 #define KEY(section, name, field)                                                                  \
     {                                                                                              \
         section, name, offsetof(struct config_file, field)                                         \
@@ -69,20 +83,208 @@ static const struct known_key known_keys[] = {
     KEY("S3", "STAGING", s3_staging),
     KEY("AWS", "KEY", aws_key),
     KEY("AWS", "SECRET", aws_secret),
+    {"DWH", "DWH_CLUSTER_TYPE", IGNORED},
+    {"DWH", "DWH_NUM_NODES", IGNORED},
+    {"DWH", "DWH_NODE_TYPE", IGNORED},
+    {"DWH", "DWH_IAM_ROLE_NAME", IGNORED},
+    {"DWH", "DWH_CLUSTER_IDENTIFIER", IGNORED},
+    {"DWH", "DWH_DB", IGNORED},
+    {"DWH", "DWH_DB_USER", IGNORED},
+    {"DWH", "DWH_DB_PASSWORD", IGNORED},
+    {"DWH", "DWH_PORT", IGNORED},
 };
+
+#define KNOWN_KEYS (sizeof known_keys / sizeof known_keys[0])
+
+/* More is not a configuration file: /dev/zero or `yes` behind --config would never end. */
+#define CONFIG_MAX_BYTES (1 << 20)
+
+/* inih hands a handler neither the line it is on nor a way to stop with a message of its own,
+ * and reads lines of at most INI_MAX_LINE bytes: the reader counts lines and bytes, and turns an
+ * overlong line into an error naming it. */
+struct config_reader {
+    struct config_file *c;
+    FILE *f;
+    const char *path;
+    int line;
+    size_t bytes;
+    int status;
+    struct sp_error *err;
+};
+
+static int reader_error(struct config_reader *r, const char *fmt, ...) SP_PRINTF(2, 3);
+
+/* Records the first error; returns 0, which stops inih. */
+static int reader_error(struct config_reader *r, const char *fmt, ...)
+{
+    if (r->status != SP_OK)
+        return 0;
+    char reason[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(reason, sizeof reason, fmt, ap);
+    va_end(ap);
+    r->status = sp_usage(r->err, "config %s:%d: %s", r->path, r->line, reason);
+    return 0;
+}
+
+static char *read_line(char *out, int size, void *stream)
+{
+    struct config_reader *r = stream;
+    if (r->status != SP_OK)
+        return NULL;
+    int n = 0, ch;
+    while ((ch = getc(r->f)) != EOF) {
+        if (++r->bytes > CONFIG_MAX_BYTES) {
+            r->status =
+                sp_usage(r->err, "config %s: larger than 1 MiB; not a configuration file", r->path);
+            return NULL;
+        }
+        if (n == 0)
+            r->line++;
+        if (ch == '\0') {
+            reader_error(r, "a NUL byte; not a configuration file");
+            return NULL;
+        }
+        if (ch != '\n' && n + 2 >= size) {
+            reader_error(r, "line longer than %d characters", size - 2);
+            return NULL;
+        }
+        out[n++] = (char)ch;
+        if (ch == '\n')
+            break;
+    }
+    if (n == 0)
+        return NULL;
+    out[n] = '\0';
+    return out;
+}
+
+/* Levenshtein distance, ASCII letters compared without case (key names are short). */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t lb = strlen(b), row[64];
+    if (lb >= sizeof row / sizeof row[0] || strlen(a) >= 64)
+        return SIZE_MAX;
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; a[i - 1]; i++) {
+        size_t diagonal = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t above = row[j];
+            size_t cost = toupper((unsigned char)a[i - 1]) != toupper((unsigned char)b[j - 1]);
+            size_t best = diagonal + cost;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            if (above + 1 < best)
+                best = above + 1;
+            row[j] = best;
+            diagonal = above;
+        }
+    }
+    return row[lb];
+}
+
+/* "; did you mean LOG_DATA?" for a near miss, else the keys the section takes. */
+static int unknown_key(struct config_reader *r, const char *section, const char *name)
+{
+    const char *nearest = NULL;
+    size_t best = SIZE_MAX;
+    struct buffer keys;
+    buffer_init(&keys);
+    for (size_t i = 0; i < KNOWN_KEYS; i++) {
+        if (strcasecmp(section, known_keys[i].section) != 0)
+            continue;
+        buffer_printf(&keys, "%s%s", keys.len ? ", " : "", known_keys[i].name);
+        size_t d = edit_distance(name, known_keys[i].name);
+        if (d < best) {
+            best = d;
+            nearest = known_keys[i].name;
+        }
+    }
+    size_t close_enough = strlen(name) / 3 > 2 ? strlen(name) / 3 : 2;
+    if (nearest && best <= close_enough)
+        reader_error(r, "unknown key %s in [%s]; did you mean %s?", name, section, nearest);
+    else
+        reader_error(r, "unknown key %s in [%s] (it takes %s)", name, section, keys.data);
+    buffer_release(&keys);
+    return 0;
+}
+
+static bool valid_port(const char *text)
+{
+    char *end;
+    errno = 0;
+    long port = strtol(text, &end, 10);
+    return text[0] >= '0' && text[0] <= '9' && !*end && !errno && port >= 1 && port <= 65535;
+}
 
 static int on_value(void *user, const char *section, const char *name, const char *value)
 {
-    struct config_file *c = user;
-    for (size_t i = 0; i < sizeof known_keys / sizeof known_keys[0]; i++) {
-        const struct known_key *k = &known_keys[i];
-        if (strcasecmp(section, k->section) == 0 && strcasecmp(name, k->name) == 0) {
-            char **field = (char **)((char *)c + k->offset);
-            free(*field);
-            *field = unquote(value);
-        }
+    struct config_reader *r = user;
+    if (r->status != SP_OK)
+        return 0;
+    if (!*section)
+        return reader_error(r, "%s is outside any [SECTION]", name);
+    const struct known_key *key = NULL;
+    bool section_known = false;
+    for (size_t i = 0; i < KNOWN_KEYS && !key; i++) {
+        if (strcasecmp(section, known_keys[i].section) != 0)
+            continue;
+        section_known = true;
+        if (strcasecmp(name, known_keys[i].name) == 0)
+            key = &known_keys[i];
     }
+    if (!section_known) /* a section of another tool that shares the file */
+        return 1;
+    if (!key)
+        return unknown_key(r, section, name);
+    if (key->offset == IGNORED)
+        return 1;
+    char *text = unquote(value);
+    if (key->offset == offsetof(struct config_file, cluster_db_port) && !valid_port(text)) {
+        reader_error(r, "DB_PORT takes a port number from 1 to 65535, not '%s'", text);
+        free(text);
+        return 0;
+    }
+    char **field = (char **)((char *)r->c + key->offset);
+    free(*field);
+    *field = text;
     return 1;
+}
+
+/* A relative source path in the file means relative to the file, wherever sparkify runs from.
+ * The directory's own glob characters are escaped in sources, which may be globs. */
+static void resolve_relative(char **value, const char *dir, bool glob)
+{
+    if (!*value || !**value || **value == '/' || strstr(*value, "://"))
+        return;
+    struct buffer path;
+    buffer_init(&path);
+    for (const char *p = dir; *p; p++) {
+        if (glob && strchr("*?[\\", *p))
+            buffer_append_char(&path, '\\');
+        buffer_append_char(&path, *p);
+    }
+    buffer_printf(&path, "/%s", *value);
+    free(*value);
+    *value = path.data;
+}
+
+static void resolve_paths(struct config_file *c, const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return; /* in the working directory already */
+    char *dir = slash == path ? xstrdup("/") : xstrndup(path, (size_t)(slash - path));
+    if (strcmp(dir, "/") == 0)
+        dir[0] = '\0'; /* "/" + "/logs" would read "//logs" */
+    resolve_relative(&c->s3_log_data, dir, true);
+    resolve_relative(&c->s3_song_data, dir, true);
+    resolve_relative(&c->s3_log_jsonpath, dir, false);
+    resolve_relative(&c->s3_staging, dir, false);
+    free(dir);
 }
 
 int config_file_load(struct config_file *c, const char *path, bool required, struct sp_error *err)
@@ -93,13 +295,26 @@ int config_file_load(struct config_file *c, const char *path, bool required, str
             return SP_OK;
         return sp_usage(err, "config %s: cannot open: %s", path, strerror(errno));
     }
-    int rc = ini_parse_file(f, on_value, c);
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || S_ISDIR(st.st_mode) || S_ISCHR(st.st_mode) ||
+        S_ISBLK(st.st_mode) || S_ISSOCK(st.st_mode)) {
+        fclose(f);
+        return sp_usage(err, "config %s: %s, not a configuration file", path,
+                        S_ISDIR(st.st_mode) ? "a directory" : "a device");
+    }
+    struct config_reader r = {c, f, path, 0, 0, SP_OK, err};
+    int rc = ini_parse_stream(read_line, &r, on_value, &r);
+    int status = r.status;
+    if (status == SP_OK && ferror(f))
+        status = sp_usage(err, "config %s: cannot be read: %s", path, strerror(errno));
+    else if (status == SP_OK && rc > 0)
+        status = sp_usage(err, "config %s:%d: syntax error (expected [SECTION] or KEY = VALUE)",
+                          path, rc);
     fclose(f);
-    if (rc > 0)
-        return sp_usage(err, "config %s:%d: syntax error (expected [SECTION] or KEY = VALUE)", path,
-                        rc);
-    if (rc < 0)
-        return sp_usage(err, "config %s: cannot be read", path);
+    if (status != SP_OK)
+        return status;
+    if (S_ISREG(st.st_mode))
+        resolve_paths(c, path);
     free(c->path);
     c->path = xstrdup(path);
     return SP_OK;
@@ -118,25 +333,27 @@ const char *config_pick(const char *flag, const char *env_name, const char *file
     return fallback;
 }
 
-char *config_cluster_target(const struct config_file *c)
+bool config_cluster_keywords(const struct config_file *c, const char *keys[CONFIG_CLUSTER_KEYWORDS],
+                             const char *values[CONFIG_CLUSTER_KEYWORDS])
 {
     if (!c->cluster_host || !*c->cluster_host)
-        return NULL;
-    struct buffer url;
-    buffer_init(&url);
-    buffer_append_str(&url, "redshift://");
-    if (c->cluster_db_user && *c->cluster_db_user) {
-        buffer_append_str(&url, c->cluster_db_user);
-        if (c->cluster_db_password && *c->cluster_db_password)
-            buffer_printf(&url, ":%s", c->cluster_db_password);
-        buffer_append_char(&url, '@');
+        return false;
+    const char *settings[][2] = {
+        {"host", c->cluster_host},
+        {"port", c->cluster_db_port && *c->cluster_db_port ? c->cluster_db_port : "5439"},
+        {"dbname", c->cluster_db_name},
+        {"user", c->cluster_db_user},
+        {"password", c->cluster_db_password},
+    };
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++) {
+        if (settings[i][1] && *settings[i][1]) {
+            keys[n] = settings[i][0];
+            values[n++] = settings[i][1];
+        }
     }
-    buffer_append_str(&url, c->cluster_host);
-    buffer_printf(&url, ":%s",
-                  c->cluster_db_port && *c->cluster_db_port ? c->cluster_db_port : "5439");
-    if (c->cluster_db_name && *c->cluster_db_name)
-        buffer_printf(&url, "/%s", c->cluster_db_name);
-    return url.data;
+    keys[n] = values[n] = NULL;
+    return true;
 }
 
 struct profile_lookup {

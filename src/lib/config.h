@@ -4,8 +4,10 @@
  * ARN, [S3] LOG_DATA LOG_JSONPATH SONG_DATA, [AWS] KEY SECRET), plus [S3] STAGING for the
  * Redshift target's manifests, read with inih. Section and
  * key names are case-insensitive, as Python's configparser treats keys; values may be
- * wrapped in single or double quotes, which are removed. Unknown sections and keys are left
- * alone, so a file shared with other tools still loads.
+ * wrapped in single or double quotes, which are removed. Unknown sections are left alone, so a
+ * file shared with other tools still loads; an unknown key in a known section is an error naming
+ * its line (the classic notebooks' [DWH] keys are known and ignored), as is a DB_PORT that is no
+ * port. Relative source paths in the file are relative to its directory.
  */
 #ifndef SPARKIFY_CONFIG_H
 #define SPARKIFY_CONFIG_H
@@ -25,16 +27,20 @@ struct config_file {
 void config_file_init(struct config_file *c);
 void config_file_release(struct config_file *c);
 
-/* Reads `path`. A missing file is an error only when `required`. */
+/* Reads `path` (at most 1 MiB; a directory or a device is refused). A missing file is an error
+ * only when `required`. */
 int config_file_load(struct config_file *c, const char *path, bool required, struct sp_error *err);
 
 /* The first of: flag, $env_name (when set and non-empty), file_value, fallback. */
 const char *config_pick(const char *flag, const char *env_name, const char *file_value,
                         const char *fallback);
 
-/* The default target: redshift://... when [CLUSTER] HOST is set, else NULL. The result is
- * malloc'd and holds the password: show it only through warehouse_mask_target. */
-char *config_cluster_target(const struct config_file *c);
+/* [CLUSTER] as libpq keywords for the Redshift warehouse (host, port, dbname, user, password,
+ * NULL-terminated; the values point into `c`; DB_PORT defaults to 5439): the default target when
+ * HOST is set. Returns false when it is not. */
+#define CONFIG_CLUSTER_KEYWORDS 6
+bool config_cluster_keywords(const struct config_file *c, const char *keys[CONFIG_CLUSTER_KEYWORDS],
+                             const char *values[CONFIG_CLUSTER_KEYWORDS]);
 
 /* AWS credentials in the usual order: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY /
  * AWS_SESSION_TOKEN, then the shared credentials file ($AWS_SHARED_CREDENTIALS_FILE or

@@ -4,7 +4,7 @@
  * non-zero status (SP_FAIL, SP_USAGE) with a one-line message that names what failed and
  * where (file:line, option, SQL statement). The library never prints and never exits; the
  * CLI decides what to show and which exit code to use. Messages never contain secrets: callers
- * pass already-masked strings (see config_mask_url).
+ * pass already-masked strings (see warehouse_target_display).
  */
 #ifndef SPARKIFY_ERROR_H
 #define SPARKIFY_ERROR_H

@@ -3,7 +3,8 @@
  * A warehouse creates the tables, runs one transaction per job, writes row batches, reads
  * back what incremental runs need (the loaded-objects record, the song match index, each
  * user's latest play) and runs queries with typed results. Targets are URLs: sqlite:PATH,
- * postgresql://user:pass@host:port/db and redshift://user:pass@host:5439/db.
+ * postgresql://user:pass@host:port/db (or a libpq keyword string) and
+ * redshift://user:pass@host:5439/db, or a Redshift cluster's settings as libpq keywords.
  *
  * A warehouse opened for a dry run connects to nothing: every statement it would run is handed
  * to a callback instead, and queries return no rows.
@@ -47,6 +48,11 @@ struct warehouse_ops {
      * sees every row written before it in the same transaction. */
     int (*query)(struct warehouse *wh, const char *sql, warehouse_row_fn fn, void *ctx,
                  struct sp_error *err);
+    /* Runs one statement of the user's (`sparkify query`): SQL holding more than one is refused
+     * (SP_USAGE) before any runs. Without `write`, nothing can change: a statement that would
+     * is refused (SP_USAGE); with it, the change is committed. */
+    int (*user_query)(struct warehouse *wh, const char *sql, bool write, warehouse_row_fn fn,
+                      void *ctx, struct sp_error *err);
     /* Rows (user_id, start_time, level) of each user's latest songplay. */
     int (*user_latest)(struct warehouse *wh, warehouse_row_fn fn, void *ctx, struct sp_error *err);
     void (*close)(struct warehouse *wh);
@@ -63,27 +69,51 @@ enum warehouse_mode {
     WAREHOUSE_WRITE, /* created when absent */
 };
 
+/* Where the warehouse is: `url` (sqlite:PATH, postgresql://..., a libpq keyword string such as
+ * "host=db dbname=x", redshift://...), or, with `url` NULL, a Redshift cluster given as libpq
+ * keywords (dwh.cfg [CLUSTER]: host, port, dbname, user, password). Keywords never pass through
+ * a URL, so no character of a setting needs escaping or can change the host. */
+struct warehouse_target {
+    const char *url;
+    const char *const *keys; /* NULL-terminated; values[i] is the value of keys[i] */
+    const char *const *values;
+};
+
+/* Opens `target`; with `dry_run`, nothing is connected, opened or created. */
+int warehouse_open_target(const struct warehouse_target *target, enum warehouse_mode mode,
+                          const struct warehouse_dry_run *dry_run, struct warehouse **out,
+                          struct sp_error *err);
+/* Checks `target` as warehouse_open_target would, without opening it, and sets `display` to how
+ * it may be shown (malloc'd): passwords and other secrets, in any form, as ***. */
+int warehouse_target_display(const struct warehouse_target *target, char **display,
+                             struct sp_error *err);
+/* The same for a target URL. */
 int warehouse_open(const char *target, enum warehouse_mode mode, struct warehouse **out,
                    struct sp_error *err);
-/* Opens `target` for a dry run: nothing is connected, opened or created. */
 int warehouse_open_dry_run(const char *target, const struct warehouse_dry_run *dry_run,
                            struct warehouse **out, struct sp_error *err);
 void warehouse_close(struct warehouse *wh);
+/* The rows of each of sparkify's tables that exist and hold any, in the order of table_defs, as
+ * "songplays 6820 rows, users 96 rows" (malloc'd; "" when none does): what dropping the tables
+ * would lose. In a dry run the catalog query is shown and no table is found. */
+int warehouse_data_summary(struct warehouse *wh, char **summary, struct sp_error *err);
 /* In a dry run, hands `sql` to the callback and returns true; otherwise returns false. */
 bool warehouse_dry_run(struct warehouse *wh, const char *sql);
-/* Copies `target` with any password replaced by ***. */
+/* Copies the display of the target URL `target` (or the error, when it is not one) to `out`. */
 void warehouse_mask_target(const char *target, char *out, size_t size);
 
 /* The engines; `dry_run` NULL for a real connection. */
 int warehouse_open_sqlite(const char *path, enum warehouse_mode mode,
                           const struct warehouse_dry_run *dry_run, struct warehouse **out,
                           struct sp_error *err);
-/* `target` is a libpq connection URI; PG* environment variables fill in what it leaves out. */
-int warehouse_open_postgres(const char *target, const struct warehouse_dry_run *dry_run,
-                            struct warehouse **out, struct sp_error *err);
-/* `target` is redshift://user:pass@host:port/db[?libpq parameters]; sslmode=require unless the
- * URL says otherwise. */
-int warehouse_open_redshift(const char *target, const struct warehouse_dry_run *dry_run,
-                            struct warehouse **out, struct sp_error *err);
+struct libpq_target;
+/* PG* environment variables fill in what the target leaves out. */
+int warehouse_open_postgres(const struct libpq_target *target,
+                            const struct warehouse_dry_run *dry_run, struct warehouse **out,
+                            struct sp_error *err);
+/* sslmode=require unless the target says otherwise. */
+int warehouse_open_redshift(const struct libpq_target *target,
+                            const struct warehouse_dry_run *dry_run, struct warehouse **out,
+                            struct sp_error *err);
 
 #endif

@@ -363,6 +363,12 @@ static int pg_query(struct warehouse *wh, const char *sql, warehouse_row_fn fn, 
     return libpq_query(&w->pq, sql, fn, ctx, err);
 }
 
+static int pg_user_query(struct warehouse *wh, const char *sql, bool write, warehouse_row_fn fn,
+                         void *ctx, struct sp_error *err)
+{
+    return libpq_user_query(&as_postgres(wh)->pq, sql, write, fn, ctx, err);
+}
+
 static int pg_user_latest(struct warehouse *wh, warehouse_row_fn fn, void *ctx,
                           struct sp_error *err)
 {
@@ -390,20 +396,19 @@ static const struct warehouse_ops postgres_ops = {
     .truncate = pg_truncate,
     .write = pg_write,
     .query = pg_query,
+    .user_query = pg_user_query,
     .user_latest = pg_user_latest,
     .close = pg_close,
 };
 
-int warehouse_open_postgres(const char *target, const struct warehouse_dry_run *dry_run,
-                            struct warehouse **out, struct sp_error *err)
+int warehouse_open_postgres(const struct libpq_target *target,
+                            const struct warehouse_dry_run *dry_run, struct warehouse **out,
+                            struct sp_error *err)
 {
-    char shown[512];
-    warehouse_mask_target(target, shown, sizeof shown);
     static const char *const keys[] = {"connect_timeout", "application_name", NULL};
     static const char *const values[] = {"10", "sparkify", NULL};
     struct postgres_warehouse *w = xcalloc(1, sizeof *w);
-    int status =
-        libpq_warehouse_init(&w->pq, &postgres_ops, target, shown, keys, values, dry_run, err);
+    int status = libpq_warehouse_init(&w->pq, &postgres_ops, target, keys, values, dry_run, err);
     if (status != SP_OK) {
         free(w);
         return status;

@@ -228,6 +228,12 @@ static int rs_query(struct warehouse *wh, const char *sql, warehouse_row_fn fn, 
     return libpq_query(&as_redshift(wh)->pq, sql, fn, ctx, err);
 }
 
+static int rs_user_query(struct warehouse *wh, const char *sql, bool write, warehouse_row_fn fn,
+                         void *ctx, struct sp_error *err)
+{
+    return libpq_user_query(&as_redshift(wh)->pq, sql, write, fn, ctx, err);
+}
+
 static void rs_close(struct warehouse *wh)
 {
     struct redshift_warehouse *w = as_redshift(wh);
@@ -246,34 +252,25 @@ static const struct warehouse_ops redshift_ops = {
     .truncate = rs_truncate,
     .write = rs_write,
     .query = rs_query,
+    .user_query = rs_user_query,
     .close = rs_close,
 };
 
-int warehouse_open_redshift(const char *target, const struct warehouse_dry_run *dry_run,
-                            struct warehouse **out, struct sp_error *err)
+int warehouse_open_redshift(const struct libpq_target *target,
+                            const struct warehouse_dry_run *dry_run, struct warehouse **out,
+                            struct sp_error *err)
 {
-    char shown[512];
-    warehouse_mask_target(target, shown, sizeof shown);
-    /* redshift://rest -> postgresql://rest: the same URI grammar, libpq's parser. */
-    struct buffer uri;
-    buffer_init(&uri);
-    buffer_printf(&uri, "postgresql://%s", target + strlen("redshift://"));
     static const char *const keys[] = {"connect_timeout", "application_name", "sslmode", NULL};
     static const char *const values[] = {"10", "sparkify", "require", NULL};
     struct redshift_warehouse *w = xcalloc(1, sizeof *w);
-    int status =
-        libpq_warehouse_init(&w->pq, &redshift_ops, uri.data, shown, keys, values, dry_run, err);
-    buffer_release(&uri);
+    int status = libpq_warehouse_init(&w->pq, &redshift_ops, target, keys, values, dry_run, err);
     if (status != SP_OK) {
         free(w);
         return status;
     }
     /* Serverless workgroups answer at WORKGROUP.ACCOUNT.REGION.redshift-serverless.amazonaws.com */
-    const char *at = strchr(target + strlen("redshift://"), '@');
-    const char *after_user = at ? at + 1 : target + strlen("redshift://");
-    char *host = xstrndup(after_user, strcspn(after_user, ":/?"));
-    w->serverless = strstr(host, ".redshift-serverless.") != NULL;
-    free(host);
+    const char *host = libpq_target_value(target, "host");
+    w->serverless = host && strstr(host, ".redshift-serverless.") != NULL;
     /* UTC like the other targets; doubles with every digit, read back as the same double. */
     status = rs_exec(&w->pq.base, "SET timezone TO 'UTC'; SET extra_float_digits TO 2", err);
     if (status != SP_OK) {

@@ -316,6 +316,32 @@ static void column_cell(sqlite3_stmt *stmt, int i, struct cell *c)
     }
 }
 
+/* Steps `stmt` to its end, handing each row to `fn` (NULL: discarded); finalizes it. */
+static int run_statement(struct sqlite_warehouse *w, sqlite3_stmt *stmt, warehouse_row_fn fn,
+                         void *ctx, struct sp_error *err)
+{
+    int columns = sqlite3_column_count(stmt);
+    const char *names[256];
+    struct cell values[256];
+    if (columns > 256) {
+        sqlite3_finalize(stmt);
+        return sp_fail(err, "%s: a query may return at most 256 columns", w->path);
+    }
+    for (int i = 0; i < columns; i++)
+        names[i] = sqlite3_column_name(stmt, i);
+    int rc, status = SP_OK;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        for (int i = 0; i < columns; i++)
+            column_cell(stmt, i, &values[i]);
+        if (fn && (status = fn(ctx, (size_t)columns, names, values)) != SP_OK)
+            break;
+    }
+    if (status == SP_OK && rc != SQLITE_DONE)
+        status = sp_fail(err, "%s: %s [%.200s]", w->path, sqlite3_errmsg(w->db), sqlite3_sql(stmt));
+    sqlite3_finalize(stmt);
+    return status;
+}
+
 static int sqlite_query(struct warehouse *wh, const char *sql, warehouse_row_fn fn, void *ctx,
                         struct sp_error *err)
 {
@@ -331,27 +357,78 @@ static int sqlite_query(struct warehouse *wh, const char *sql, warehouse_row_fn 
             return sp_fail(err, "%s: %s [%.200s]", w->path, sqlite3_errmsg(w->db), statement);
         if (!stmt)
             break; /* only whitespace or comments left */
-        int columns = sqlite3_column_count(stmt);
-        const char *names[256];
-        struct cell values[256];
-        if (columns > 256) {
-            sqlite3_finalize(stmt);
-            return sp_fail(err, "%s: a query may return at most 256 columns", w->path);
-        }
-        for (int i = 0; i < columns; i++)
-            names[i] = sqlite3_column_name(stmt, i);
-        int rc;
-        while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-            for (int i = 0; i < columns; i++)
-                column_cell(stmt, i, &values[i]);
-            if (fn && (status = fn(ctx, (size_t)columns, names, values)) != SP_OK)
-                break;
-        }
-        if (status == SP_OK && rc != SQLITE_DONE)
-            status =
-                sp_fail(err, "%s: %s [%.200s]", w->path, sqlite3_errmsg(w->db), sqlite3_sql(stmt));
-        sqlite3_finalize(stmt);
+        status = run_statement(w, stmt, fn, ctx, err);
     }
+    return status;
+}
+
+/* Whether `sql` holds a statement (or anything that is not whitespace, ';' or a comment). */
+static bool holds_statement(sqlite3 *db, const char *sql)
+{
+    while (*sql) {
+        sqlite3_stmt *stmt = NULL;
+        const char *next = sql;
+        if (sqlite3_prepare_v2(db, sql, -1, &stmt, &next) != SQLITE_OK || stmt) {
+            sqlite3_finalize(stmt);
+            return true;
+        }
+        if (next == sql)
+            return false;
+        sql = next;
+    }
+    return false;
+}
+
+/* A read-only query opens no other database file: ATTACH would create one. */
+static int deny_attach(void *ctx, int action, const char *a, const char *b, const char *c,
+                       const char *d)
+{
+    (void)ctx, (void)a, (void)b, (void)c, (void)d;
+    return action == SQLITE_ATTACH || action == SQLITE_DETACH ? SQLITE_DENY : SQLITE_OK;
+}
+
+static int read_only_refusal(struct sqlite_warehouse *w, const char *sql, struct sp_error *err)
+{
+    return sp_usage(err,
+                    "%s: query is read-only, and this statement would change the warehouse "
+                    "(`sparkify query --write` allows it) [%.200s]",
+                    w->path, sql);
+}
+
+/* One statement; read-only through sqlite3_stmt_readonly, and underneath through query_only and
+ * an authorizer. The connection stays read-write, so that a hot journal left by a killed run is
+ * rolled back as the file is opened. */
+static int sqlite_user_query(struct warehouse *wh, const char *sql, bool write, warehouse_row_fn fn,
+                             void *ctx, struct sp_error *err)
+{
+    struct sqlite_warehouse *w = as_sqlite(wh);
+    if (warehouse_dry_run(&w->base, sql))
+        return SP_OK;
+    if (!write) {
+        sqlite3_set_authorizer(w->db, deny_attach, NULL);
+        sqlite3_exec(w->db, "PRAGMA query_only = ON", NULL, NULL, NULL);
+    }
+    sqlite3_stmt *stmt = NULL;
+    const char *tail = sql;
+    int status = SP_OK;
+    int rc = sqlite3_prepare_v2(w->db, sql, -1, &stmt, &tail);
+    if (rc == SQLITE_AUTH)
+        status = read_only_refusal(w, sql, err);
+    else if (rc != SQLITE_OK)
+        status = sp_fail(err, "%s: %s [%.200s]", w->path, sqlite3_errmsg(w->db), sql);
+    else if (!stmt)
+        status = sp_usage(err, "%s: query needs an SQL statement, and this holds none [%.200s]",
+                          w->path, sql);
+    else if (holds_statement(w->db, tail))
+        status = sp_usage(err,
+                          "%s: query runs one SQL statement at a time, and this holds more than "
+                          "one [%.200s]",
+                          w->path, sql);
+    else if (!write && !sqlite3_stmt_readonly(stmt))
+        status = read_only_refusal(w, sql, err);
+    if (status == SP_OK)
+        return run_statement(w, stmt, fn, ctx, err);
+    sqlite3_finalize(stmt);
     return status;
 }
 
@@ -390,6 +467,7 @@ static const struct warehouse_ops sqlite_ops = {
     .truncate = sqlite_truncate,
     .write = sqlite_write,
     .query = sqlite_query,
+    .user_query = sqlite_user_query,
     .user_latest = sqlite_user_latest,
     .close = sqlite_close,
 };

@@ -224,7 +224,10 @@ with gzip.open(sys.argv[1], "wb", compresslevel=9) as f:
   run /usr/bin/time -f 'max_rss_kb %M' "$SPARKIFY" --target "$DB" etl --song-data songs
   [ "$status" -eq 1 ]
   [[ "$output" == *"songs/bomb.json.gz: more than 64 MB of content after decompression; nothing was loaded"* ]]
-  rss=$(printf '%s\n' "$output" | sed -n 's/^max_rss_kb //p')
-  [ "$rss" -lt 200000 ]
+  # AddressSanitizer's shadow memory and quarantine make a sanitized build's size meaningless.
+  if ! grep -qa __asan_init "$SPARKIFY"; then
+    rss=$(printf '%s\n' "$output" | sed -n 's/^max_rss_kb //p')
+    [ "$rss" -lt 200000 ]
+  fi
   assert_unchanged
 }

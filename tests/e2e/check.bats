@@ -20,7 +20,7 @@ failures() {
 
 # check_fails_with SQL LINE...: after SQL plants a fault, check exits 1 failing exactly LINEs.
 check_fails_with() {
-  sp -q --target "$DB" query "$1" >/dev/null
+  write_sql "$DB" "$1"
   shift
   run sp --target "$DB" check
   [ "$status" -eq 1 ]
@@ -29,7 +29,7 @@ check_fails_with() {
 
 # Replaces TABLE with a copy without keys or constraints.
 without_constraints() {
-  sp -q --target "$DB" query "ALTER TABLE $1 RENAME TO $1_keyed; CREATE TABLE $1 AS SELECT * FROM $1_keyed; DROP TABLE $1_keyed" >/dev/null
+  write_sql "$DB" "ALTER TABLE $1 RENAME TO $1_keyed; CREATE TABLE $1 AS SELECT * FROM $1_keyed; DROP TABLE $1_keyed"
 }
 
 @test "check passes every built-in check on the real sample, one line each" {

@@ -8,9 +8,9 @@ load_sample() {
   sp -q --target "$DB" etl --song-data "$DATA/song_data" --log-data "$DATA/log_data"
 }
 
-@test "create-tables creates every table and empties a loaded warehouse" {
+@test "create-tables --force creates every table and empties a loaded warehouse" {
   load_sample
-  run sp --target "$DB" create-tables
+  run sp --target "$DB" create-tables --force
   [ "$status" -eq 0 ]
   [ "$output" = "created tables in $DB" ]
   [ "$(q "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name)")" = "artists etl_runs load_errors loaded_objects song_lookup songplays songs staging_events staging_songs time users" ]

@@ -19,7 +19,7 @@ contents_text() {
 }
 
 @test "etl killed with SIGKILL at 20 random moments leaves the warehouse exactly as before or complete" {
-  sp -q generate --out gen --events 200000 --songs 3000 --seed 11
+  sp -q generate --out gen --events 60000 --songs 1000 --seed 11
   sp -q --target "sqlite:$TMP/base.db" etl --song-data gen/song_data --log-data gen/log_data/2018/11/2018-11-01-events.json
   before=$(contents "sqlite:$TMP/base.db")
   cp base.db complete.db

@@ -45,6 +45,16 @@ star_contents() {
   done
 }
 
+# write_sql TARGET SQL: runs the ';'-separated statements of SQL one by one with
+# `query --write` (query takes one statement per call and is read-only without --write).
+write_sql() {
+  local statements statement
+  IFS=';' read -ra statements <<<"$2"
+  for statement in "${statements[@]}"; do
+    "$SPARKIFY" -q --target "$1" query --write "$statement" >/dev/null || return
+  done
+}
+
 python_expected() {
   python3 "$BATS_TEST_DIRNAME/expected.py" "$@"
 }

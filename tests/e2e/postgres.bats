@@ -98,7 +98,7 @@ teardown_file() {
   plant="UPDATE songplays SET user_id = '999' WHERE songplay_id = 100; UPDATE songplays SET level = 'premium' WHERE songplay_id = 200; DELETE FROM time WHERE start_time = (SELECT MAX(start_time) FROM time)"
   for t in "$DB" "$target"; do
     sp -q --target "$t" etl --song-data "$DATA/s3_subset/song_data" --log-data "$DATA/log_data"
-    sp -q --target "$t" query "$plant" >/dev/null
+    write_sql "$t" "$plant"
   done
   run sp --target "$target" check
   [ "$status" -eq 1 ]

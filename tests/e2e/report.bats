@@ -125,7 +125,7 @@ PY
   [ "$status" -eq 1 ]
   [ "$output" = "sparkify: $TMP/missing-dir/report.html: cannot create the output file: No such file or directory" ]
   echo old > report.html
-  sp -q --target "$DB" query "DROP TABLE time" >/dev/null
+  sp -q --target "$DB" query --write "DROP TABLE time" >/dev/null
   run sp --target "$DB" report --format html -o report.html
   [ "$status" -eq 1 ]
   [[ "$output" == *"report section 'row_counts'"*"no such table: time"* ]]
@@ -146,7 +146,7 @@ PY
 
 @test "the HTML report escapes warehouse text, so a name cannot inject markup" {
   load_sample
-  sp -q --target "$DB" query "UPDATE users SET first_name = '<img src=x onerror=alert(1)>', last_name = 'O''Brien & \"Co\"' WHERE user_id = '49'"
+  sp -q --target "$DB" query --write "UPDATE users SET first_name = '<img src=x onerror=alert(1)>', last_name = 'O''Brien & \"Co\"' WHERE user_id = '49'"
   sp --target "$DB" report --format html -o report.html
   grep -q '&lt;img src=x onerror=alert(1)&gt; O&#39;Brien &amp; &quot;Co&quot;' report.html
   ! grep -q '<img' report.html
