@@ -8,6 +8,8 @@
  */
 #include "check.h"
 
+#include "textfile.h"
+
 #include "buffer.h"
 
 #include <errno.h>
@@ -149,42 +151,25 @@ void check_list_add_builtin(struct check_list *list)
 /* ---- checks files ---- */
 
 struct checks_file {
+    struct text_file text;
     const char *path;
-    FILE *f;
     struct check_list *list;
     size_t first; /* the first check this file adds */
     int line;
     int header_line; /* of the latest [section] */
     bool header_has_keys;
     bool key_seen[4]; /* sql, expect, min, max in the current section */
-    char *buffer;
-    size_t capacity;
-    int status;
     struct sp_error *err;
 };
 
 static const char *const check_keys[] = {"sql", "expect", "min", "max"};
 
-static int file_error(struct checks_file *f, int line, const char *fmt, ...) SP_PRINTF(3, 4);
-
-/* Records the first error of the file; returns 0, which stops inih. */
-static int file_error(struct checks_file *f, int line, const char *fmt, ...)
-{
-    if (f->status != SP_OK)
-        return 0;
-    char reason[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(reason, sizeof reason, fmt, ap);
-    va_end(ap);
-    f->status = sp_usage(f->err, "checks file %s:%d: %s", f->path, line, reason);
-    return 0;
-}
+#define file_error(f, ...) text_file_error(&(f)->text, __VA_ARGS__)
 
 /* A section is complete when the next one starts or the file ends. */
 static void finish_section(struct checks_file *f)
 {
-    if (f->header_line == 0 || f->status != SP_OK)
+    if (f->header_line == 0 || f->text.status != SP_OK)
         return;
     if (!f->header_has_keys) {
         file_error(f, f->header_line, "a check needs sql, and expect or min/max");
@@ -201,34 +186,25 @@ static void finish_section(struct checks_file *f)
         file_error(f, c->line, "check '%s': min is greater than max", c->name);
 }
 
-/* inih's reader: one line into `out` (at most `size` bytes with its newline and NUL). */
+/* inih's reader: one line into `out` (at most `size` bytes with its newline and NUL), read
+ * with the bounds of every settings file; a section header starts a new check. */
 static char *read_line(char *out, int size, void *stream)
 {
     struct checks_file *f = stream;
-    if (f->status != SP_OK)
+    if (!text_file_line(out, size, &f->text))
         return NULL;
-    ssize_t n = getline(&f->buffer, &f->capacity, f->f);
-    if (n < 0)
-        return NULL;
-    f->line++;
-    if (n + 1 > size) {
-        file_error(f, f->line,
-                   "line longer than %d characters; continue long SQL on indented lines", size - 2);
-        return NULL;
-    }
-    const char *p = f->buffer;
-    if (f->line == 1 && strncmp(p, "\xEF\xBB\xBF", 3) == 0)
+    const char *p = out;
+    if (f->text.line == 1 && strncmp(p, "\xEF\xBB\xBF", 3) == 0)
         p += 3; /* a UTF-8 byte order mark, which inih skips too */
     while (*p == ' ' || *p == '\t')
         p++;
     /* As inih reads it: an indented line after a key continues that key's value. */
-    if (*p == '[' && (p == f->buffer || !f->header_has_keys)) {
+    if (*p == '[' && (p == out || !f->header_has_keys)) {
         finish_section(f);
-        f->header_line = f->line;
+        f->header_line = f->text.line;
         f->header_has_keys = false;
         memset(f->key_seen, 0, sizeof f->key_seen);
     }
-    memcpy(out, f->buffer, (size_t)n + 1);
     return out;
 }
 
@@ -246,10 +222,10 @@ static int parse_number(const char *text, double *out)
 static int on_check_key(void *user, const char *section, const char *name, const char *value)
 {
     struct checks_file *f = user;
-    if (f->status != SP_OK)
+    if (f->text.status != SP_OK)
         return 0;
     if (f->header_line == 0 || section[0] == '\0')
-        return file_error(f, f->line, "'%s' outside a [check name] section", name);
+        return file_error(f, f->text.line, "'%s' outside a [check name] section", name);
     if (!f->header_has_keys) {
         for (size_t i = f->first; i < f->list->count; i++)
             if (strcmp(f->list->items[i].name, section) == 0) {
@@ -266,7 +242,7 @@ static int on_check_key(void *user, const char *section, const char *name, const
     while (key < 4 && strcmp(name, check_keys[key]) != 0)
         key++;
     if (key == 4)
-        return file_error(f, f->line, "unknown key '%s' (a check takes sql, expect, min, max)",
+        return file_error(f, f->text.line, "unknown key '%s' (a check takes sql, expect, min, max)",
                           name);
     bool again = f->key_seen[key];
     f->key_seen[key] = true;
@@ -282,14 +258,14 @@ static int on_check_key(void *user, const char *section, const char *name, const
         return 1;
     }
     if (again)
-        return file_error(f, f->line, "%s is given twice in check '%s'", name, section);
+        return file_error(f, f->text.line, "%s is given twice in check '%s'", name, section);
     if (key == 1) {
         c->expect = xstrdup(value);
         return 1;
     }
     double *bound = key == 2 ? &c->min : &c->max;
     if (parse_number(value, bound) != 0)
-        return file_error(f, f->line, "%s takes a number, not '%s'", name, value);
+        return file_error(f, f->text.line, "%s takes a number, not '%s'", name, value);
     if (key == 2)
         c->has_min = true;
     else
@@ -305,22 +281,17 @@ int check_list_load(struct check_list *list, const char *path, struct sp_error *
     f.list = list;
     f.first = list->count;
     f.err = err;
-    f.f = fopen(path, "r");
-    if (!f.f)
-        return sp_usage(err, "checks file %s: cannot open: %s", path, strerror(errno));
+    if (text_file_open(&f.text, path, "checks file", err) != SP_OK)
+        return SP_USAGE;
+    f.text.long_hint = "continue long SQL on indented lines";
     int rc = ini_parse_stream(read_line, &f, on_check_key, &f);
-    if (f.status == SP_OK && ferror(f.f))
-        f.status = sp_usage(err, "checks file %s: cannot be read: %s", path, strerror(errno));
-    if (f.status == SP_OK && rc > 0)
-        file_error(&f, rc,
-                   "syntax error (expected [check name], key = value, or an indented "
-                   "continuation line)");
+    text_file_finish(&f.text, rc, "[check name], key = value, or an indented continuation line");
     finish_section(&f);
-    if (f.status == SP_OK && f.header_line == 0)
-        f.status = sp_usage(err, "checks file %s: no checks in it (one [section] per check)", path);
-    fclose(f.f);
-    free(f.buffer);
-    return f.status;
+    if (f.text.status == SP_OK && f.header_line == 0)
+        f.text.status =
+            sp_usage(err, "checks file %s: no checks in it (one [section] per check)", path);
+    text_file_close(&f.text);
+    return f.text.status;
 }
 
 /* ---- running ---- */

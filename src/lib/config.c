@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include "buffer.h"
+#include "textfile.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -96,69 +97,13 @@ static const struct known_key known_keys[] = {
 
 #define KNOWN_KEYS (sizeof known_keys / sizeof known_keys[0])
 
-/* More is not a configuration file: /dev/zero or `yes` behind --config would never end. */
-#define CONFIG_MAX_BYTES (1 << 20)
-
-/* inih hands a handler neither the line it is on nor a way to stop with a message of its own,
- * and reads lines of at most INI_MAX_LINE bytes: the reader counts lines and bytes, and turns an
- * overlong line into an error naming it. */
+/* The file being read and the settings it fills. */
 struct config_reader {
+    struct text_file text;
     struct config_file *c;
-    FILE *f;
-    const char *path;
-    int line;
-    size_t bytes;
-    int status;
-    struct sp_error *err;
 };
 
-static int reader_error(struct config_reader *r, const char *fmt, ...) SP_PRINTF(2, 3);
-
-/* Records the first error; returns 0, which stops inih. */
-static int reader_error(struct config_reader *r, const char *fmt, ...)
-{
-    if (r->status != SP_OK)
-        return 0;
-    char reason[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(reason, sizeof reason, fmt, ap);
-    va_end(ap);
-    r->status = sp_usage(r->err, "config %s:%d: %s", r->path, r->line, reason);
-    return 0;
-}
-
-static char *read_line(char *out, int size, void *stream)
-{
-    struct config_reader *r = stream;
-    if (r->status != SP_OK)
-        return NULL;
-    int n = 0, ch;
-    while ((ch = getc(r->f)) != EOF) {
-        if (++r->bytes > CONFIG_MAX_BYTES) {
-            r->status =
-                sp_usage(r->err, "config %s: larger than 1 MiB; not a configuration file", r->path);
-            return NULL;
-        }
-        if (n == 0)
-            r->line++;
-        if (ch == '\0') {
-            reader_error(r, "a NUL byte; not a configuration file");
-            return NULL;
-        }
-        if (ch != '\n' && n + 2 >= size) {
-            reader_error(r, "line longer than %d characters", size - 2);
-            return NULL;
-        }
-        out[n++] = (char)ch;
-        if (ch == '\n')
-            break;
-    }
-    if (n == 0)
-        return NULL;
-    out[n] = '\0';
-    return out;
-}
+#define reader_error(r, ...) text_file_error(&(r)->text, (r)->text.line, __VA_ARGS__)
 
 /* Levenshtein distance, ASCII letters compared without case (key names are short). */
 static size_t edit_distance(const char *a, const char *b)
@@ -223,7 +168,7 @@ static bool valid_port(const char *text)
 static int on_value(void *user, const char *section, const char *name, const char *value)
 {
     struct config_reader *r = user;
-    if (r->status != SP_OK)
+    if (r->text.status != SP_OK)
         return 0;
     if (!*section)
         return reader_error(r, "%s is outside any [SECTION]", name);
@@ -289,31 +234,16 @@ static void resolve_paths(struct config_file *c, const char *path)
 
 int config_file_load(struct config_file *c, const char *path, bool required, struct sp_error *err)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        if (!required && errno == ENOENT)
-            return SP_OK;
-        return sp_usage(err, "config %s: cannot open: %s", path, strerror(errno));
-    }
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0 || S_ISDIR(st.st_mode) || S_ISCHR(st.st_mode) ||
-        S_ISBLK(st.st_mode) || S_ISSOCK(st.st_mode)) {
-        fclose(f);
-        return sp_usage(err, "config %s: %s, not a configuration file", path,
-                        S_ISDIR(st.st_mode) ? "a directory" : "a device");
-    }
-    struct config_reader r = {c, f, path, 0, 0, SP_OK, err};
-    int rc = ini_parse_stream(read_line, &r, on_value, &r);
-    int status = r.status;
-    if (status == SP_OK && ferror(f))
-        status = sp_usage(err, "config %s: cannot be read: %s", path, strerror(errno));
-    else if (status == SP_OK && rc > 0)
-        status = sp_usage(err, "config %s:%d: syntax error (expected [SECTION] or KEY = VALUE)",
-                          path, rc);
-    fclose(f);
+    struct config_reader r = {.c = c};
+    if (text_file_open(&r.text, path, "config", err) != SP_OK)
+        return !required && errno == ENOENT ? SP_OK : SP_USAGE;
+    int rc = ini_parse_stream(text_file_line, &r.text, on_value, &r);
+    int status = text_file_finish(&r.text, rc, "[SECTION] or KEY = VALUE");
+    bool regular = r.text.regular;
+    text_file_close(&r.text);
     if (status != SP_OK)
         return status;
-    if (S_ISREG(st.st_mode))
+    if (regular)
         resolve_paths(c, path);
     free(c->path);
     c->path = xstrdup(path);
@@ -401,12 +331,17 @@ int config_aws_credentials(const struct config_file *c, char **key, char **secre
         buffer_printf(&path, "%s/.aws/credentials", getenv("HOME"));
     const char *profile = getenv("AWS_PROFILE");
     struct profile_lookup lookup = {profile && *profile ? profile : "default", NULL, NULL, NULL};
-    FILE *f = path.len ? fopen(path.data, "r") : NULL;
-    if (f) {
-        int rc = ini_parse_file(f, on_credentials, &lookup);
-        fclose(f);
-        if (rc > 0) {
-            int status = sp_usage(err, "AWS credentials file %s:%d: syntax error", path.data, rc);
+    struct text_file text;
+    int opened = path.len ? text_file_open(&text, path.data, "AWS credentials file", err) : SP_FAIL;
+    if (path.len && opened != SP_OK && errno != ENOENT) {
+        buffer_release(&path);
+        return opened; /* there, but not a file of credentials sparkify can read */
+    }
+    if (opened == SP_OK) {
+        int rc = ini_parse_stream(text_file_line, &text, on_credentials, &lookup);
+        int status = text_file_finish(&text, rc, "[profile] or key = value");
+        text_file_close(&text);
+        if (status != SP_OK) {
             free(lookup.key);
             free(lookup.secret);
             free(lookup.token);

@@ -227,3 +227,17 @@ CFG
   [ "$status" -eq 2 ]
   [[ "$output" == "sparkify: config /dev/fd/"*": larger than 1 MiB; not a configuration file" ]]
 }
+
+@test "a checks file or an AWS credentials file that is a device, a directory or endless is refused, exit 2" {
+  run sp --target "$DB" check --checks /dev/zero
+  [ "$status" -eq 2 ]
+  [ "$output" = "sparkify: checks file /dev/zero: a device, not a configuration file" ]
+  run timeout 20 "$SPARKIFY" --target "$DB" check --checks <(yes '; a comment')
+  [ "$status" -eq 2 ]
+  [[ "$output" == *"checks file /dev/fd/"*": larger than 1 MiB; not a configuration file" ]]
+  mkdir creds
+  run env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY AWS_SHARED_CREDENTIALS_FILE="$TMP/creds" \
+    "$SPARKIFY" --target "$DB" etl --log-data s3://bucket/logs
+  [ "$status" -eq 2 ]
+  [[ "$output" == *"AWS credentials file $TMP/creds: a directory, not a configuration file"* ]]
+}
