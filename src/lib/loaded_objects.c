@@ -307,7 +307,7 @@ static int plan_object(struct loaded_record *r, const char *kind, struct source_
     /* A grown log file: its loaded bytes are checked when it is read, then its new lines are
      * loaded. */
     o->start = e->size;
-    snprintf(o->prefix_fingerprint, sizeof o->prefix_fingerprint, "%s", e->fingerprint);
+    o->prefix_fingerprint = e->fingerprint; /* the record outlives the run's reading */
     return 0;
 }
 

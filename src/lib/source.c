@@ -540,7 +540,8 @@ static int stream_read_all(struct object_stream *s, size_t padding, size_t max, 
 {
     buffer_clear(out);
     for (;;) {
-        buffer_reserve(out, RAW_CHUNK + padding);
+        /* Doubling from a small start: content is usually small, and buffers are reused. */
+        buffer_reserve(out, (out->len < 65536 ? 65536 : out->len) + padding);
         size_t room = out->cap - out->len - padding - 1;
         ssize_t n = stream_read(s, out->data + out->len, room, err);
         if (n < 0)
@@ -578,25 +579,76 @@ int source_inflate(const char *raw, size_t len, size_t padding, size_t max, cons
     return status;
 }
 
+/* A local file's stored bytes, no more than `limit` (its listed size: what it grows by during
+ * the run is for the next run) nor `max`, into `raw` with `padding` zero bytes behind them. One
+ * read into a buffer sized from fstat: song files are many and small. */
+static int read_file_raw(const char *path, uint64_t limit, size_t padding, size_t max,
+                         struct buffer *raw, struct sp_error *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return sp_fail(err, "%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    uint64_t hint = fstat(fd, &st) == 0 && st.st_size > 0 ? (uint64_t)st.st_size : 4096;
+    if (hint > limit)
+        hint = limit;
+    buffer_clear(raw);
+    buffer_reserve(raw, (size_t)(hint < max ? hint : max) + padding);
+    int status = SP_OK;
+    while (raw->len < limit) {
+        if (raw->len > max) {
+            status = sp_fail(err, "%s: more than %zu MB of content; nothing was loaded", path,
+                             max >> 20);
+            break;
+        }
+        if (raw->cap - raw->len - 1 <= padding)
+            buffer_reserve(raw, raw->len + padding);
+        size_t room = raw->cap - raw->len - padding - 1;
+        if (room > limit - raw->len)
+            room = (size_t)(limit - raw->len);
+        ssize_t n = read(fd, raw->data + raw->len, room);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            status = sp_fail(err, "%s: read error: %s", path, strerror(errno));
+            break;
+        }
+        if (n == 0)
+            break;
+        raw->len += (size_t)n;
+    }
+    close(fd);
+    buffer_reserve(raw, padding);
+    memset(raw->data + raw->len, 0, padding + 1);
+    return status;
+}
+
 int source_read_object(struct source_object *o, struct s3_client *s3, size_t padding, size_t max,
                        struct buffer *content, struct sp_error *err)
 {
+    if (!source_is_s3(o->key)) {
+        int status = read_file_raw(o->key, o->size, padding, max, content, err);
+        if (status != SP_OK)
+            return status;
+        o->loaded = content->len;
+        source_fingerprint(content->data, content->len, o->fingerprint);
+        o->gzip = source_is_gzip(content->data, content->len);
+        if (!o->gzip)
+            return SP_OK;
+        struct buffer raw = *content;
+        buffer_init(content);
+        status = source_inflate(raw.data, raw.len, padding, max, o->key, content, err);
+        buffer_release(&raw);
+        return status;
+    }
     struct object_stream s;
     int status = stream_open_key(&s, o->key, s3, err);
-    bool s3_object = source_is_s3(o->key);
-    if (status == SP_OK && !s3_object) {
-        stream_hash_raw(&s);
-        s.raw_limit = o->size; /* what grows during the run is for the next run */
-    }
     if (status == SP_OK)
         status = stream_read_all(&s, padding, max, content, err);
     if (status == SP_OK) {
         o->gzip = s.format == FORMAT_GZIP;
         o->loaded = s.raw_read;
-        if (s3_object)
-            snprintf(o->fingerprint, sizeof o->fingerprint, "%s", o->version);
-        else
-            fingerprint_text(XXH3_128bits_digest(s.hash), o->fingerprint);
+        snprintf(o->fingerprint, sizeof o->fingerprint, "%s", o->version);
     }
     stream_release(&s);
     return status;
@@ -616,10 +668,11 @@ struct line_reader {
     size_t line;
     uint64_t offset; /* content bytes consumed, counted from the object's first byte */
     bool eof;
+    size_t hashed;      /* data[hashed, start) is consumed but not fingerprinted yet */
     bool last_open;     /* the line last returned ended at EOF without a line end */
-    size_t open_length; /* its bytes, not yet fingerprinted */
-    const char *open_line;
-    char excerpt[256]; /* the start of a line too long to hold */
+    size_t open_begin;  /* where in data that line begins */
+    size_t open_length; /* its bytes, not counted in `offset` */
+    char excerpt[256];  /* the start of a line too long to hold */
 };
 
 static struct line_reader *reader_new(size_t padding)
@@ -720,12 +773,22 @@ int line_reader_open_object(struct line_reader **out, struct source_object *o, s
 
 /* Moves unread bytes to the front and reads more; grows while a line fills the buffer, up to
  * SOURCE_MAX_RECORD. Returns 0 or -1. */
+static void fingerprint_upto(struct line_reader *lr, size_t upto)
+{
+    if (lr->hash && upto > lr->hashed)
+        XXH3_128bits_update(lr->hash, lr->data + lr->hashed, upto - lr->hashed);
+    lr->hashed = upto;
+}
+
 static int refill(struct line_reader *lr, struct sp_error *err)
 {
+    /* Consumed bytes are fingerprinted in one call per buffer, not one per line. */
+    fingerprint_upto(lr, lr->start);
     if (lr->start > 0) {
         memmove(lr->data, lr->data + lr->start, lr->end - lr->start);
         lr->end -= lr->start;
         lr->start = 0;
+        lr->hashed = 0;
     }
     if (lr->end == lr->capacity) {
         size_t old = lr->capacity;
@@ -742,13 +805,6 @@ static int refill(struct line_reader *lr, struct sp_error *err)
     return 0;
 }
 
-static void consume(struct line_reader *lr, const char *bytes, size_t n)
-{
-    if (lr->hash)
-        XXH3_128bits_update(lr->hash, bytes, n);
-    lr->offset += n;
-}
-
 /* Skips the rest of a line that is too long to hold, up to and including its line end. */
 static int skip_line(struct line_reader *lr, struct sp_error *err)
 {
@@ -756,11 +812,11 @@ static int skip_line(struct line_reader *lr, struct sp_error *err)
         char *begin = lr->data + lr->start;
         char *newline = memchr(begin, '\n', lr->end - lr->start);
         if (newline) {
-            consume(lr, begin, (size_t)(newline - begin) + 1);
+            lr->offset += (size_t)(newline - begin) + 1;
             lr->start += (size_t)(newline - begin) + 1;
             return 0;
         }
-        consume(lr, begin, lr->end - lr->start);
+        lr->offset += lr->end - lr->start;
         lr->start = lr->end;
         if (lr->eof)
             return 0;
@@ -786,7 +842,7 @@ int line_reader_next(struct line_reader *lr, const char **line, size_t *len, str
             memcpy(lr->excerpt, begin, sizeof lr->excerpt);
             *line = lr->excerpt;
             *len = sizeof lr->excerpt;
-            consume(lr, begin, avail);
+            lr->offset += avail;
             lr->start = lr->end;
             lr->last_open = false;
             return skip_line(lr, err) == 0 ? LINE_TOO_LONG : LINE_ERROR;
@@ -800,13 +856,13 @@ int line_reader_next(struct line_reader *lr, const char **line, size_t *len, str
                 return LINE_ERROR;
             continue;
         }
-        lr->start += taken;
         if (open) {
-            lr->open_line = begin;
+            lr->open_begin = lr->start;
             lr->open_length = taken;
         } else {
-            consume(lr, begin, taken);
+            lr->offset += taken;
         }
+        lr->start += taken;
         lr->last_open = open;
         if (n > SOURCE_MAX_RECORD) {
             lr->line++;
@@ -857,8 +913,12 @@ void line_reader_finish(struct line_reader *lr, struct source_object *o, bool dr
         fingerprint_text(XXH3_128bits_digest(lr->stream.hash), o->fingerprint);
         return;
     }
-    if (lr->last_open && !drop_open_line)
-        consume(lr, lr->open_line, lr->open_length);
+    if (lr->last_open && drop_open_line) {
+        fingerprint_upto(lr, lr->open_begin);
+    } else {
+        lr->offset += lr->last_open ? lr->open_length : 0;
+        fingerprint_upto(lr, lr->start);
+    }
     lr->last_open = false;
     o->loaded = lr->offset;
     fingerprint_text(XXH3_128bits_digest(lr->hash), o->fingerprint);

@@ -26,16 +26,17 @@
 
 /* Redshift COPY refuses a JSON object larger than 4 MB. */
 #define SOURCE_MAX_RECORD (4u << 20)
-/* "xxh128:" and 32 hex digits, or "etag:" and S3's ETag. */
-#define SOURCE_FINGERPRINT_SIZE 96
+/* "xxh128:" and 32 hex digits, or "etag:" and S3's ETag (at most 32 hex digits, a dash and a
+ * part count). */
+#define SOURCE_FINGERPRINT_SIZE 48
 
 struct source_object {
     char *key;        /* absolute path or s3://bucket/key */
     uint64_t size;    /* bytes as stored, when listed */
     char version[48]; /* changes whenever the bytes may have: mtime for files, ETag for S3 */
     /* Set when deciding what to load (loaded_objects.h): */
-    uint64_t start; /* a grown log file resumes here; 0 otherwise */
-    char prefix_fingerprint[SOURCE_FINGERPRINT_SIZE]; /* what bytes [0, start) must be */
+    uint64_t start;                 /* a grown log file resumes here; 0 otherwise */
+    const char *prefix_fingerprint; /* what bytes [0, start) must be (owned by the caller) */
     bool check_content; /* compare the fingerprint with what is loaded before using the bytes */
     bool skip;          /* found loaded already once read: neither loaded nor recorded */
     /* Set by reading it: */

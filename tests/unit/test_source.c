@@ -261,7 +261,9 @@ static void a_growing_file_is_read_up_to_its_listed_size_and_fingerprinted_as_re
      * leave an unfinished last line out of what it records. */
     o->size = 18 + 14;
     o->start = 18;
-    snprintf(o->prefix_fingerprint, sizeof o->prefix_fingerprint, "%s", expected);
+    char prefix[SOURCE_FINGERPRINT_SIZE];
+    snprintf(prefix, sizeof prefix, "%s", expected);
+    o->prefix_fingerprint = prefix;
     assert_int_equal(line_reader_open_object(&lr, o, NULL, 64, &err), 0);
     assert_int_equal(line_reader_next(lr, &line, &len, &err), LINE_OK);
     assert_int_equal(line_reader_line(lr), 3);
