@@ -157,9 +157,11 @@ bool is_json_number(std::string_view s)
 /* ---- the check of values that are not read into a column ----
  * Each returns nullptr when the value is valid JSON, or why it is not. `level` is the nesting
  * level the value has if it is an object or array (the record's own object is level 1);
- * `kept` says its text is stored, so that a NUL in it is refused. */
+ * `kept` says its text is stored, so that a NUL in it is refused. The entry points are cold
+ * and never inlined: records whose keys are all known do not reach them, and inlined into
+ * read_value or read_object they would cost those every call (more registers to save). */
 
-const char *check_value(ondemand::value value, int level, bool kept);
+[[gnu::cold, gnu::noinline]] const char *check_value(ondemand::value value, int level, bool kept);
 
 const char *check_object(ondemand::value &value, int level, bool kept)
 {
@@ -209,7 +211,7 @@ const char *check_string(ondemand::value &value, bool kept)
     return kept && has_nul(s) ? nul_reason : nullptr;
 }
 
-const char *check_number(ondemand::value &value)
+[[gnu::cold, gnu::noinline]] const char *check_number(ondemand::value &value)
 {
     double ignored;
     if (!value.get_double().get(ignored) || is_json_number(trim_token(value.raw_json_token())))
@@ -229,7 +231,7 @@ const char *check_literal(ondemand::value &value, ondemand::json_type type)
 }
 
 /* `value` by copy: On-Demand values are small handles, and a field's value is a temporary. */
-const char *check_value(ondemand::value value, int level, bool kept)
+[[gnu::cold, gnu::noinline]] const char *check_value(ondemand::value value, int level, bool kept)
 {
     ondemand::json_type type;
     if (value.type().get(type))
@@ -253,7 +255,8 @@ const char *check_value(ondemand::value value, int level, bool kept)
 /* A nested object or array kept as text was taken whole with raw_json(), which skips over
  * it unchecked: it is read again with a second parser and checked like any other value.
  * `text` receives the raw JSON and simdjson's padding after it. */
-const char *check_kept_text(json_parser *p, std::string_view raw, std::string &text)
+[[gnu::cold, gnu::noinline]] const char *check_kept_text(json_parser *p, std::string_view raw,
+                                                         std::string &text)
 {
     text.assign(raw.data(), raw.size());
     text.append(SIMDJSON_PADDING, '\0');
@@ -341,7 +344,9 @@ bool read_value(json_parser *p, size_t column, ondemand::value &value, enum colu
             return false;
         }
         if (type == COLUMN_TEXT) {
-            if (has_nul(s)) {
+            /* Stage 1 refuses raw control characters in strings, so only an escape can make a
+             * NUL: a string as long as its token between the quotes has none (the fast path). */
+            if (value.raw_json_token().size() != s.size() + 2 && has_nul(s)) {
                 reason = nul_reason;
                 return false;
             }
@@ -478,6 +483,19 @@ size_t find_column(const struct field_spec *spec, std::string_view key, size_t h
     return SIZE_MAX;
 }
 
+/* Unknown keys are ignored, as COPY does, but their values must be valid JSON. The key is any
+ * text: excerpt() keeps the reason short and on one line. Cold, apart from read_object's loop,
+ * for the same reason as check_value. */
+[[gnu::cold, gnu::noinline]] bool check_unknown(ondemand::field &field, std::string_view key,
+                                                std::string &reason)
+{
+    if (const char *why = check_value(field.value(), 2, false)) {
+        reason = "field '" + excerpt(key) + "': " + why;
+        return false;
+    }
+    return true;
+}
+
 /* Walks one object document into cells. */
 template <typename Doc>
 bool read_object(json_parser *p, Doc &doc, const struct field_spec *spec, struct cell *cells,
@@ -514,12 +532,8 @@ bool read_object(json_parser *p, Doc &doc, const struct field_spec *spec, struct
         }
         size_t column = find_column(spec, key, hint);
         if (column == SIZE_MAX) {
-            /* Unknown keys are ignored, as COPY does, but their values must be valid JSON. The
-             * key is any text: excerpt() keeps the reason short and on one line. */
-            if (const char *why = check_value(field.value(), 2, false)) {
-                reason = "field '" + excerpt(key) + "': " + why;
+            if (!check_unknown(field, key, reason))
                 return false;
-            }
             continue;
         }
         hint = column + 1;
