@@ -271,6 +271,26 @@ const char *check_literal(ondemand::value &value, ondemand::json_type type)
     return check_value(root, 2, true);
 }
 
+/* The cold half of read_double. simdjson refuses some valid JSON numbers: those beyond a
+ * double (1e400, which no numeric column can store either) and those with an exponent of 20
+ * digits or more (1e00000000000000000001, which strtod reads). */
+[[gnu::cold, gnu::noinline]] bool read_double_slowly(std::string_view token, double *d,
+                                                     bool *malformed)
+{
+    *malformed = !is_json_number(token);
+    if (*malformed)
+        return false;
+    std::string text(token);
+    *d = std::strtod(text.c_str(), nullptr);
+    return std::isfinite(*d);
+}
+
+/* A JSON number as a double; false when it is malformed (*malformed) or beyond a double. */
+bool read_double(ondemand::value &value, std::string_view token, double *d, bool *malformed)
+{
+    return !value.get_double().get(*d) || read_double_slowly(token, d, malformed);
+}
+
 /* Parses a whole string as a number the way COPY converts numeric text. */
 bool parse_numeric_text(std::string_view s, enum column_type type, struct cell *out)
 {
@@ -379,10 +399,12 @@ bool read_value(json_parser *p, size_t column, ondemand::value &value, enum colu
             out->text.len = token.size();
             return true;
         }
+        double d;
+        bool malformed;
         if (type == COLUMN_DOUBLE) {
-            double d;
-            if ((e = value.get_double().get(d))) {
-                reason = describe(e);
+            if (!read_double(value, token, &d, &malformed)) {
+                reason =
+                    malformed ? describe(NUMBER_ERROR) : "number out of range: " + excerpt(token);
                 return false;
             }
             out->type = CELL_DOUBLE;
@@ -399,9 +421,8 @@ bool read_value(json_parser *p, size_t column, ondemand::value &value, enum colu
             out->i = i;
             return true;
         }
-        double d;
-        if ((e = value.get_double().get(d))) {
-            reason = describe(e);
+        if (!read_double(value, token, &d, &malformed)) {
+            reason = malformed ? describe(NUMBER_ERROR) : "integer out of range: " + excerpt(token);
             return false;
         }
         /* An integral double such as 1541077528796.0 is accepted as the integer it is. */

@@ -364,13 +364,23 @@ static void valid_json_of_every_shape_is_accepted_under_unknown_keys(void **stat
         0);
     assert_text(&c[EVENT_PAGE], "Home");
     /* A number in a text column keeps its text even beyond a double; a numeric column still
-     * needs a value it can hold. */
+     * needs a value it can hold, whatever valid JSON spells it. */
     assert_int_equal(
         parse_event("{\"artist\":1e400, \"song\":123456789012345678901234567890}", c, reason), 0);
     assert_text(&c[EVENT_ARTIST], "1e400");
     assert_text(&c[EVENT_SONG], "123456789012345678901234567890");
     assert_string_equal(event_reason("{\"length\":1e400}"),
+                        "field 'length': number out of range: 1e400");
+    assert_string_equal(event_reason("{\"ts\":-1e400}"),
+                        "field 'ts': integer out of range: -1e400");
+    assert_string_equal(event_reason("{\"length\":1e}"),
                         "field 'length': malformed JSON: bad number");
+    assert_int_equal(
+        parse_event("{\"length\":1e00000000000000000001, \"ts\":1E0000000000000000000012}", c,
+                    reason),
+        0);
+    assert_true(c[EVENT_LENGTH].type == CELL_DOUBLE && c[EVENT_LENGTH].d == 10.0);
+    assert_true(c[EVENT_TS].type == CELL_INT && c[EVENT_TS].i == INT64_C(1000000000000));
     assert_string_equal(event_reason("{\"ts\":123456789012345678901234567890}"),
                         "field 'ts': expected a big integer, found 123456789012345678901234567890");
 }
