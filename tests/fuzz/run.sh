@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fuzzes the JSON layer (tests/fuzz/fuzz_json.c) with libFuzzer for SECONDS (default 60).
+# Fuzzes the JSON layer (tests/fuzz/fuzz_json.cpp) with libFuzzer for SECONDS (default 60).
 #
 #   tests/fuzz/run.sh [SECONDS]
 #
