@@ -250,6 +250,11 @@ static void a_value_starting_with_n_that_is_not_null_is_a_bad_record_not_a_crash
         {"{\"artist\":tru}", "field 'artist': malformed JSON: bad literal (true/false/null)"},
         {"{\"length\":fals}", "field 'length': malformed JSON: bad literal (true/false/null)"},
         {"{\"artist\":+1}", "field 'artist': malformed JSON: bad number"},
+        /* The fuzzer's first find, run against the code before the fix. */
+        {"{\"artist\":nullt\":1543190571796,,\"auth\":\"Logged Out\",\"firstName\":null,"
+         "tration\":null,\"sessionId\":814,\"song\":null,\"status\":307,\"tt\":1543190571796,"
+         "\"userAgent\":null,\"userId\":\"\"}",
+         "field 'artist': malformed JSON: bad literal (true/false/null)"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         assert_string_equal(event_reason(cases[i].json), cases[i].reason);
