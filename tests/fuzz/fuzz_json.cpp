@@ -72,16 +72,16 @@ bool says_malformed(const char *reason)
     return false;
 }
 
-/* Whether `s` may hold a valid number that no double holds, which simdjson's DOM parser
- * refuses (NUMBER_ERROR) though the JSON layer accepts it: one of 20 digits or more, or with
- * an exponent of 3 digits or more. Below that, DOM reads every valid number, so its
- * NUMBER_ERROR is a malformed one. */
+/* Whether `s` may hold a valid number that simdjson's DOM parser refuses (NUMBER_ERROR) though
+ * the JSON layer accepts it: an integer beyond 64 bits (19 digits or more: DOM refuses
+ * -9792270368547758087, below INT64_MIN), or one with an exponent of 3 digits or more (beyond
+ * a double). Below that, DOM reads every valid number, so its NUMBER_ERROR is a malformed one. */
 bool may_hold_a_huge_number(const char *s, size_t len)
 {
     size_t run = 0;
     for (size_t i = 0; i < len; i++) {
         run = s[i] >= '0' && s[i] <= '9' ? run + 1 : 0;
-        if (run >= 20)
+        if (run >= 19)
             return true;
         if (run == 3) {
             size_t start = i - 2;
