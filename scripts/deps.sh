@@ -7,7 +7,7 @@ set -euo pipefail
 build_packages=(build-essential cmake pkg-config libsqlite3-dev libsimdjson-dev zlib1g-dev
                 libinih-dev libxxhash-dev libcjson-dev libpq-dev libcurl4-openssl-dev libxml2-dev libssl-dev)
 test_packages=(libcmocka-dev bats python3 util-linux time clang clang-format postgresql curl sqlfluff
-               chromium python3-pil)
+               chromium python3-pil libclang-rt-14-dev)
 bench_packages=(python3 time postgresql)
 
 packages=("${build_packages[@]}")

@@ -33,6 +33,7 @@
 #define BATCH_COUNT 4   /* batches in flight between the two threads */
 #define RAW_EXCERPT 256 /* bytes of a bad record kept in load_errors */
 #define MAX_THREADS 16
+_Static_assert(SOURCE_MAX_RECORD == JSON_MAX_RECORD, "lines and objects share COPY's 4 MB limit");
 /* Song files hold one song each, sometimes a few: more content than this is refused rather than
  * held in memory (a small .gz can inflate to gigabytes). */
 #define SONG_CONTENT_MAX (64u << 20)
@@ -449,8 +450,8 @@ static int stream_object(struct pipeline *p, struct json_parser *parser, struct 
     while (status == SP_OK && (rc = line_reader_next(reader, &line, &len, err)) >= LINE_OK) {
         size_t line_no = line_reader_line(reader);
         if (rc == LINE_TOO_LONG) {
-            snprintf(reason, sizeof reason,
-                     "line longer than %u MB, Redshift COPY's limit for one JSON record",
+            /* The same reason the parser gives a song object over the limit. */
+            snprintf(reason, sizeof reason, "JSON object larger than %u MB (Redshift COPY's limit)",
                      SOURCE_MAX_RECORD >> 20);
             status = bad_record(&run->bad, o->key, line_no, reason, line, len, err);
             continue;

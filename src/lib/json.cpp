@@ -4,12 +4,17 @@
  * order, and matched against the spec's keys starting from the column after the previous
  * match (real files keep the keys in order, so the match is usually the first compare).
  * Pitfalls handled here: On-Demand does not look at values it is not asked for, so every
- * value of a known key is read fully; a document followed by stray bytes is caught with
- * current_location(); iterate_many silently drops a truncated last document unless
- * truncated_bytes() is checked. No exceptions cross into C: every simdjson call uses error codes.
+ * value of a known key is read fully and every other value (unknown keys, nested values kept
+ * as text) is walked by the check_* functions, one per JSON type, down to each scalar; a
+ * document followed by stray bytes is caught with current_location(); iterate_many silently
+ * drops a truncated last document unless truncated_bytes() is checked. No exceptions cross
+ * into C: simdjson is compiled without them, so a simdjson_result can only be read with
+ * get() and its error code (an implicit conversion, which would throw, does not compile).
  */
 #include "json.h"
 
+/* Must precede the include: the throwing conversions of simdjson_result are then absent. */
+#define SIMDJSON_EXCEPTIONS 0
 #include <simdjson.h>
 
 #include <cerrno>
@@ -22,10 +27,15 @@
 
 using namespace simdjson;
 
+#define SPARKIFY_STR2(x) #x
+#define SPARKIFY_STR(x) SPARKIFY_STR2(x)
+
 static_assert(JSON_PADDING >= SIMDJSON_PADDING, "JSON_PADDING must cover simdjson's padding");
 
 struct json_parser {
     ondemand::parser parser;
+    /* Re-reads a nested value kept as text, to check it (see check_kept_text). */
+    ondemand::parser nested;
     /* The text of coerced values ("true", raw object JSON) that must outlive one field. */
     std::string scratch[FIELD_SPEC_MAX];
 };
@@ -65,6 +75,8 @@ std::string_view trim_token(std::string_view token)
 const char *describe(error_code e)
 {
     switch (e) {
+    case DEPTH_ERROR:
+        return "nested too deeply (more than " SPARKIFY_STR(JSON_MAX_DEPTH) " levels)";
     case UTF8_ERROR:
         return "invalid UTF-8";
     case TAPE_ERROR:
@@ -89,6 +101,198 @@ const char *describe(error_code e)
     }
 }
 
+/* Why a token that cannot start a JSON value (type() failed on it) is wrong. */
+const char *describe_bad_start(std::string_view token)
+{
+    char c = token.empty() ? '\0' : token[0];
+    if (c == '+' || c == '.')
+        return describe(NUMBER_ERROR);
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+        return describe(T_ATOM_ERROR);
+    return describe(TAPE_ERROR);
+}
+
+/* AWS, "Preparing your input data"
+ * (https://docs.aws.amazon.com/redshift/latest/dg/t_preparing-input-data.html): "If your data
+ * includes null terminators, also referred to as NUL (UTF-8 0000) ... If you do not use NULL
+ * AS, null terminators cause COPY to fail". Stored text with U+0000 is therefore a bad record
+ * on every target: SQLite would keep it (a second user that prints like the first) and
+ * PostgreSQL would fail the whole run. */
+const char *const nul_reason = "contains a NUL character (U+0000), which COPY refuses";
+
+bool has_nul(std::string_view s)
+{
+    return std::memchr(s.data(), '\0', s.size()) != nullptr;
+}
+
+/* RFC 8259's number grammar, only for the numbers simdjson refuses because a double cannot
+ * hold them (1e400, an exponent of 20 digits): they are valid JSON all the same. */
+bool is_json_number(std::string_view s)
+{
+    size_t i = 0;
+    auto digits = [&s, &i] {
+        size_t from = i;
+        while (i < s.size() && s[i] >= '0' && s[i] <= '9')
+            i++;
+        return i > from;
+    };
+    if (i < s.size() && s[i] == '-')
+        i++;
+    if (i < s.size() && s[i] == '0')
+        i++;
+    else if (!digits())
+        return false;
+    if (i < s.size() && s[i] == '.' && (++i, !digits()))
+        return false;
+    if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < s.size() && (s[i] == '+' || s[i] == '-'))
+            i++;
+        if (!digits())
+            return false;
+    }
+    return i == s.size();
+}
+
+/* ---- the check of values that are not read into a column ----
+ * Each returns nullptr when the value is valid JSON, or why it is not. `level` is the nesting
+ * level the value has if it is an object or array (the record's own object is level 1);
+ * `kept` says its text is stored, so that a NUL in it is refused. The entry points are cold
+ * and never inlined: records whose keys are all known do not reach them, and inlined into
+ * read_value or read_object they would cost those every call (more registers to save). */
+
+[[gnu::cold, gnu::noinline]] const char *check_value(ondemand::value value, int level, bool kept);
+
+const char *check_object(ondemand::value &value, int level, bool kept)
+{
+    if (level > JSON_MAX_DEPTH)
+        return describe(DEPTH_ERROR);
+    ondemand::object object;
+    error_code e = value.get_object().get(object);
+    if (e)
+        return describe(e);
+    for (auto field_result : object) {
+        ondemand::field field;
+        std::string_view key;
+        if ((e = std::move(field_result).get(field)) || (e = field.unescaped_key().get(key)))
+            return describe(e);
+        if (kept && has_nul(key))
+            return nul_reason;
+        if (const char *why = check_value(field.value(), level + 1, kept))
+            return why;
+    }
+    return nullptr;
+}
+
+const char *check_array(ondemand::value &value, int level, bool kept)
+{
+    if (level > JSON_MAX_DEPTH)
+        return describe(DEPTH_ERROR);
+    ondemand::array array;
+    error_code e = value.get_array().get(array);
+    if (e)
+        return describe(e);
+    for (auto element_result : array) {
+        ondemand::value element;
+        if ((e = std::move(element_result).get(element)))
+            return describe(e);
+        if (const char *why = check_value(element, level + 1, kept))
+            return why;
+    }
+    return nullptr;
+}
+
+const char *check_string(ondemand::value &value, bool kept)
+{
+    std::string_view s;
+    error_code e = value.get_string().get(s);
+    if (e)
+        return describe(e);
+    return kept && has_nul(s) ? nul_reason : nullptr;
+}
+
+[[gnu::cold, gnu::noinline]] const char *check_number(ondemand::value &value)
+{
+    double ignored;
+    if (!value.get_double().get(ignored) || is_json_number(trim_token(value.raw_json_token())))
+        return nullptr;
+    return describe(NUMBER_ERROR);
+}
+
+/* true, false and null exactly: simdjson answers INCORRECT_TYPE for "tru" or "nul". */
+const char *check_literal(ondemand::value &value, ondemand::json_type type)
+{
+    bool b;
+    error_code e =
+        type == ondemand::json_type::null ? value.is_null().get(b) : value.get_bool().get(b);
+    if (e || (type == ondemand::json_type::null && !b))
+        return describe(N_ATOM_ERROR);
+    return nullptr;
+}
+
+/* `value` by copy: On-Demand values are small handles, and a field's value is a temporary. */
+[[gnu::cold, gnu::noinline]] const char *check_value(ondemand::value value, int level, bool kept)
+{
+    ondemand::json_type type;
+    if (value.type().get(type))
+        return describe_bad_start(value.raw_json_token());
+    switch (type) {
+    case ondemand::json_type::object:
+        return check_object(value, level, kept);
+    case ondemand::json_type::array:
+        return check_array(value, level, kept);
+    case ondemand::json_type::string:
+        return check_string(value, kept);
+    case ondemand::json_type::number:
+        return check_number(value);
+    case ondemand::json_type::boolean:
+    case ondemand::json_type::null:
+        return check_literal(value, type);
+    }
+    return describe(TAPE_ERROR);
+}
+
+/* A nested object or array kept as text was taken whole with raw_json(), which skips over
+ * it unchecked: it is read again with a second parser and checked like any other value.
+ * `text` receives the raw JSON and simdjson's padding after it. */
+[[gnu::cold, gnu::noinline]] const char *check_kept_text(json_parser *p, std::string_view raw,
+                                                         std::string &text)
+{
+    text.assign(raw.data(), raw.size());
+    text.append(SIMDJSON_PADDING, '\0');
+    ondemand::document doc;
+    ondemand::value root;
+    error_code e = p->nested.iterate(text.data(), raw.size(), text.size()).get(doc);
+    if (!e)
+        e = doc.get_value().get(root);
+    if (e)
+        return describe(e);
+    /* The record's object is level 1: a nested value under its keys starts at level 2. */
+    return check_value(root, 2, true);
+}
+
+/* The cold half of read_double. simdjson refuses some valid JSON numbers: those beyond a
+ * double (1e400, which no numeric column can store either) and those with an exponent of 20
+ * digits or more (1e00000000000000000001, which strtod reads). */
+[[gnu::cold, gnu::noinline]] bool read_double_slowly(std::string_view token, double *d,
+                                                     bool *malformed)
+{
+    *malformed = !is_json_number(token);
+    if (*malformed)
+        return false;
+    std::string text(token);
+    *d = std::strtod(text.c_str(), nullptr);
+    return std::isfinite(*d);
+}
+
+/* A JSON number as a double; false when it is malformed (*malformed) or beyond a double.
+ * Inlined: a call on every numeric field cost more than the read itself. */
+[[gnu::always_inline]] inline bool read_double(ondemand::value &value, std::string_view token,
+                                               double *d, bool *malformed)
+{
+    return !value.get_double().get(*d) || read_double_slowly(token, d, malformed);
+}
+
 /* Parses a whole string as a number the way COPY converts numeric text. */
 bool parse_numeric_text(std::string_view s, enum column_type type, struct cell *out)
 {
@@ -101,7 +305,7 @@ bool parse_numeric_text(std::string_view s, enum column_type type, struct cell *
     errno = 0;
     if (type == COLUMN_DOUBLE) {
         double d = std::strtod(buf, &end);
-        if (*end != '\0' || errno == ERANGE || !std::isfinite(d) ||
+        if (end != buf + s.size() || errno == ERANGE || !std::isfinite(d) ||
             std::isspace((unsigned char)buf[0]))
             return false;
         out->type = CELL_DOUBLE;
@@ -109,7 +313,7 @@ bool parse_numeric_text(std::string_view s, enum column_type type, struct cell *
         return true;
     }
     long long v = std::strtoll(buf, &end, 10);
-    if (*end != '\0' || errno == ERANGE || std::isspace((unsigned char)buf[0]))
+    if (end != buf + s.size() || errno == ERANGE || std::isspace((unsigned char)buf[0]))
         return false;
     out->type = CELL_INT;
     out->i = v;
@@ -142,17 +346,19 @@ bool read_value(json_parser *p, size_t column, ondemand::value &value, enum colu
     ondemand::json_type jt;
     error_code e = value.type().get(jt);
     if (e) {
-        reason = describe(e);
+        reason = describe_bad_start(value.raw_json_token());
         return false;
     }
     switch (jt) {
-    case ondemand::json_type::null:
-        if (!value.is_null()) {
+    case ondemand::json_type::null: {
+        bool is_null;
+        if (value.is_null().get(is_null) || !is_null) {
             reason = describe(N_ATOM_ERROR);
             return false;
         }
         out->type = CELL_NULL;
         return true;
+    }
     case ondemand::json_type::string: {
         std::string_view s;
         if ((e = value.get_string().get(s))) {
@@ -160,6 +366,12 @@ bool read_value(json_parser *p, size_t column, ondemand::value &value, enum colu
             return false;
         }
         if (type == COLUMN_TEXT) {
+            /* Stage 1 refuses raw control characters in strings, so only an escape can make a
+             * NUL: a string as long as its token between the quotes has none (the fast path). */
+            if (value.raw_json_token().size() != s.size() + 2 && has_nul(s)) {
+                reason = nul_reason;
+                return false;
+            }
             out->type = CELL_TEXT;
             out->text.ptr = s.data();
             out->text.len = s.size();
@@ -179,10 +391,9 @@ bool read_value(json_parser *p, size_t column, ondemand::value &value, enum colu
     case ondemand::json_type::number: {
         std::string_view token = trim_token(value.raw_json_token());
         if (type == COLUMN_TEXT) {
-            /* Validate it is a number before keeping its text. */
-            double ignored;
-            if ((e = value.get_double().get(ignored))) {
-                reason = describe(e);
+            /* Any valid JSON number keeps its text, even one no double holds (1e400). */
+            if (const char *why = check_number(value)) {
+                reason = why;
                 return false;
             }
             out->type = CELL_TEXT;
@@ -190,10 +401,12 @@ bool read_value(json_parser *p, size_t column, ondemand::value &value, enum colu
             out->text.len = token.size();
             return true;
         }
+        double d;
+        bool malformed;
         if (type == COLUMN_DOUBLE) {
-            double d;
-            if ((e = value.get_double().get(d))) {
-                reason = describe(e);
+            if (!read_double(value, token, &d, &malformed)) {
+                reason =
+                    malformed ? describe(NUMBER_ERROR) : "number out of range: " + excerpt(token);
                 return false;
             }
             out->type = CELL_DOUBLE;
@@ -210,9 +423,8 @@ bool read_value(json_parser *p, size_t column, ondemand::value &value, enum colu
             out->i = i;
             return true;
         }
-        double d;
-        if ((e = value.get_double().get(d))) {
-            reason = describe(e);
+        if (!read_double(value, token, &d, &malformed)) {
+            reason = malformed ? describe(NUMBER_ERROR) : "integer out of range: " + excerpt(token);
             return false;
         }
         /* An integral double such as 1541077528796.0 is accepted as the integer it is. */
@@ -227,8 +439,8 @@ bool read_value(json_parser *p, size_t column, ondemand::value &value, enum colu
     }
     case ondemand::json_type::boolean: {
         bool b;
-        if ((e = value.get_bool().get(b))) {
-            reason = describe(e);
+        if (value.get_bool().get(b)) {
+            reason = describe(T_ATOM_ERROR);
             return false;
         }
         if (type != COLUMN_TEXT) {
@@ -266,10 +478,16 @@ bool read_value(json_parser *p, size_t column, ondemand::value &value, enum colu
             reason = describe(e);
             return false;
         }
-        p->scratch[column].assign(raw.data(), raw.size());
+        /* raw_json() runs up to the next token: the whitespace after the value is not its. */
+        raw = trim_token(raw);
+        std::string &text = p->scratch[column];
+        if (const char *why = check_kept_text(p, raw, text)) {
+            reason = why;
+            return false;
+        }
         out->type = CELL_TEXT;
-        out->text.ptr = p->scratch[column].data();
-        out->text.len = p->scratch[column].size();
+        out->text.ptr = text.data();
+        out->text.len = raw.size();
         return true;
     }
     }
@@ -286,6 +504,19 @@ size_t find_column(const struct field_spec *spec, std::string_view key, size_t h
             return i;
     }
     return SIZE_MAX;
+}
+
+/* Unknown keys are ignored, as COPY does, but their values must be valid JSON. The key is any
+ * text: excerpt() keeps the reason short and on one line. Cold, apart from read_object's loop,
+ * for the same reason as check_value. */
+[[gnu::cold, gnu::noinline]] bool check_unknown(ondemand::field &field, std::string_view key,
+                                                std::string &reason)
+{
+    if (const char *why = check_value(field.value(), 2, false)) {
+        reason = "field '" + excerpt(key) + "': " + why;
+        return false;
+    }
+    return true;
 }
 
 /* Walks one object document into cells. */
@@ -323,8 +554,11 @@ bool read_object(json_parser *p, Doc &doc, const struct field_spec *spec, struct
             return false;
         }
         size_t column = find_column(spec, key, hint);
-        if (column == SIZE_MAX)
-            continue; /* unknown keys are ignored, as COPY does */
+        if (column == SIZE_MAX) {
+            if (!check_unknown(field, key, reason))
+                return false;
+            continue;
+        }
         hint = column + 1;
         ondemand::value value = field.value();
         if (!read_value(p, column, value, spec->types[column], &cells[column], reason)) {
@@ -340,12 +574,30 @@ void set_reason(char *out, size_t size, const std::string &reason)
     std::snprintf(out, size, "%s", reason.c_str());
 }
 
+const char *const too_large = "JSON object larger than 4 MB (Redshift COPY's limit)";
+
+/* Byte by byte: memcmp would be a call on every record. */
+bool has_bom(const char *buf, size_t len)
+{
+    const unsigned char *b = reinterpret_cast<const unsigned char *>(buf);
+    return len >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF;
+}
+
 } // namespace
 
 extern "C" int json_parse_record(struct json_parser *p, const char *line, size_t len,
                                  const struct field_spec *spec, struct cell *cells, char *reason,
                                  size_t reason_size)
 {
+    if (len > JSON_MAX_RECORD) {
+        set_reason(reason, reason_size, too_large);
+        return -1;
+    }
+    if (has_bom(line, len)) {
+        set_reason(reason, reason_size,
+                   "a UTF-8 byte order mark (BOM) is allowed only at the start of a file");
+        return -1;
+    }
     ondemand::document doc;
     error_code e = p->parser.iterate(line, len, len + JSON_PADDING).get(doc);
     std::string why;
@@ -379,6 +631,12 @@ extern "C" int json_parse_objects(struct json_parser *p, const char *buf, size_t
                                   const struct field_spec *spec, json_record_fn fn, void *ctx,
                                   size_t *bad_line, char *reason, size_t reason_size)
 {
+    /* A byte order mark is no JSON, but editors write one at the start of a file. It holds no
+     * newline, so line numbers counted from after it are unchanged. */
+    if (has_bom(buf, len)) {
+        buf += 3;
+        len -= 3;
+    }
     size_t line = 1, counted_to = 0;
     *bad_line = 1;
     size_t start = 0;
@@ -401,14 +659,19 @@ extern "C" int json_parse_objects(struct json_parser *p, const char *buf, size_t
     size_t documents = 0;
     for (auto it = stream.begin(); it != stream.end(); ++it) {
         size_t doc_line = line_at(buf, it.current_index(), &counted_to, &line);
+        *bad_line = doc_line;
         ondemand::document_reference doc;
         if ((e = (*it).get(doc))) {
-            *bad_line = doc_line;
             set_reason(reason, reason_size, describe(e));
             return -1;
         }
+        /* Only a file over the limit can hold an object over it: smaller files skip the scan
+         * of source(), which walks the object's structure once more. */
+        if (len > JSON_MAX_RECORD && it.source().size() > JSON_MAX_RECORD) {
+            set_reason(reason, reason_size, too_large);
+            return -1;
+        }
         if (!read_object(p, doc, spec, cells, why)) {
-            *bad_line = doc_line;
             set_reason(reason, reason_size, why);
             return -1;
         }

@@ -6,6 +6,11 @@
  * cannot be coerced is an error naming the field. Text cells point into the parser or the
  * input and are valid until the next call on the same parser.
  *
+ * A record is good only if it is valid JSON (RFC 8259) throughout, as COPY requires: values
+ * under unknown keys are checked too, though never stored. A text value holding U+0000 is
+ * refused (COPY fails on NUL); so are nesting deeper than JSON_MAX_DEPTH and records larger
+ * than JSON_MAX_RECORD.
+ *
  * Inputs must be followed by JSON_PADDING readable bytes (simdjson reads ahead).
  */
 #ifndef SPARKIFY_JSON_H
@@ -21,13 +26,23 @@ extern "C" {
 
 #define JSON_PADDING 64
 
+/* Redshift COPY refuses a JSON object larger than 4 MB; so does the parser. */
+#define JSON_MAX_RECORD 4194304
+
+/* Objects and arrays nested deeper than this (the record's own object is level 1) make a bad
+ * record, so that no input can exhaust the stack of the recursive check. It stays below
+ * simdjson's own default of 1024 levels, which its development checks (unoptimized builds)
+ * assert on, and which iterate_many resets the parser to. */
+#define JSON_MAX_DEPTH 1000
+
 struct json_parser;
 
 struct json_parser *json_parser_new(void);
 void json_parser_free(struct json_parser *p);
 
 /* Parses one JSON object (one JSON Lines record) into `cells` (spec->count of them).
- * Returns 0, or -1 with a one-line `reason`. */
+ * Returns 0, or -1 with a one-line `reason`. A byte order mark is refused: the caller strips
+ * the one a file may start with. */
 int json_parse_record(struct json_parser *p, const char *line, size_t len,
                       const struct field_spec *spec, struct cell *cells, char *reason,
                       size_t reason_size);
@@ -37,7 +52,8 @@ int json_parse_record(struct json_parser *p, const char *line, size_t len,
 typedef int (*json_record_fn)(void *ctx, const struct cell *cells, size_t line);
 
 /* Parses a buffer holding one or several objects, concatenated or separated by whitespace
- * (song files). Returns 0, the callback's status, or -1 with `reason` and *bad_line set. */
+ * (song files), after a UTF-8 byte order mark if the buffer starts with one. Returns 0, the
+ * callback's status, or -1 with `reason` and *bad_line set. */
 int json_parse_objects(struct json_parser *p, const char *buf, size_t len,
                        const struct field_spec *spec, json_record_fn fn, void *ctx,
                        size_t *bad_line, char *reason, size_t reason_size);

@@ -1,5 +1,6 @@
 /* Unit tests of the JSON layer: COPY's coercions, errors with reasons, several objects per
- * file with line numbers, and the JSONPaths file. */
+ * file with line numbers, the JSONPaths file, and the validity of the whole record (RFC 8259,
+ * under unknown keys too), NUL, the byte order mark, the 4 MB and depth limits. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -29,6 +30,26 @@ static int parse_event(const char *text, struct cell *cells, char *reason)
     free(keep);
     keep = padded;
     return rc;
+}
+
+/* The reason `text` is a bad event, or "" when it parses. */
+static const char *event_reason(const char *text)
+{
+    static char reason[256];
+    struct cell c[EVENT_FIELD_COUNT];
+    return parse_event(text, c, reason) == 0 ? "" : reason;
+}
+
+/* `head`, then `fill` `times` times, then `tail`, as a new string the caller frees. */
+static char *repeated(const char *head, const char *fill, size_t times, const char *tail)
+{
+    size_t h = strlen(head), f = strlen(fill), t = strlen(tail);
+    char *out = malloc(h + f * times + t + 1);
+    memcpy(out, head, h);
+    for (size_t i = 0; i < times; i++)
+        memcpy(out + h + f * i, fill, f);
+    memcpy(out + h + f * times, tail, t + 1);
+    return out;
 }
 
 static void assert_text(const struct cell *c, const char *expected)
@@ -213,6 +234,311 @@ static void jsonpaths_map_keys_to_columns(void **state)
     buffer_release(&doc);
 }
 
+/* Issue 11: any known key whose value started with n but was not null threw a simdjson_error
+ * out of the parser and aborted the process. */
+static void a_value_starting_with_n_that_is_not_null_is_a_bad_record_not_a_crash(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *json, *reason;
+    } cases[] = {
+        {"{\"page\":\"Home\",\"artist\":nul}",
+         "field 'artist': malformed JSON: bad literal (true/false/null)"},
+        {"{\"ts\":nul}", "field 'ts': malformed JSON: bad literal (true/false/null)"},
+        {"{\"artist\":n}", "field 'artist': malformed JSON: bad literal (true/false/null)"},
+        {"{\"artist\":nulls}", "field 'artist': malformed JSON: bad literal (true/false/null)"},
+        {"{\"artist\":tru}", "field 'artist': malformed JSON: bad literal (true/false/null)"},
+        {"{\"length\":fals}", "field 'length': malformed JSON: bad literal (true/false/null)"},
+        {"{\"artist\":+1}", "field 'artist': malformed JSON: bad number"},
+        /* The fuzzer's first find, run against the code before the fix. */
+        {"{\"artist\":nullt\":1543190571796,,\"auth\":\"Logged Out\",\"firstName\":null,"
+         "tration\":null,\"sessionId\":814,\"song\":null,\"status\":307,\"tt\":1543190571796,"
+         "\"userAgent\":null,\"userId\":\"\"}",
+         "field 'artist': malformed JSON: bad literal (true/false/null)"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        assert_string_equal(event_reason(cases[i].json), cases[i].reason);
+    struct cell c[EVENT_FIELD_COUNT];
+    char reason[256];
+    assert_int_equal(parse_event("{\"artist\":null, \"ts\": null}", c, reason), 0);
+    assert_int_equal(c[EVENT_ARTIST].type, CELL_NULL);
+    assert_int_equal(c[EVENT_TS].type, CELL_NULL);
+}
+
+static void malformed_json_under_a_key_sparkify_does_not_use_is_a_bad_record(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *value, *reason;
+    } cases[] = {
+        {"]", "malformed JSON: unbalanced or incomplete object"},
+        {"tru", "malformed JSON: bad literal (true/false/null)"},
+        {"truex", "malformed JSON: bad literal (true/false/null)"},
+        {"True", "malformed JSON: bad literal (true/false/null)"},
+        {"nul", "malformed JSON: bad literal (true/false/null)"},
+        {"nulll", "malformed JSON: bad literal (true/false/null)"},
+        {"01", "malformed JSON: bad number"},
+        {"+1", "malformed JSON: bad number"},
+        {"-", "malformed JSON: bad number"},
+        {".5", "malformed JSON: bad number"},
+        {"1.", "malformed JSON: bad number"},
+        {"1e", "malformed JSON: bad number"},
+        {"1e+", "malformed JSON: bad number"},
+        {"0x10", "malformed JSON: bad number"},
+        {"\"\\q\"", "malformed JSON: bad string escape"},
+        {"\"\\u12\"", "malformed JSON: bad string escape"},
+        {"[1,,2]", "malformed JSON: unbalanced or incomplete object"},
+        {"[1 2]", "malformed JSON: unbalanced or incomplete object"},
+        {"[1,2}, \"a\": 1", "malformed JSON: unbalanced or incomplete object"},
+        {"{\"a\":1]", "malformed JSON: unbalanced or incomplete object"},
+        {"{\"a\" 1}", "malformed JSON: unbalanced or incomplete object"},
+        {"{\"a\":1,}", "malformed JSON: unbalanced or incomplete object"},
+        {"{1:2}", "malformed JSON: unbalanced or incomplete object"},
+        {"[[[tru]]]", "malformed JSON: bad literal (true/false/null)"},
+        {"{\"a\":{\"b\":[0, 01]}}", "malformed JSON: bad number"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char json[128], expected[128];
+        snprintf(json, sizeof json, "{\"page\":\"Home\",\"zzz\":%s}", cases[i].value);
+        snprintf(expected, sizeof expected, "field 'zzz': %s", cases[i].reason);
+        assert_string_equal(event_reason(json), expected);
+    }
+    /* The same check in song files. */
+    struct collected got;
+    size_t bad = 0;
+    char reason[256];
+    assert_int_equal(
+        parse_songs("{\"song_id\":\"S1\"}\n{\"song_id\":\"S2\",\"zzz\":[tru]}", &got, &bad, reason),
+        -1);
+    assert_int_equal(got.count, 1);
+    assert_int_equal(bad, 2);
+    assert_string_equal(reason, "field 'zzz': malformed JSON: bad literal (true/false/null)");
+}
+
+static void a_bad_escape_in_any_key_is_refused(void **state)
+{
+    (void)state;
+    assert_string_equal(event_reason("{\"page\":\"Home\",\"z\\qz\":1}"),
+                        "malformed JSON: bad string escape");
+    assert_string_equal(event_reason("{\"page\":\"Home\",\"zzz\":{\"\\q\":1}}"),
+                        "field 'zzz': malformed JSON: bad string escape");
+    assert_string_equal(event_reason("{\"page\":\"Home\",\"artist\":[{\"\\x\":1}]}"),
+                        "field 'artist': malformed JSON: bad string escape");
+}
+
+static void a_nested_value_kept_as_text_must_be_valid_json(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *json, *reason;
+    } cases[] = {
+        {"{\"artist\":{\"a\":tru}}",
+         "field 'artist': malformed JSON: bad literal (true/false/null)"},
+        {"{\"artist\":[1,,2]}", "field 'artist': malformed JSON: unbalanced or incomplete object"},
+        {"{\"artist\":[1,2}, \"page\": \"Home\"}",
+         "field 'artist': malformed JSON: unbalanced or incomplete object"},
+        {"{\"location\":{\"a\":\"\\q\"}}", "field 'location': malformed JSON: bad string escape"},
+        {"{\"song\":[{\"a\":1e}]}", "field 'song': malformed JSON: bad number"},
+        {"{\"song\":[nul]}", "field 'song': malformed JSON: bad literal (true/false/null)"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        assert_string_equal(event_reason(cases[i].json), cases[i].reason);
+    /* A valid one is kept byte for byte, exotic numbers included. */
+    struct cell c[EVENT_FIELD_COUNT];
+    char reason[256];
+    assert_int_equal(parse_event("{\"artist\": {\"a\": [1, {\"b\": null}], \"c\": \"\\u00e9\", "
+                                 "\"d\": 1e400} , \"page\": \"Home\"}",
+                                 c, reason),
+                     0);
+    assert_text(&c[EVENT_ARTIST], "{\"a\": [1, {\"b\": null}], \"c\": \"\\u00e9\", \"d\": 1e400}");
+    assert_text(&c[EVENT_PAGE], "Home");
+}
+
+static void valid_json_of_every_shape_is_accepted_under_unknown_keys(void **state)
+{
+    (void)state;
+    struct cell c[EVENT_FIELD_COUNT];
+    char reason[256];
+    assert_int_equal(
+        parse_event("{\"a\":1e400, \"b\":-123456789012345678901234567890, "
+                    "\"c\":1e00000000000000000001, \"d\":-0.0e-999, \"e\":1E+2, \"f\":0.5e-3, "
+                    "\"g\":\"\\u00e9\\ud83d\\ude00\\/\\b\\f\\n\\r\\t\\\"\\\\\\u0000\", "
+                    "\"h\":[], \"i\":{}, \"j\":[{\"k\":[null,true,false,0,-0,[[]]]}], \"\":\"\", "
+                    "\"\\u00e9\\u0000\":0, \"page\":\"Home\", \"l\":  [ 1 , { } ] }",
+                    c, reason),
+        0);
+    assert_text(&c[EVENT_PAGE], "Home");
+    /* A number in a text column keeps its text even beyond a double; a numeric column still
+     * needs a value it can hold, whatever valid JSON spells it. */
+    assert_int_equal(
+        parse_event("{\"artist\":1e400, \"song\":123456789012345678901234567890}", c, reason), 0);
+    assert_text(&c[EVENT_ARTIST], "1e400");
+    assert_text(&c[EVENT_SONG], "123456789012345678901234567890");
+    /* Below INT64_MIN, which simdjson's DOM parser refuses (found by the fuzzer's oracle). */
+    assert_int_equal(
+        parse_event("{\"ap\":-9792270368547758087,\"artist\":-9792270368547758087}", c, reason), 0);
+    assert_text(&c[EVENT_ARTIST], "-9792270368547758087");
+    assert_string_equal(event_reason("{\"ts\":-9792270368547758087}"),
+                        "field 'ts': expected a big integer, found -9792270368547758087");
+    assert_string_equal(event_reason("{\"length\":1e400}"),
+                        "field 'length': number out of range: 1e400");
+    assert_string_equal(event_reason("{\"ts\":-1e400}"),
+                        "field 'ts': integer out of range: -1e400");
+    assert_string_equal(event_reason("{\"length\":1e}"),
+                        "field 'length': malformed JSON: bad number");
+    assert_int_equal(
+        parse_event("{\"length\":1e00000000000000000001, \"ts\":1E0000000000000000000012}", c,
+                    reason),
+        0);
+    assert_true(c[EVENT_LENGTH].type == CELL_DOUBLE && c[EVENT_LENGTH].d == 10.0);
+    assert_true(c[EVENT_TS].type == CELL_INT && c[EVENT_TS].i == INT64_C(1000000000000));
+    assert_string_equal(event_reason("{\"ts\":123456789012345678901234567890}"),
+                        "field 'ts': expected a big integer, found 123456789012345678901234567890");
+}
+
+/* `head`, `levels` times `open`, a 0, as many `close`, then `tail`: a value nested that deep. */
+static char *nested(const char *head, const char *open, const char *close, size_t levels,
+                    const char *tail)
+{
+    char *opened = repeated(head, open, levels, "0");
+    char *out = repeated(opened, close, levels, tail);
+    free(opened);
+    return out;
+}
+
+static void nesting_deeper_than_the_limit_is_a_bad_record_not_a_stack_overflow(void **state)
+{
+    (void)state;
+    /* The record's object is level 1: JSON_MAX_DEPTH - 1 levels under a key reach the limit. */
+    static const struct {
+        const char *head, *open, *close, *reason;
+        size_t levels;
+    } cases[] = {
+        {"{\"zzz\":", "[", "]", "", JSON_MAX_DEPTH - 1},
+        {"{\"zzz\":", "{\"a\":", "}", "", JSON_MAX_DEPTH - 1},
+        {"{\"artist\":", "[", "]", "", JSON_MAX_DEPTH - 1},
+        {"{\"zzz\":", "[", "]", "field 'zzz': nested too deeply (more than 1000 levels)",
+         JSON_MAX_DEPTH},
+        {"{\"zzz\":", "{\"a\":", "}", "field 'zzz': nested too deeply (more than 1000 levels)",
+         JSON_MAX_DEPTH},
+        {"{\"artist\":", "[", "]", "field 'artist': nested too deeply (more than 1000 levels)",
+         JSON_MAX_DEPTH},
+        {"{\"zzz\":", "[", "]", "field 'zzz': nested too deeply (more than 1000 levels)", 200000},
+        {"{\"artist\":", "[{\"a\":", "}]",
+         "field 'artist': nested too deeply (more than 1000 levels)", 100000},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *json = nested(cases[i].head, cases[i].open, cases[i].close, cases[i].levels, "}");
+        assert_string_equal(event_reason(json), cases[i].reason);
+        free(json);
+    }
+    /* Song files alike. */
+    struct collected got;
+    size_t bad = 0;
+    char reason[256];
+    const char *head = "{\"song_id\":\"S1\",\"zzz\":";
+    char *file = nested(head, "[", "]", JSON_MAX_DEPTH - 1, "}\n");
+    assert_int_equal(parse_songs(file, &got, &bad, reason), 0);
+    assert_int_equal(got.count, 1);
+    free(file);
+    file = nested(head, "[", "]", JSON_MAX_DEPTH, "}\n");
+    assert_int_equal(parse_songs(file, &got, &bad, reason), -1);
+    assert_string_equal(reason, "field 'zzz': nested too deeply (more than 1000 levels)");
+    free(file);
+}
+
+static void a_nul_character_in_a_stored_text_value_makes_a_bad_record(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *json, *reason;
+    } cases[] = {
+        {"{\"userId\":\"9001\\u0000x\"}",
+         "field 'userId': contains a NUL character (U+0000), which COPY refuses"},
+        {"{\"artist\":\"\\u0000\"}",
+         "field 'artist': contains a NUL character (U+0000), which COPY refuses"},
+        {"{\"artist\":{\"a\":[\"x\\u0000\"]}}",
+         "field 'artist': contains a NUL character (U+0000), which COPY refuses"},
+        {"{\"artist\":{\"\\u0000\":1}}",
+         "field 'artist': contains a NUL character (U+0000), which COPY refuses"},
+        {"{\"ts\":\"1541990258796\\u0000\"}",
+         "field 'ts': expected a big integer, found \"1541990258796?\""},
+        {"{\"length\":\"1.5\\u0000\"}", "field 'length': expected a number, found \"1.5?\""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        assert_string_equal(event_reason(cases[i].json), cases[i].reason);
+    /* Under a key sparkify does not use, nothing is stored: valid JSON is enough. */
+    assert_string_equal(event_reason("{\"zzz\":\"\\u0000\", \"z\\u0000\":[\"\\u0000\"]}"), "");
+}
+
+static void a_byte_order_mark_may_start_a_song_file_but_not_a_record(void **state)
+{
+    (void)state;
+    struct collected got;
+    size_t bad = 0;
+    char reason[256];
+    assert_int_equal(
+        parse_songs("\xEF\xBB\xBF{\"song_id\":\"S1\"}\n{\"song_id\":\"S2\"}", &got, &bad, reason),
+        0);
+    assert_int_equal(got.count, 2);
+    assert_string_equal(got.ids[0], "S1");
+    assert_int_equal(got.lines[0], 1);
+    assert_int_equal(got.lines[1], 2);
+    assert_int_equal(parse_songs("\xEF\xBB\xBF \n", &got, &bad, reason), -1);
+    assert_string_equal(reason, "no JSON object in the file");
+    /* Only at the very start of the file. */
+    assert_int_equal(
+        parse_songs("{\"song_id\":\"S1\"}\n\xEF\xBB\xBF{\"song_id\":\"S2\"}", &got, &bad, reason),
+        -1);
+    assert_int_equal(got.count, 1);
+    assert_int_equal(bad, 2);
+    assert_int_equal(parse_songs(" \xEF\xBB\xBF{\"song_id\":\"S1\"}", &got, &bad, reason), -1);
+    assert_int_equal(got.count, 0);
+    /* A line of events is mid-file data: the reader strips the file's own BOM before. */
+    assert_string_equal(event_reason("\xEF\xBB\xBF{\"page\":\"Home\"}"),
+                        "a UTF-8 byte order mark (BOM) is allowed only at the start of a file");
+}
+
+/* A song object `{"song_id":"ID","zzz":"aaa..."}` of exactly `size` bytes. */
+static char *song_of_size(const char *id, size_t size)
+{
+    char head[64];
+    snprintf(head, sizeof head, "{\"song_id\":\"%s\",\"zzz\":\"", id);
+    return repeated(head, "a", size - strlen(head) - 2, "\"}");
+}
+
+static void an_object_over_4_mb_is_a_bad_record(void **state)
+{
+    (void)state;
+    char *line = song_of_size("S1", JSON_MAX_RECORD);
+    assert_string_equal(event_reason(line), "");
+    free(line);
+    line = song_of_size("S1", JSON_MAX_RECORD + 1);
+    assert_string_equal(event_reason(line), "JSON object larger than 4 MB (Redshift COPY's limit)");
+    free(line);
+
+    struct collected got;
+    size_t bad = 0;
+    char reason[256];
+    /* A file over 4 MB of objects within it is fine... */
+    char *largest = song_of_size("S1", JSON_MAX_RECORD);
+    char *file = repeated(largest, "\n{\"song_id\":\"S2\"}", 1, "\n");
+    assert_int_equal(parse_songs(file, &got, &bad, reason), 0);
+    assert_int_equal(got.count, 2);
+    assert_string_equal(got.ids[1], "S2");
+    free(file);
+    free(largest);
+    /* ...but one object over it is a bad record, on its line. */
+    char *over = song_of_size("S2", JSON_MAX_RECORD + 1);
+    file = repeated("{\"song_id\":\"S1\"}\n", over, 1, "\n{\"song_id\":\"S3\"}");
+    assert_int_equal(parse_songs(file, &got, &bad, reason), -1);
+    assert_int_equal(got.count, 1);
+    assert_int_equal(bad, 2);
+    assert_string_equal(reason, "JSON object larger than 4 MB (Redshift COPY's limit)");
+    free(file);
+    free(over);
+}
+
 int main(void)
 {
     parser = json_parser_new();
@@ -225,6 +551,16 @@ int main(void)
         cmocka_unit_test(song_files_may_hold_several_objects),
         cmocka_unit_test(a_truncated_song_file_is_an_error_with_its_line),
         cmocka_unit_test(jsonpaths_map_keys_to_columns),
+        cmocka_unit_test(malformed_json_under_a_key_sparkify_does_not_use_is_a_bad_record),
+        cmocka_unit_test(a_bad_escape_in_any_key_is_refused),
+        cmocka_unit_test(a_nested_value_kept_as_text_must_be_valid_json),
+        cmocka_unit_test(valid_json_of_every_shape_is_accepted_under_unknown_keys),
+        cmocka_unit_test(nesting_deeper_than_the_limit_is_a_bad_record_not_a_stack_overflow),
+        cmocka_unit_test(a_nul_character_in_a_stored_text_value_makes_a_bad_record),
+        cmocka_unit_test(a_byte_order_mark_may_start_a_song_file_but_not_a_record),
+        cmocka_unit_test(an_object_over_4_mb_is_a_bad_record),
+        /* Last: before its fix it aborted the process. */
+        cmocka_unit_test(a_value_starting_with_n_that_is_not_null_is_a_bad_record_not_a_crash),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     json_parser_free(parser);
