@@ -8,15 +8,7 @@ cd "$(dirname "$0")/.."
 scripts/deps.sh build
 # The demo needs no test packages: BUILD_TESTING=OFF leaves tests/ out of the build (the test
 # command turns it on again). cmake's output is kept and shown when a step fails.
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
-quietly() {
-  if ! "$@" >"$log" 2>&1; then
-    cat "$log" >&2
-    echo "demo.sh: failed: $*" >&2
-    exit 1
-  fi
-}
+. scripts/quietly.sh
 quietly cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF
 quietly cmake --build build -j "$(nproc)"
 

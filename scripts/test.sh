@@ -10,16 +10,7 @@ cd "$(dirname "$0")/.."
 scripts/deps.sh test
 
 jobs=$(nproc)
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
-# Runs a build step quietly, showing its output when it fails.
-quietly() {
-  if ! "$@" >"$log" 2>&1; then
-    cat "$log" >&2
-    echo "test.sh: failed: $*" >&2
-    exit 1
-  fi
-}
+. scripts/quietly.sh
 # Tests are always on here (a build directory left configured without them by the demo would
 # otherwise make ctest find nothing), and a run that finds no test fails.
 run_suite() {

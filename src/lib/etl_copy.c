@@ -288,12 +288,8 @@ static int log_upload_range(struct copy_run *run, struct source_object *o,
         char prefix[SOURCE_FINGERPRINT_SIZE] = "";
         if (data->len >= start)
             source_fingerprint(data->data, start, prefix);
-        if (strcmp(prefix, o->prefix_fingerprint) != 0)
-            return sp_fail(err,
-                           "%s: changed since it was loaded: its first %llu bytes are not those "
-                           "loaded before, whose events are already in songplays (a log file "
-                           "may only grow); restore it, or rerun with --full-refresh",
-                           o->key, (unsigned long long)o->start);
+        if (source_check_prefix(o, prefix, err) != SP_OK)
+            return SP_FAIL;
         for (size_t i = 0; i < start; i++)
             *lines_before += data->data[i] == '\n';
     }

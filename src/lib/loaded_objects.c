@@ -10,16 +10,12 @@
 #include "loaded_objects.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
-#include <xxhash.h>
 
 #define RUN_ENTRY UINT32_MAX /* by_content: loaded by this run */
-#define HASH_CHUNK (256 * 1024)
 
 void loaded_record_init(struct loaded_record *r, const char *run_at)
 {
@@ -131,45 +127,6 @@ int loaded_record_read(struct warehouse *wh, struct loaded_record *r, struct sp_
                           on_row, r, err);
 }
 
-/* The fingerprint of the first `length` bytes of a local file (all of them when it is shorter:
- * *hashed says how many there were). */
-static int fingerprint_file(const char *path, uint64_t length, uint64_t *hashed,
-                            char out[SOURCE_FINGERPRINT_SIZE], struct sp_error *err)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return sp_fail(err, "%s: cannot open: %s", path, strerror(errno));
-    XXH3_state_t *state = XXH3_createState();
-    if (!state)
-        abort();
-    XXH3_128bits_reset(state);
-    char *chunk = xmalloc(HASH_CHUNK);
-    uint64_t done = 0;
-    int status = SP_OK;
-    while (done < length) {
-        size_t want = length - done < HASH_CHUNK ? (size_t)(length - done) : HASH_CHUNK;
-        ssize_t n = read(fd, chunk, want);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            status = sp_fail(err, "%s: read error: %s", path, strerror(errno));
-            break;
-        }
-        if (n == 0)
-            break;
-        XXH3_128bits_update(state, chunk, (size_t)n);
-        done += (uint64_t)n;
-    }
-    XXH128_hash_t h = XXH3_128bits_digest(state);
-    snprintf(out, SOURCE_FINGERPRINT_SIZE, "xxh128:%016llx%016llx", (unsigned long long)h.high64,
-             (unsigned long long)h.low64);
-    *hashed = done;
-    free(chunk);
-    XXH3_freeState(state);
-    close(fd);
-    return status;
-}
-
 static void add_seen(struct loaded_record *r, const char *kind, const struct source_object *o,
                      const char *loaded_at)
 {
@@ -229,7 +186,7 @@ static const struct loaded_entry *moved_and_grown(struct loaded_record *r, const
             continue;
         char prefix[SOURCE_FINGERPRINT_SIZE];
         uint64_t hashed;
-        if ((*status = fingerprint_file(o->key, e->size, &hashed, prefix, err)) != SP_OK)
+        if ((*status = source_fingerprint_file(o->key, e->size, &hashed, prefix, err)) != SP_OK)
             return NULL;
         if (hashed == e->size && strcmp(prefix, e->fingerprint) == 0)
             return e;
@@ -277,7 +234,7 @@ static int plan_object(struct loaded_record *r, const char *kind, struct source_
         compare_content = false;
     } else if (compare_content) {
         uint64_t hashed;
-        if (fingerprint_file(o->key, o->size, &hashed, o->fingerprint, err) != SP_OK)
+        if (source_fingerprint_file(o->key, o->size, &hashed, o->fingerprint, err) != SP_OK)
             return -1;
         o->loaded = hashed;
     }
@@ -325,7 +282,7 @@ int loaded_record_plan(struct loaded_record *r, const char *kind, struct source_
                 snprintf(o->fingerprint, sizeof o->fingerprint, "%s", o->version);
                 uint64_t hashed = o->size;
                 if (!source_is_s3(o->key) &&
-                    fingerprint_file(o->key, o->size, &hashed, o->fingerprint, err) != SP_OK)
+                    source_fingerprint_file(o->key, o->size, &hashed, o->fingerprint, err) != SP_OK)
                     return err->status;
                 o->loaded = hashed;
                 add_seen(r, kind, o, e->loaded_at);

@@ -246,6 +246,18 @@ int source_list_objects(const char *spec, struct s3_client *s3, struct source_li
 
 /* ---- fingerprints ---- */
 
+/* read(2), retried when interrupted; -1 with `err` naming `path` on an error. */
+static ssize_t read_some(int fd, void *buf, size_t n, const char *path, struct sp_error *err)
+{
+    ssize_t got;
+    do
+        got = read(fd, buf, n);
+    while (got < 0 && errno == EINTR);
+    if (got < 0)
+        sp_fail(err, "%s: read error: %s", path, strerror(errno));
+    return got;
+}
+
 static void fingerprint_text(XXH128_hash_t h, char out[SOURCE_FINGERPRINT_SIZE])
 {
     snprintf(out, SOURCE_FINGERPRINT_SIZE, "xxh128:%016llx%016llx", (unsigned long long)h.high64,
@@ -261,6 +273,45 @@ int source_is_gzip(const void *data, size_t len)
 {
     const unsigned char *p = data;
     return len >= 2 && p[0] == 0x1f && p[1] == 0x8b;
+}
+
+int source_check_prefix(const struct source_object *o, const char *now, struct sp_error *err)
+{
+    if (strcmp(now, o->prefix_fingerprint) == 0)
+        return SP_OK;
+    return sp_fail(err,
+                   "%s: changed since it was loaded: its first %llu bytes are not those loaded "
+                   "before, whose events are already in songplays (a log file may only grow); "
+                   "restore it, or rerun with --full-refresh",
+                   o->key, (unsigned long long)o->start);
+}
+
+int source_fingerprint_file(const char *path, uint64_t length, uint64_t *hashed,
+                            char out[SOURCE_FINGERPRINT_SIZE], struct sp_error *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return sp_fail(err, "%s: cannot open: %s", path, strerror(errno));
+    XXH3_state_t *state = XXH3_createState();
+    if (!state)
+        abort();
+    XXH3_128bits_reset(state);
+    char *chunk = xmalloc(RAW_CHUNK);
+    uint64_t done = 0;
+    ssize_t n = 1;
+    while (done < length && n > 0) {
+        n = read_some(fd, chunk, length - done < RAW_CHUNK ? (size_t)(length - done) : RAW_CHUNK,
+                      path, err);
+        if (n > 0)
+            XXH3_128bits_update(state, chunk, (size_t)n);
+        done += n > 0 ? (uint64_t)n : 0;
+    }
+    fingerprint_text(XXH3_128bits_digest(state), out);
+    *hashed = done;
+    free(chunk);
+    XXH3_freeState(state);
+    close(fd);
+    return n < 0 ? SP_FAIL : SP_OK;
 }
 
 /* ---- S3 objects streamed into a socket pair by a fetching thread ---- */
@@ -413,14 +464,9 @@ static ssize_t raw_read(struct object_stream *s, unsigned char *dst, size_t n, s
         return 0;
     if (s->raw_limit - s->raw_read < n)
         n = (size_t)(s->raw_limit - s->raw_read);
-    ssize_t got = 0;
-    if (n > 0) {
-        do
-            got = read(s->fd, dst, n);
-        while (got < 0 && errno == EINTR);
-    }
+    ssize_t got = n > 0 ? read_some(s->fd, dst, n, s->key, err) : 0;
     if (got < 0)
-        return sp_fail(err, "%s: read error: %s", s->key, strerror(errno)), -1;
+        return -1;
     if (got == 0) {
         s->raw_eof = true;
         /* The end of a streamed object is only the end if the download succeeded. */
@@ -606,15 +652,11 @@ static int read_file_raw(const char *path, uint64_t limit, size_t padding, size_
         size_t room = raw->cap - raw->len - padding - 1;
         if (room > limit - raw->len)
             room = (size_t)(limit - raw->len);
-        ssize_t n = read(fd, raw->data + raw->len, room);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            status = sp_fail(err, "%s: read error: %s", path, strerror(errno));
+        ssize_t n = read_some(fd, raw->data + raw->len, room, path, err);
+        if (n <= 0) {
+            status = n < 0 ? SP_FAIL : SP_OK;
             break;
         }
-        if (n == 0)
-            break;
         raw->len += (size_t)n;
     }
     close(fd);
@@ -726,12 +768,8 @@ static int resume(struct line_reader *lr, struct source_object *o, struct sp_err
     char now[SOURCE_FINGERPRINT_SIZE] = "";
     if (left == 0)
         fingerprint_text(XXH3_128bits_digest(lr->hash), now);
-    if (strcmp(now, o->prefix_fingerprint) != 0)
-        return sp_fail(err,
-                       "%s: changed since it was loaded: its first %llu bytes are not those "
-                       "loaded before, whose events are already in songplays (a log file may "
-                       "only grow); restore it, or rerun with --full-refresh",
-                       o->key, (unsigned long long)o->start);
+    if (source_check_prefix(o, now, err) != SP_OK)
+        return SP_FAIL;
     lr->offset = o->start;
     lr->stream.format = FORMAT_PLAIN;
     return SP_OK;

@@ -70,6 +70,13 @@ int source_has_gzip_name(const char *key);
 
 /* The fingerprint of bytes, as stored in loaded_objects. */
 void source_fingerprint(const void *data, size_t len, char out[SOURCE_FINGERPRINT_SIZE]);
+/* The fingerprint of the first `length` bytes of a local file (all of them when it is shorter:
+ * *hashed says how many there were). */
+int source_fingerprint_file(const char *path, uint64_t length, uint64_t *hashed,
+                            char out[SOURCE_FINGERPRINT_SIZE], struct sp_error *err);
+/* SP_OK when `now`, the fingerprint of a grown file's first o->start bytes, is what was loaded;
+ * otherwise the error that the file changed. */
+int source_check_prefix(const struct source_object *o, const char *now, struct sp_error *err);
 
 /* Reads a whole object (inflated) into `out`, followed by `padding` zero bytes that are not
  * counted in out->len. More than `max` bytes of content is an error. */

@@ -4,19 +4,7 @@
 
 load helpers
 
-good_event='{"artist":"A","auth":"Logged In","firstName":"F","gender":"F","itemInSession":0,"lastName":"L","length":1.5,"level":"free","location":"X","method":"PUT","page":"NextSong","registration":1.0,"sessionId":1,"song":"S","status":200,"ts":1541990258796,"userAgent":"UA","userId":"7"}'
 
-# A warehouse with one loaded event, to prove failed runs leave it untouched.
-prepare_warehouse() {
-  mkdir -p first
-  printf '%s\n' "$good_event" > first/day1.json
-  sp -q --target "$DB" etl --log-data first
-  checksum=$(sha256sum w.db)
-}
-
-assert_unchanged() {
-  [ "$(sha256sum w.db)" = "$checksum" ]
-}
 
 # run_bad CONTENT EXPECTED_MESSAGE: a log file holding a good line then CONTENT on line 2.
 run_bad() {

@@ -12,12 +12,6 @@ teardown_file() {
   pg_server_stop
 }
 
-# A warehouse at $1 holding two songplays from one log file.
-load_two_plays() {
-  printf '%s\n' '{"page":"NextSong","userId":"7","ts":1541990258796,"level":"free"}' \
-    '{"page":"NextSong","userId":"8","ts":1541990259796,"level":"paid"}' > day.json
-  sp -q --target "$1" etl --log-data day.json
-}
 
 table_names() {
   q "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name)"

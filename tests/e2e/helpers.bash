@@ -55,6 +55,29 @@ write_sql() {
   done
 }
 
+# ---- small warehouses to prove a failure leaves them untouched ----
+
+good_event='{"artist":"A","auth":"Logged In","firstName":"F","gender":"F","itemInSession":0,"lastName":"L","length":1.5,"level":"free","location":"X","method":"PUT","page":"NextSong","registration":1.0,"sessionId":1,"song":"S","status":200,"ts":1541990258796,"userAgent":"UA","userId":"7"}'
+
+# A warehouse with one loaded event, to prove failed runs leave it untouched.
+prepare_warehouse() {
+  mkdir -p first
+  printf '%s\n' "$good_event" > first/day1.json
+  sp -q --target "$DB" etl --log-data first
+  checksum=$(sha256sum w.db)
+}
+
+assert_unchanged() {
+  [ "$(sha256sum w.db)" = "$checksum" ]
+}
+
+# A warehouse at $1 holding two songplays from one log file.
+load_two_plays() {
+  printf '%s\n' '{"page":"NextSong","userId":"7","ts":1541990258796,"level":"free"}' \
+    '{"page":"NextSong","userId":"8","ts":1541990259796,"level":"paid"}' > day.json
+  sp -q --target "$1" etl --log-data day.json
+}
+
 python_expected() {
   python3 "$BATS_TEST_DIRNAME/expected.py" "$@"
 }

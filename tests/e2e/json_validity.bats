@@ -7,21 +7,9 @@
 
 load helpers
 
-good_event='{"artist":"A","auth":"Logged In","firstName":"F","gender":"F","itemInSession":0,"lastName":"L","length":1.5,"level":"free","location":"X","method":"PUT","page":"NextSong","registration":1.0,"sessionId":1,"song":"S","status":200,"ts":1541990258796,"userAgent":"UA","userId":"7"}'
 song='{"num_songs": 1, "artist_id": "AR1", "artist_latitude": null, "artist_longitude": null, "artist_location": "", "artist_name": "Artist", "song_id": "SO1", "title": "Title", "duration": 200.5, "year": 2001}'
 advice='nothing was written (fix the record, or skip up to N bad records into load_errors with --max-errors N)'
 
-# A warehouse with one loaded event, to prove failed runs leave it untouched.
-prepare_warehouse() {
-  mkdir -p first
-  printf '%s\n' "$good_event" > first/day1.json
-  sp -q --target "$DB" etl --log-data first
-  checksum=$(sha256sum w.db)
-}
-
-assert_unchanged() {
-  [ "$(sha256sum w.db)" = "$checksum" ]
-}
 
 # run_bad CONTENT REASON: a log file holding a good line then CONTENT on line 2 fails the run
 # with exactly one line naming the file, the line and REASON.

@@ -12,12 +12,6 @@ teardown_file() {
   pg_server_stop
 }
 
-# A warehouse at $1 holding two songplays.
-load_two_plays() {
-  printf '%s\n' '{"page":"NextSong","userId":"7","ts":1541990258796,"level":"free"}' \
-    '{"page":"NextSong","userId":"8","ts":1541990259796,"level":"paid"}' > day.json
-  sp -q --target "$1" etl --log-data day.json
-}
 
 count_plays() {
   sp --target "$1" query --format csv "SELECT COUNT(*) AS n FROM songplays" | tr -d '\r' | tail -n 1
