@@ -264,3 +264,21 @@ teardown_file() {
       '4,invalid UTF-8,"{""artist"": ""???? too high"", ""ok"": ""é""}"')" ]
   done
 }
+
+@test "a PostgreSQL warehouse loaded before content fingerprints gains them without loading anything again" {
+  need_sample
+  mkdir logs
+  cp "$DATA/log_data/2018/11/2018-11-15-events.json" "$DATA/log_data/2018/11/2018-11-16-events.json" logs/
+  pg=$(new_database)
+  sp -q --target "$pg" etl --log-data logs
+  before=$(star_contents "$pg")
+  psql -q "$pg" -c 'ALTER TABLE loaded_objects DROP COLUMN fingerprint'
+  run sp --target "$pg" etl --log-data logs
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"2 objects already loaded"* ]]
+  [ "$(psql -tA "$pg" -c "SELECT COUNT(*) FROM loaded_objects WHERE fingerprint LIKE 'xxh128:%'")" = 2 ]
+  mv logs moved
+  run sp --target "$pg" etl --log-data moved
+  [[ "$output" == *"2 objects already loaded"* ]]
+  [ "$(star_contents "$pg")" = "$before" ]
+}
