@@ -34,9 +34,13 @@
 #define RAW_EXCERPT 256 /* bytes of a bad record kept in load_errors */
 #define MAX_THREADS 16
 _Static_assert(SOURCE_MAX_RECORD == JSON_MAX_RECORD, "lines and objects share COPY's 4 MB limit");
-/* Song files hold one song each, sometimes a few: more content than this is refused rather than
- * held in memory (a small .gz can inflate to gigabytes). */
-#define SONG_CONTENT_MAX (64u << 20)
+/* Song files hold one song each, sometimes a few: reader threads read those up to this size
+ * whole; larger files, and gzip data, which can inflate to gigabytes, stream through a window
+ * that holds two of the largest objects COPY takes. */
+#define SONG_WHOLE_MAX (8u << 20)
+#define SONG_WINDOW (2 * JSON_MAX_RECORD)
+/* S3 song objects are fetched whole, many at a time. */
+#define SONG_S3_MAX (64u << 20)
 
 /* ---- bad records ---- */
 
@@ -157,6 +161,7 @@ static void report_progress(const struct run *run, const char *phase, size_t don
 struct song_slot {
     size_t index; /* the object this slot holds, valid while `ready` */
     bool ready;
+    bool streamed; /* too large to read whole: the merging thread streams it */
     int status;
     struct sp_error error;
     struct buffer data;
@@ -185,8 +190,11 @@ static void *song_reader_main(void *arg)
         pthread_mutex_unlock(&r->lock);
         if (stop)
             break;
-        slot->status = source_read_object(&r->objects->items[i], NULL, JSON_PADDING,
-                                          SONG_CONTENT_MAX, &slot->data, &slot->error);
+        struct source_object *o = &r->objects->items[i];
+        slot->streamed = o->size > SONG_WHOLE_MAX;
+        slot->status = slot->streamed ? SP_OK
+                                      : source_read_raw(o, JSON_PADDING, SONG_WHOLE_MAX,
+                                                        &slot->data, &slot->error);
         pthread_mutex_lock(&r->lock);
         slot->index = i;
         slot->ready = true;
@@ -294,17 +302,79 @@ static int merge_song_object(struct run *run, struct json_parser *parser, struct
     return SP_OK;
 }
 
+/* Streams a song object through `window`: gzip data (its stored bytes in `raw`) or a file too
+ * large to read whole (`raw` NULL), never holding more than SONG_WINDOW of its content. */
+static int merge_song_stream(struct run *run, struct json_parser *parser, struct source_object *o,
+                             const struct buffer *raw, char *window, struct sp_error *err)
+{
+    if (o->check_content && !raw) {
+        /* Its content is compared before it is loaded: fingerprint it first. */
+        uint64_t hashed;
+        if (source_fingerprint_file(o->key, o->size, &hashed, o->fingerprint, err) != SP_OK)
+            return SP_FAIL;
+        o->loaded = hashed;
+    }
+    if (o->check_content && loaded_record_check_content(&run->loaded, "song", o)) {
+        o->skip = true; /* its content is loaded already, or earlier in this run */
+        return SP_OK;
+    }
+    struct source_stream *stream;
+    if (source_stream_open(&stream, o, raw ? raw->data : NULL, raw ? raw->len : 0, run->options->s3,
+                           err) != SP_OK)
+        return SP_FAIL;
+    struct song_merge m = {run, o->key, err};
+    struct json_window w = {.first_line = 1, .at_start = true};
+    size_t have = 0;
+    int status = SP_OK;
+    for (;;) {
+        while (!w.final && have < SONG_WINDOW) {
+            long n = source_stream_read(stream, window + have, SONG_WINDOW - have, err);
+            if (n < 0)
+                status = SP_FAIL;
+            if (n <= 0)
+                w.final = true;
+            have += n > 0 ? (size_t)n : 0;
+        }
+        if (status != SP_OK)
+            break;
+        memset(window + have, 0, JSON_PADDING);
+        size_t bad_line;
+        char reason[256];
+        int rc = json_parse_window(parser, window, have, &w, &run->song_spec, merge_song, &m,
+                                   &bad_line, reason, sizeof reason);
+        if (rc == -2) {
+            status = SP_FAIL; /* a bad record beyond --max-errors; err is set */
+            break;
+        }
+        if (rc != 0) {
+            size_t len;
+            const char *excerpt = line_start(window, have, bad_line - w.first_line + 1, &len);
+            status = bad_record(&run->bad, o->key, bad_line, reason, excerpt, len, err);
+            break;
+        }
+        if (w.final)
+            break;
+        memmove(window, window + w.consumed, have - w.consumed);
+        have -= w.consumed;
+        w.first_line += w.lines;
+        w.at_start = w.at_start && w.consumed == 0;
+    }
+    if (status == SP_OK && !raw)
+        source_stream_finish(stream, o);
+    source_stream_close(stream);
+    return status;
+}
+
 static int load_songs(struct run *run, struct source_list *objects, struct sp_error *err)
 {
     /* S3 bodies are fetched whole: the listing says how large they are before any is. */
     for (size_t i = 0; i < objects->count; i++)
-        if (source_is_s3(objects->items[i].key) && objects->items[i].size > SONG_CONTENT_MAX)
+        if (source_is_s3(objects->items[i].key) && objects->items[i].size > SONG_S3_MAX)
             return sp_fail(err,
                            "%s: a song object of %llu MB; song files hold one song each, or a "
-                           "few: more than %u MB is refused",
+                           "few: more than %u MB is refused from S3",
                            objects->items[i].key,
-                           (unsigned long long)(objects->items[i].size >> 20),
-                           SONG_CONTENT_MAX >> 20);
+                           (unsigned long long)(objects->items[i].size >> 20), SONG_S3_MAX >> 20);
     int threads = run->options->threads > 0 ? run->options->threads : online_cores();
     struct song_readers *r = xcalloc(1, sizeof *r);
     r->objects = objects;
@@ -317,6 +387,7 @@ static int load_songs(struct run *run, struct source_list *objects, struct sp_er
     pthread_t ids[MAX_THREADS];
     int started = 0;
     struct s3_fetcher fetcher = {r, run->options->s3};
+    char *window = NULL;
     if (objects->count && source_is_s3(objects->items[0].key)) {
         if (pthread_create(&ids[0], NULL, s3_fetcher_main, &fetcher) == 0)
             started = 1;
@@ -333,18 +404,14 @@ static int load_songs(struct run *run, struct source_list *objects, struct sp_er
         while (!(slot->ready && slot->index == i))
             pthread_cond_wait(&r->filled, &r->lock);
         pthread_mutex_unlock(&r->lock);
-        if (slot->status == SP_OK && source_is_s3(objects->items[i].key) &&
-            source_is_gzip(slot->data.data, slot->data.len)) {
-            /* S3 bodies arrive raw; they inflate through the one stream every source uses. */
-            struct buffer raw = slot->data;
-            buffer_init(&slot->data);
-            slot->status = source_inflate(raw.data, raw.len, JSON_PADDING, SONG_CONTENT_MAX,
-                                          objects->items[i].key, &slot->data, &slot->error);
-            buffer_release(&raw);
-        }
         if (slot->status != SP_OK) {
             *err = slot->error;
             status = slot->status;
+        } else if (slot->streamed || source_is_gzip(slot->data.data, slot->data.len)) {
+            if (!window)
+                window = xmalloc(SONG_WINDOW + JSON_PADDING);
+            status = merge_song_stream(run, parser, &objects->items[i],
+                                       slot->streamed ? NULL : &slot->data, window, err);
         } else {
             status = merge_song_object(run, parser, &objects->items[i], &slot->data, err);
         }
@@ -372,6 +439,7 @@ static int load_songs(struct run *run, struct source_list *objects, struct sp_er
     for (int t = 0; t < started; t++)
         pthread_join(ids[t], NULL);
     json_parser_free(parser);
+    free(window);
     for (size_t i = 0; i < SONG_RING; i++)
         buffer_release(&r->slots[i].data);
     pthread_mutex_destroy(&r->lock);

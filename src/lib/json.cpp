@@ -627,26 +627,53 @@ static size_t line_at(const char *buf, size_t offset, size_t *counted_to, size_t
     return *line;
 }
 
-extern "C" int json_parse_objects(struct json_parser *p, const char *buf, size_t len,
-                                  const struct field_spec *spec, json_record_fn fn, void *ctx,
-                                  size_t *bad_line, char *reason, size_t reason_size)
+extern "C" int json_parse_window(struct json_parser *p, const char *buf, size_t len,
+                                 struct json_window *w, const struct field_spec *spec,
+                                 json_record_fn fn, void *ctx, size_t *bad_line, char *reason,
+                                 size_t reason_size)
 {
     /* A byte order mark is no JSON, but editors write one at the start of a file. It holds no
      * newline, so line numbers counted from after it are unchanged. */
-    if (has_bom(buf, len)) {
+    size_t skipped = 0;
+    if (!w->final) {
+        /* The window may end inside a byte order mark or a character: what is cut belongs to
+         * the object the next window finishes, and is not invalid UTF-8. */
+        if (w->at_start && len < 3 && std::memcmp(buf, "\xEF\xBB\xBF", len) == 0) {
+            w->consumed = w->lines = 0;
+            return 0;
+        }
+        size_t lead = len;
+        while (lead > 0 && len - lead < 4 &&
+               (static_cast<unsigned char>(buf[lead - 1]) & 0xC0) == 0x80)
+            lead--;
+        if (lead > 0 && static_cast<unsigned char>(buf[lead - 1]) >= 0xC0) {
+            unsigned char c = static_cast<unsigned char>(buf[lead - 1]);
+            size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+            if (len - (lead - 1) < need)
+                len = lead - 1;
+        }
+    }
+    if (w->at_start && has_bom(buf, len)) {
         buf += 3;
         len -= 3;
+        skipped = 3;
     }
-    size_t line = 1, counted_to = 0;
-    *bad_line = 1;
+    size_t line = w->first_line, counted_to = 0;
+    *bad_line = line;
+    w->consumed = skipped;
     size_t start = 0;
     while (start < len && std::isspace(static_cast<unsigned char>(buf[start])))
         start++;
     if (start == len) {
-        set_reason(reason, reason_size, "no JSON object in the file");
-        return -1;
+        w->consumed += len;
+        w->lines = line_at(buf, len, &counted_to, &line) - w->first_line;
+        if (w->final && w->documents == 0) {
+            set_reason(reason, reason_size, "no JSON object in the file");
+            return -1;
+        }
+        return 0;
     }
-    /* A batch as large as the input: the whole file is one batch, documents of any size. */
+    /* A batch as large as the window: documents of any size up to it. */
     size_t batch = len < 1024 ? 1024 : len;
     ondemand::document_stream stream;
     error_code e = p->parser.iterate_many(buf, len, batch).get(stream);
@@ -656,16 +683,20 @@ extern "C" int json_parse_objects(struct json_parser *p, const char *buf, size_t
     }
     struct cell cells[FIELD_SPEC_MAX];
     std::string why;
-    size_t documents = 0;
     for (auto it = stream.begin(); it != stream.end(); ++it) {
-        size_t doc_line = line_at(buf, it.current_index(), &counted_to, &line);
+        /* The first document's index is where the batch starts, blank lines before it
+         * included: its line is that of its first byte. */
+        size_t index = it.current_index();
+        while (index < len && std::isspace(static_cast<unsigned char>(buf[index])))
+            index++;
+        size_t doc_line = line_at(buf, index, &counted_to, &line);
         *bad_line = doc_line;
         ondemand::document_reference doc;
         if ((e = (*it).get(doc))) {
             set_reason(reason, reason_size, describe(e));
             return -1;
         }
-        /* Only a file over the limit can hold an object over it: smaller files skip the scan
+        /* Only a window over the limit can hold an object over it: smaller ones skip the scan
          * of source(), which walks the object's structure once more. */
         if (len > JSON_MAX_RECORD && it.source().size() > JSON_MAX_RECORD) {
             set_reason(reason, reason_size, too_large);
@@ -675,22 +706,35 @@ extern "C" int json_parse_objects(struct json_parser *p, const char *buf, size_t
             set_reason(reason, reason_size, why);
             return -1;
         }
-        documents++;
+        w->documents++;
         int rc = fn(ctx, cells, doc_line);
         if (rc)
             return rc;
     }
-    if (stream.truncated_bytes() > 0) {
-        size_t offset = len - stream.truncated_bytes();
+    size_t tail = stream.truncated_bytes();
+    if (tail > 0 && (w->final || tail > JSON_MAX_RECORD)) {
+        size_t offset = len - tail;
         *bad_line = line_at(buf, offset, &counted_to, &line);
-        set_reason(reason, reason_size, "malformed JSON: truncated or unbalanced object");
+        set_reason(reason, reason_size,
+                   w->final ? "malformed JSON: truncated or unbalanced object" : too_large);
         return -1;
     }
-    if (documents == 0) {
+    /* What follows the last whole object is the start of one the next window finishes. */
+    w->consumed += len - tail;
+    w->lines = line_at(buf, len - tail, &counted_to, &line) - w->first_line;
+    if (w->final && w->documents == 0) {
         set_reason(reason, reason_size, "no JSON object in the file");
         return -1;
     }
     return 0;
+}
+
+extern "C" int json_parse_objects(struct json_parser *p, const char *buf, size_t len,
+                                  const struct field_spec *spec, json_record_fn fn, void *ctx,
+                                  size_t *bad_line, char *reason, size_t reason_size)
+{
+    struct json_window whole = {1, true, true, 0, 0, 0};
+    return json_parse_window(p, buf, len, &whole, spec, fn, ctx, bad_line, reason, reason_size);
 }
 
 extern "C" int json_parse_jsonpaths(const char *buf, size_t len, char **paths, size_t max,

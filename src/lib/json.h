@@ -18,6 +18,7 @@
 
 #include "record.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #ifdef __cplusplus
@@ -57,6 +58,24 @@ typedef int (*json_record_fn)(void *ctx, const struct cell *cells, size_t line);
 int json_parse_objects(struct json_parser *p, const char *buf, size_t len,
                        const struct field_spec *spec, json_record_fn fn, void *ctx,
                        size_t *bad_line, char *reason, size_t reason_size);
+
+/* A window of a stream of objects too large to hold at once (a song file over a few megabytes,
+ * or gzip data): the caller slides the window and json_parse_window parses the whole objects in
+ * it. */
+struct json_window {
+    size_t first_line; /* the line the window starts on */
+    bool at_start;     /* the window starts the file: a byte order mark may come first */
+    bool final;        /* the window ends the file: no object may be left unfinished */
+    size_t consumed;   /* out: bytes of whole objects (and the space around them) parsed */
+    size_t lines;      /* out: line ends within those bytes */
+    size_t documents;  /* objects parsed so far, over every window */
+};
+
+/* Parses the whole objects of buf[0, len) as json_parse_objects does, leaving an object the
+ * window cuts (but no more than JSON_MAX_RECORD of it) for the next window. */
+int json_parse_window(struct json_parser *p, const char *buf, size_t len, struct json_window *w,
+                      const struct field_spec *spec, json_record_fn fn, void *ctx, size_t *bad_line,
+                      char *reason, size_t reason_size);
 
 /* Reads {"jsonpaths": [ "...", ... ]}: sets paths[i] to malloc'd copies (at most max).
  * Returns the number of paths, or -1 with `reason`. */

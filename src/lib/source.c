@@ -665,18 +665,25 @@ static int read_file_raw(const char *path, uint64_t limit, size_t padding, size_
     return status;
 }
 
+int source_read_raw(struct source_object *o, size_t padding, size_t max, struct buffer *raw,
+                    struct sp_error *err)
+{
+    int status = read_file_raw(o->key, o->size, padding, max, raw, err);
+    if (status != SP_OK)
+        return status;
+    o->loaded = raw->len;
+    source_fingerprint(raw->data, raw->len, o->fingerprint);
+    o->gzip = source_is_gzip(raw->data, raw->len);
+    return SP_OK;
+}
+
 int source_read_object(struct source_object *o, struct s3_client *s3, size_t padding, size_t max,
                        struct buffer *content, struct sp_error *err)
 {
     if (!source_is_s3(o->key)) {
-        int status = read_file_raw(o->key, o->size, padding, max, content, err);
-        if (status != SP_OK)
+        int status = source_read_raw(o, padding, max, content, err);
+        if (status != SP_OK || !o->gzip)
             return status;
-        o->loaded = content->len;
-        source_fingerprint(content->data, content->len, o->fingerprint);
-        o->gzip = source_is_gzip(content->data, content->len);
-        if (!o->gzip)
-            return SP_OK;
         struct buffer raw = *content;
         buffer_init(content);
         status = source_inflate(raw.data, raw.len, padding, max, o->key, content, err);
@@ -694,6 +701,58 @@ int source_read_object(struct source_object *o, struct s3_client *s3, size_t pad
     }
     stream_release(&s);
     return status;
+}
+
+struct source_stream {
+    struct object_stream stream;
+};
+
+int source_stream_open(struct source_stream **out, const struct source_object *o, const char *raw,
+                       size_t raw_len, struct s3_client *s3, struct sp_error *err)
+{
+    struct source_stream *s = xcalloc(1, sizeof *s);
+    int status = SP_OK;
+    if (raw) {
+        stream_open_memory(&s->stream, o->key, raw, raw_len);
+    } else {
+        status = stream_open_key(&s->stream, o->key, s3, err);
+        if (status == SP_OK && !source_is_s3(o->key))
+            s->stream.raw_limit = o->size; /* what grows during the run is for the next run */
+    }
+    if (status == SP_OK && !source_is_s3(o->key)) {
+        stream_hash_raw(&s->stream);
+        if (raw)
+            XXH3_128bits_update(s->stream.hash, raw, raw_len);
+    }
+    if (status != SP_OK) {
+        source_stream_close(s);
+        return status;
+    }
+    *out = s;
+    return SP_OK;
+}
+
+long source_stream_read(struct source_stream *s, char *buf, size_t n, struct sp_error *err)
+{
+    return (long)stream_read(&s->stream, buf, n, err);
+}
+
+void source_stream_finish(struct source_stream *s, struct source_object *o)
+{
+    o->gzip = s->stream.format == FORMAT_GZIP;
+    o->loaded = s->stream.raw_read;
+    if (s->stream.hash)
+        fingerprint_text(XXH3_128bits_digest(s->stream.hash), o->fingerprint);
+    else
+        snprintf(o->fingerprint, sizeof o->fingerprint, "%s", o->version);
+}
+
+void source_stream_close(struct source_stream *s)
+{
+    if (!s)
+        return;
+    stream_release(&s->stream);
+    free(s);
 }
 
 /* ---- lines ---- */

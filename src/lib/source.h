@@ -83,6 +83,11 @@ int source_check_prefix(const struct source_object *o, const char *now, struct s
 int source_read_all(const char *key, struct s3_client *s3, size_t padding, size_t max,
                     struct buffer *out, struct sp_error *err);
 
+/* Reads a local file's stored bytes for loading, no more than `max` (nor its listed size), with
+ * `padding` zero bytes behind them, and sets o->loaded, o->fingerprint and o->gzip. */
+int source_read_raw(struct source_object *o, size_t padding, size_t max, struct buffer *raw,
+                    struct sp_error *err);
+
 /* Reads a whole object for loading: its content (inflated) into `content`, `padding` zero bytes
  * behind it, and o->loaded and o->fingerprint from its stored bytes (an S3 object keeps its
  * ETag). Content beyond `max` bytes is an error. */
@@ -95,6 +100,19 @@ int source_inflate(const char *raw, size_t len, size_t padding, size_t max, cons
                    struct buffer *out, struct sp_error *err);
 /* 1 when `data` starts with gzip's magic bytes. */
 int source_is_gzip(const void *data, size_t len);
+
+/* An object's content as a stream of bytes, inflated, for what is too large to hold at once. */
+struct source_stream;
+
+/* Opens `o`: its stored bytes from `raw` when they were read already (raw_len of them), else
+ * from its file or S3 key. The fingerprint is taken as the bytes are read. */
+int source_stream_open(struct source_stream **out, const struct source_object *o, const char *raw,
+                       size_t raw_len, struct s3_client *s3, struct sp_error *err);
+/* Reads up to `n` bytes of content: returns the count, 0 at the end, or -1 with `err` set. */
+long source_stream_read(struct source_stream *s, char *buf, size_t n, struct sp_error *err);
+/* After the end: sets o->loaded, o->fingerprint and o->gzip from what was read. */
+void source_stream_finish(struct source_stream *s, struct source_object *o);
+void source_stream_close(struct source_stream *s);
 
 /* Streams an object line by line. Lines exclude the line end ("\n" or "\r\n") and are
  * followed in memory by at least `padding` readable bytes. */

@@ -195,6 +195,72 @@ static void a_truncated_song_file_is_an_error_with_its_line(void **state)
     assert_string_equal(reason, "no JSON object in the file");
 }
 
+/* A stream of song objects parsed through a sliding window of `window` bytes, as a song file
+ * too large to hold is: the objects and lines must be those of one parse of the whole. */
+static int parse_in_windows(const char *text, size_t window, struct collected *out,
+                            size_t *bad_line, char *reason)
+{
+    size_t len = strlen(text), pos = 0, have = 0;
+    char *buf = calloc(1, len + JSON_PADDING);
+    memset(out, 0, sizeof *out);
+    struct json_window w = {.first_line = 1, .at_start = true};
+    int rc;
+    for (;;) {
+        size_t take = len - pos < window - have ? len - pos : window - have;
+        memcpy(buf + have, text + pos, take);
+        pos += take;
+        have += take;
+        w.final = pos == len;
+        memset(buf + have, 0, JSON_PADDING);
+        rc = json_parse_window(parser, buf, have, &w, &songs, collect, out, bad_line, reason, 256);
+        if (rc != 0 || w.final)
+            break;
+        if (w.consumed == 0)
+            window *= 2; /* an object larger than the window: this test's reader grows it */
+        memmove(buf, buf + w.consumed, have - w.consumed);
+        have -= w.consumed;
+        w.first_line += w.lines;
+        w.at_start = w.at_start && w.consumed == 0;
+    }
+    free(buf);
+    return rc;
+}
+
+static void a_stream_of_song_objects_parses_the_same_in_windows_of_any_size(void **state)
+{
+    (void)state;
+    const char *text = "\xEF\xBB\xBF{\"song_id\":\"S1\"}{\"song_id\":\"S2\", \"title\": \"} {\"}\n"
+                       "\n{\n  \"song_id\": \"S3\",\n  \"duration\": 1.5\n}\n  "
+                       "{\"song_id\":\"S4\"}\n{\"song_id\":\"S5\", \"year\": 2001}";
+    struct collected whole, part;
+    size_t bad;
+    char reason[256];
+    assert_int_equal(parse_songs(text, &whole, &bad, reason), 0);
+    assert_int_equal(whole.count, 5);
+    const size_t lines[] = {1, 1, 3, 7, 8};
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(whole.lines[i], lines[i]);
+    /* Blank lines before the first object count. */
+    assert_int_equal(parse_songs("\n\n  {\"song_id\":\"S1\"}", &part, &bad, reason), 0);
+    assert_int_equal(part.lines[0], 3);
+    for (size_t window = 1; window <= strlen(text) + 1; window++) {
+        assert_int_equal(parse_in_windows(text, window, &part, &bad, reason), 0);
+        assert_int_equal(part.count, whole.count);
+        for (int i = 0; i < whole.count; i++) {
+            assert_string_equal(part.ids[i], whole.ids[i]);
+            assert_int_equal(part.lines[i], whole.lines[i]);
+        }
+    }
+    /* A stream cut short is an error at the line where its last object starts, in any window. */
+    for (size_t window = 4; window <= 64; window += 12) {
+        assert_int_equal(parse_in_windows("{\"song_id\":\"S1\"}\n\n{\"song_id\": \"S2\"", window,
+                                          &part, &bad, reason),
+                         -1);
+        assert_int_equal(bad, 3);
+        assert_int_equal(part.count, 1);
+    }
+}
+
 static void jsonpaths_map_keys_to_columns(void **state)
 {
     (void)state;
@@ -550,6 +616,7 @@ int main(void)
         cmocka_unit_test(uncoercible_values_name_the_field),
         cmocka_unit_test(song_files_may_hold_several_objects),
         cmocka_unit_test(a_truncated_song_file_is_an_error_with_its_line),
+        cmocka_unit_test(a_stream_of_song_objects_parses_the_same_in_windows_of_any_size),
         cmocka_unit_test(jsonpaths_map_keys_to_columns),
         cmocka_unit_test(malformed_json_under_a_key_sparkify_does_not_use_is_a_bad_record),
         cmocka_unit_test(a_bad_escape_in_any_key_is_refused),
