@@ -339,6 +339,7 @@ static int open_temporary(struct output_file *o, const struct stat *existing, st
         int status =
             sp_fail(err, "%s: cannot create the output file: %s", o->path, strerror(errno));
         buffer_release(&temp);
+        output_file_close(o, false, NULL);
         return status;
     }
     o->temp = temp.data;
