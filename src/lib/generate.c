@@ -592,7 +592,11 @@ static int write_events(const struct generate_options *o, struct generate_result
             uint64_t room = (uint64_t)(86399999 - offset) / (count - i + 1);
             if (mean_gap > room)
                 mean_gap = room;
-            offset += (int64_t)below(&st.r, 2 * mean_gap + 1);
+            /* Strictly later than the event before: one listener's session never holds two
+             * events at the same millisecond, as in the real logs (a play is its (ts, user,
+             * session), which the checks count). */
+            uint64_t gap = below(&st.r, 2 * mean_gap + 1);
+            offset += (int64_t)(i > 0 && gap == 0 ? 1 : gap);
             if (offset > 86399999)
                 offset = 86399999;
             buffer_clear(&line);

@@ -87,3 +87,17 @@ PY
   [ "$output" = "-- dry run: generate runs no SQL; it would write 3000 events and 200 songs under g" ]
   [ ! -e g ]
 }
+
+@test "generated data passes every data-quality check: no session holds two events at one instant" {
+  # The demo's own parameters: before events were kept strictly apart in time, this set held a
+  # play twice, which the checks count as a double load.
+  sp -q generate --out g --events 100000 --songs 5000 --seed 42
+  run sp --target "$DB" etl --check --song-data g/song_data --log-data g/log_data
+  [ "$status" -eq 0 ]
+  python3 - g/log_data <<'PY'
+import glob, json, sys
+for f in glob.glob(sys.argv[1] + "/*/*/*.json"):
+    ts = [json.loads(l)["ts"] for l in open(f) if l.strip()]
+    assert all(a < b for a, b in zip(ts, ts[1:])), f
+PY
+}
