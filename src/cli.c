@@ -103,7 +103,9 @@ int cli_open_warehouse(const struct cli *cli, enum warehouse_mode mode, struct w
             return status;
         fputs("-- dry run on ", stdout);
         cli_write_escaped(stdout, shown);
-        fputs(": the statements sparkify would run; nothing is connected or written\n", stdout);
+        fputs(": the statements sparkify would run; no warehouse is connected and nothing is "
+              "written\n",
+              stdout);
         free(shown);
     }
     return warehouse_open_target(&t.target, mode, cli->dry_run ? &dry_run : NULL, out, err);

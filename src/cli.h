@@ -21,7 +21,7 @@ struct cli {
     const char *config_path; /* --config, or NULL */
     const char *target_flag; /* --target, or NULL */
     bool quiet;
-    bool dry_run; /* print the SQL instead of running it; connect to nothing */
+    bool dry_run; /* print the SQL instead of running it; connect to no warehouse */
     enum progress_mode progress;
     struct config_file config;
 };

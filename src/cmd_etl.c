@@ -6,6 +6,7 @@
 #include "etl.h"
 #include "output.h"
 #include "progress.h"
+#include "redshift.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -23,7 +24,8 @@ static void usage(void)
         "a glob. Defaults come from SPARKIFY_LOG_DATA, SPARKIFY_SONG_DATA and\n"
         "SPARKIFY_LOG_JSONPATH, then [S3] LOG_DATA, SONG_DATA and LOG_JSONPATH in dwh.cfg.\n\n"
         "  --log-jsonpath FILE  JSONPaths file mapping event keys to staging_events columns\n"
-        "  --max-errors N       skip up to N bad records into load_errors (default 0: stop)\n"
+        "  --max-errors N       skip up to N bad records into load_errors (default 0: stop;\n"
+        "                       at most 99999, the limit of Redshift's COPY)\n"
         "  --full-refresh       empty the star tables and load every object again\n"
         "  --keep-staging       also write the raw records to staging_events/staging_songs\n"
         "  --threads N          song file readers (default: one per core)\n"
@@ -34,7 +36,8 @@ static void usage(void)
         "                       transaction; when one fails, print it and roll the run back\n"
         "  --checks FILE        also the checks in FILE (see `sparkify check --help`); implies\n"
         "                       --check\n"
-        "  --dry-run            print the SQL the run would execute; connect to nothing\n\n"
+        "  --dry-run            print the SQL the run would execute; connect to no warehouse\n"
+        "                       (sources are still read: files, and S3 listings)\n\n"
         "Redshift target (the cluster COPYs the sources from S3 itself):\n"
         "  --iam-role ARN       role the cluster assumes to read S3 (SPARKIFY_IAM_ROLE,\n"
         "                       [IAM_ROLE] ARN)\n"
@@ -161,8 +164,13 @@ int cmd_etl(int argc, char **argv, struct cli *cli)
             jsonpath = optarg;
             break;
         case MAX_ERRORS:
-            if (cli_parse_count(optarg, LONG_MAX, &n) != 0)
-                return cli_usage_error("etl", "--max-errors takes a number >= 0, not '%s'", optarg);
+            /* One limit for every target, so that a run that may skip N bad records on one
+             * may on all: Redshift's COPY takes at most MAXERROR 100000. */
+            if (cli_parse_count(optarg, REDSHIFT_MAX_ERRORS, &n) != 0)
+                return cli_usage_error("etl",
+                                       "--max-errors takes a number from 0 to %d (Redshift's "
+                                       "COPY fails at MAXERROR 100000, its limit), not '%s'",
+                                       REDSHIFT_MAX_ERRORS, optarg);
             o.max_errors = (long)n;
             break;
         case FULL_REFRESH:
@@ -291,10 +299,9 @@ int cmd_etl(int argc, char **argv, struct cli *cli)
     progress_finish(&progress);
     if (status == SP_OK && cli->dry_run) {
         cli_info(cli,
-                 "dry run: nothing was connected or written; a run would load %zu log and %zu "
-                 "song objects (%.1f MB)%s\n",
-                 r.log_objects, r.song_objects, (double)r.bytes / 1e6,
-                 o.full_refresh && wh->ops->server_load ? " besides the S3 prefixes it COPYs" : "");
+                 "dry run: no warehouse was connected and nothing was written; a run would load "
+                 "%zu log and %zu song objects (%.1f MB)\n",
+                 r.log_objects, r.song_objects, (double)r.bytes / 1e6);
     } else if (status == SP_OK) {
         char detail[320];
         if (wh->ops->server_load || o.transform == ETL_TRANSFORM_SQL)

@@ -32,7 +32,7 @@ static void usage(FILE *out)
                  "postgresql://user:pass@host:port/db,\n"
                  "         redshift://user:pass@host:5439/db (default when dwh.cfg has "
                  "[CLUSTER] HOST)\n"
-                 "--dry-run prints the SQL a command would run and connects to nothing\n"
+                 "--dry-run prints the SQL a command would run, connecting to no warehouse\n"
                  "settings: flag > environment (SPARKIFY_*) > dwh.cfg > default\n"
                  "`sparkify COMMAND --help` describes a command.\n");
 }

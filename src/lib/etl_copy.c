@@ -43,8 +43,7 @@ struct copy_kind {
     const char *table; /* the staging table */
     const char *spec;  /* --song-data / --log-data, or NULL */
     struct source_list *objects;
-    bool whole_prefix; /* COPY the spec's prefix itself (full refresh from S3) */
-    /* What to COPY: the prefix, or a manifest per compression. */
+    /* What to COPY: a manifest per compression. */
     struct redshift_copy copies[2];
     char *sources[2]; /* the copies' `from`, owned */
     size_t copy_count;
@@ -62,6 +61,7 @@ struct copy_run {
     struct upload_origin *origins;
     size_t origin_count, origin_capacity;
     struct loaded_record *loaded;
+    long slices; /* the cluster's slices (STV_SLICES), 1 when unknown */
     struct rowbuf errors; /* load_errors rows kept under --max-errors */
     long errors_left;
 };
@@ -208,13 +208,11 @@ static int on_load_error(void *ctx, size_t columns, const char *const *names, co
     return SP_OK;
 }
 
-static int read_load_errors(struct copy_run *run, bool failed, struct error_rows *rows,
-                            struct sp_error *err)
+static int read_load_errors(struct copy_run *run, struct error_rows *rows, struct sp_error *err)
 {
     memset(rows, 0, sizeof *rows);
     rows->run = run;
-    const char *sql = redshift_load_errors_sql(redshift_is_serverless(run->wh), failed);
-    return run->wh->ops->query(run->wh, sql, on_load_error, rows, err);
+    return run->wh->ops->query(run->wh, redshift_load_errors_sql, on_load_error, rows, err);
 }
 
 /* Whether Redshift's message sends the reader to the load-error tables. Only the server's
@@ -249,7 +247,7 @@ static int copy_into(struct copy_run *run, struct redshift_copy *copy, struct sp
         struct sp_error read_err;
         struct error_rows rows;
         rowbuf_clear(&run->errors);
-        if (read_load_errors(run, true, &rows, &read_err) != SP_OK || rows.count == 0)
+        if (read_load_errors(run, &rows, &read_err) != SP_OK || rows.count == 0)
             return SP_FAIL; /* Redshift's own message is the best there is */
         if (run->o->max_errors == 0)
             return sp_fail(err,
@@ -265,7 +263,7 @@ static int copy_into(struct copy_run *run, struct redshift_copy *copy, struct sp
         /* Records COPY skipped under MAXERROR are kept in load_errors, as the C path keeps
          * the records it skips. */
         struct error_rows rows;
-        status = read_load_errors(run, false, &rows, err);
+        status = read_load_errors(run, &rows, err);
         run->errors_left -= (long)rows.count;
         run->result->bad_records += rows.count;
     }
@@ -321,9 +319,24 @@ static int upload_local(struct copy_run *run, struct copy_kind *k, struct source
     size_t part_lines = 0, parts = 0;
     uint64_t done = 0;
     bool bundle = strcmp(k->kind, "song") == 0;
+    /* Song files are bundled into parts of at most PART_BYTES, in a number that is a multiple
+     * of the cluster's slices, so that every slice loads a part at once: "Split your load data
+     * files so that the files are about equal size ... The number of files should be a
+     * multiple of the number of slices in your cluster"
+     * (https://docs.aws.amazon.com/redshift/latest/dg/c_best-practices-use-multiple-files.html). */
+    uint64_t part_target = PART_BYTES;
+    if (bundle) {
+        uint64_t slices = run->slices > 0 ? (uint64_t)run->slices : 1;
+        uint64_t count = (k->objects->total_size + PART_BYTES - 1) / PART_BYTES;
+        count = (count + slices - 1) / slices * slices;
+        if (count > k->objects->count)
+            count = k->objects->count;
+        if (count > 0)
+            part_target = (k->objects->total_size + count - 1) / count;
+    }
     for (size_t i = 0; status == SP_OK && i <= k->objects->count; i++) {
         bool last = i == k->objects->count;
-        if (bundle && part.len && (last || part.len >= PART_BYTES)) {
+        if (bundle && part.len && (last || part.len >= part_target)) {
             buffer_clear(&url);
             buffer_printf(&url, "%s/song/part-%05zu.json", run->run_prefix, ++parts);
             status = put(run, url.data, part.data, part.len, "song files", err);
@@ -386,23 +399,12 @@ static void add_copy(struct copy_kind *k, const char *from, bool manifest, bool 
 }
 
 /* Decides what one kind of source is COPYed from, uploading local objects and manifests. */
+/* Always from a manifest of exactly the objects listed, never from a key prefix: "'s3://mybucket/
+ * custfolder' refers to the folders custfolder, custfolder_1 ... If a key prefix might result in
+ * COPY attempting to load unwanted files, use a manifest file"
+ * (https://docs.aws.amazon.com/redshift/latest/dg/copy-parameters-data-source-s3.html). */
 static int prepare_kind(struct copy_run *run, struct copy_kind *k, struct sp_error *err)
 {
-    if (k->whole_prefix) {
-        size_t gz = 0;
-        for (size_t i = 0; i < k->objects->count; i++)
-            gz += is_gzip_key(k->objects->items[i].key);
-        if (gz == 0 || gz == k->objects->count) {
-            add_copy(k, k->spec, false, gz > 0);
-            return SP_OK;
-        }
-        /* A prefix holding both gzip and plain objects needs a COPY for each: manifests. */
-        if (!run->run_prefix[0])
-            return sp_usage(err,
-                            "%s holds both .gz and plain objects, which need a COPY each from "
-                            "a manifest: give a staging prefix (--staging s3://BUCKET/PREFIX)",
-                            k->spec);
-    }
     if (k->objects->count == 0)
         return SP_OK;
     struct source_list uploads;
@@ -485,7 +487,7 @@ static int prepare_jsonpaths(struct copy_run *run, struct sp_error *err)
 }
 
 /* Everything a run needs that can be checked before it begins. */
-static int check_settings(const struct etl_options *o, bool needs_staging, struct sp_error *err)
+static int check_settings(const struct etl_options *o, struct sp_error *err)
 {
     if (o->transform == ETL_TRANSFORM_C)
         return sp_usage(err, "--transform c: a Redshift target loads the sources itself (COPY "
@@ -496,16 +498,27 @@ static int check_settings(const struct etl_options *o, bool needs_staging, struc
     if (redshift_check_iam_role(o->iam_role, err) != SP_OK ||
         redshift_check_region(o->region, err) != SP_OK)
         return err->status;
-    if (needs_staging && (!o->staging || !*o->staging))
+    if (!o->staging || !*o->staging)
         return sp_usage(err, "a Redshift run needs a staging prefix for its COPY manifests, "
                              "uploads and JSONPaths file: --staging s3://BUCKET/PREFIX, "
                              "SPARKIFY_STAGING or [S3] STAGING in dwh.cfg");
     char *bucket = NULL, *key = NULL;
-    if (needs_staging && s3_parse_url(o->staging, &bucket, &key) != 0)
+    if (s3_parse_url(o->staging, &bucket, &key) != 0)
         return sp_usage(err, "staging prefix '%s' is not an s3://BUCKET/PREFIX URL", o->staging);
     free(bucket);
     free(key);
-    return needs_staging ? redshift_check_value("the staging prefix", o->staging, err) : SP_OK;
+    /* A source prefix is a string prefix of keys: one that the staging prefix starts with would
+     * list the run's own uploads, manifests and JSONPaths file as sources. */
+    const char *sources[] = {o->song_data, o->log_data};
+    for (size_t i = 0; i < 2; i++)
+        if (sources[i] && source_is_s3(sources[i]) &&
+            strncmp(o->staging, sources[i], strlen(sources[i])) == 0)
+            return sp_usage(err,
+                            "staging prefix %s lies under the source %s, whose listing would "
+                            "then hold the run's own uploads and manifests: put STAGING "
+                            "elsewhere",
+                            o->staging, sources[i]);
+    return redshift_check_value("the staging prefix", o->staging, err);
 }
 
 static int count_staged(void *ctx, size_t columns, const char *const *names, const struct cell *v)
@@ -520,7 +533,51 @@ static int count_staged(void *ctx, size_t columns, const char *const *names, con
     return SP_OK;
 }
 
-static int count_tables(void *ctx, size_t columns, const char *const *names, const struct cell *v)
+/* With REGION, "all resources, including a manifest file or multiple Amazon S3 buckets, must be
+ * located in the specified Region"
+ * (https://docs.aws.amazon.com/redshift/latest/dg/copy-parameters-data-source-s3.html): every
+ * bucket the run's COPYs read — the sources', STAGING's (manifests, uploads, the JSONPaths file
+ * sparkify writes) and a JSONPaths file's of the user's own — is asked for its region first, so
+ * a mismatch fails before anything runs, saying what to change. */
+static int check_regions(struct copy_run *run, struct sp_error *err)
+{
+    const struct etl_options *o = run->o;
+    const char *urls[] = {o->song_data, o->log_data, o->staging, o->log_jsonpath};
+    char checked[4][256];
+    size_t count = 0;
+    for (size_t i = 0; i < 4; i++) {
+        char *bucket = NULL, *key = NULL;
+        if (!urls[i] || !source_is_s3(urls[i]) || s3_parse_url(urls[i], &bucket, &key) != 0)
+            continue;
+        bool seen = false;
+        for (size_t j = 0; j < count && !seen; j++)
+            seen = strcmp(checked[j], bucket) == 0;
+        char region[64] = "";
+        int status = SP_OK;
+        if (!seen && strlen(bucket) < sizeof checked[0]) {
+            snprintf(checked[count++], sizeof checked[0], "%s", bucket);
+            status = s3_bucket_region(run->s3, bucket, region, sizeof region, err);
+        }
+        if (status == SP_OK && region[0] && strcmp(region, o->region) != 0)
+            status = sp_usage(err,
+                              "s3://%s is in %s, but COPY reads every object of a run with "
+                              "REGION '%s', and all of them (sources, STAGING's manifests and "
+                              "uploads, the JSONPaths file) must be in that region: set "
+                              "--s3-region %s (or AWS_REGION), or keep them in one region",
+                              bucket, region, o->region, region);
+        free(bucket);
+        free(key);
+        if (status != SP_OK && run->dry) {
+            note(run, "%s", err->message); /* a dry run says what a run would meet */
+            status = SP_OK;
+        }
+        if (status != SP_OK)
+            return status;
+    }
+    return SP_OK;
+}
+
+static int first_count(void *ctx, size_t columns, const char *const *names, const struct cell *v)
 {
     (void)names;
     if (columns == 1 && v[0].type == CELL_INT)
@@ -542,18 +599,24 @@ static int run_in_transaction(struct copy_run *run, struct copy_kind *kinds, str
         buffer_printf(&sql, "%s'%s'", t ? ", " : "", table_defs[t].name);
     buffer_append_str(&sql, ")) + (" REDSHIFT_FINGERPRINT_COLUMN_SQL ") AS present");
     long present = 0;
-    int status = wh->ops->query(wh, sql.data, count_tables, &present, err);
+    int status = wh->ops->query(wh, sql.data, first_count, &present, err);
     buffer_release(&sql);
     if (status == SP_OK && present < TABLE_COUNT + 1)
         status = wh->ops->create_tables(wh, false, err);
-    /* One run at a time: the lock is held until COMMIT. */
+    /* Every table the run writes is locked first, created or not: AWS's advice for serializable
+     * isolation (https://docs.aws.amazon.com/redshift/latest/dg/c_serial_isolation.html), and
+     * one run at a time, as the locks are held until COMMIT. */
+    buffer_init(&sql);
+    buffer_append_str(&sql, "LOCK ");
+    for (int t = 0; t < TABLE_COUNT; t++)
+        buffer_printf(&sql, "%s%s", t ? ", " : "", table_defs[t].name);
     if (status == SP_OK)
-        status = wh->ops->query(wh, "LOCK loaded_objects", NULL, NULL, err);
+        status = wh->ops->query(wh, sql.data, NULL, NULL, err);
+    buffer_release(&sql);
     unsigned staging = (1u << TABLE_STAGING_EVENTS) | (1u << TABLE_STAGING_SONGS);
     unsigned everything = (1u << TABLE_COUNT) - 1;
     if (status == SP_OK)
         status = wh->ops->truncate(wh, o->full_refresh ? everything : staging, err);
-    size_t listed[2] = {kinds[0].objects->count, kinds[1].objects->count};
     if (status == SP_OK && !o->full_refresh && run->dry) {
         note(run, "a real run first leaves out the objects loaded_objects already holds:");
         status = wh->ops->query(wh,
@@ -564,20 +627,11 @@ static int run_in_transaction(struct copy_run *run, struct copy_kind *kinds, str
     /* Without the record (a dry run cannot read it; a full refresh has emptied it) the same
      * content is still loaded once per run. */
     if (status == SP_OK)
+        status = wh->ops->query(wh, "SELECT COUNT(*) AS slices FROM stv_slices", first_count,
+                                &run->slices, err);
+    if (status == SP_OK)
         status = etl_plan(o->full_refresh || run->dry ? NULL : wh, run->loaded, kinds[0].objects,
                           kinds[1].objects, &run->result->skipped_objects, err);
-    for (size_t i = 0; status == SP_OK && i < 2; i++) {
-        if (!kinds[i].whole_prefix || kinds[i].objects->count == listed[i])
-            continue;
-        /* COPY of the prefix would load the repeated content twice. */
-        if (!run->run_prefix[0])
-            status = sp_usage(err,
-                              "%s holds the same content under more than one key, which a COPY "
-                              "of the whole prefix would load twice: give a staging prefix "
-                              "(--staging s3://BUCKET/PREFIX) to COPY from a manifest instead",
-                              kinds[i].spec);
-        kinds[i].whole_prefix = false;
-    }
     run->result->song_objects = kinds[0].objects->count;
     run->result->log_objects = kinds[1].objects->count;
     for (size_t i = 0; status == SP_OK && i < 2; i++) {
@@ -605,10 +659,6 @@ static int run_in_transaction(struct copy_run *run, struct copy_kind *kinds, str
                                 count_staged, run->result, err);
     if (status == SP_OK)
         status = etl_transform(wh, o, run->result->events, err);
-    for (size_t i = 0; i < 2; i++)
-        if (kinds[i].whole_prefix && run->dry)
-            note(run, "a real run lists %s and records its objects in loaded_objects",
-                 kinds[i].spec);
     if (status == SP_OK)
         status = etl_write_loaded(wh, run->loaded, kinds[0].objects, kinds[1].objects,
                                   run->loaded_at, err);
@@ -644,22 +694,21 @@ int etl_copy_run(struct warehouse *wh, const struct etl_options *o, struct etl_r
         {.kind = "song", .table = "staging_songs", .spec = o->song_data, .objects = &songs},
         {.kind = "log", .table = "staging_events", .spec = o->log_data, .objects = &logs},
     };
-    /* A staging prefix holds manifests (incremental runs), uploads of local sources and the
-     * events' JSONPaths file unless the user's own is in S3. */
-    bool needs_staging =
-        !o->full_refresh || (o->log_data && !(o->log_jsonpath && source_is_s3(o->log_jsonpath)));
-    for (size_t i = 0; i < 2; i++) {
-        kinds[i].whole_prefix = o->full_refresh && kinds[i].spec && source_is_s3(kinds[i].spec);
-        needs_staging |= kinds[i].spec && !source_is_s3(kinds[i].spec);
-    }
-    int status = check_settings(o, needs_staging, err);
+    /* The staging prefix holds the COPY manifests, uploads of local sources and the events'
+     * JSONPaths file unless the user's own is in S3. */
+    int status = check_settings(o, err);
     if (status == SP_OK && !o->log_data && !o->song_data)
         status = etl_list_sources(o, &songs, &logs, err); /* says what is missing */
-    /* A dry run of a full refresh COPYs prefixes without listing them. */
-    for (size_t i = 0; status == SP_OK && i < 2; i++)
-        if (kinds[i].spec && !(run.dry && kinds[i].whole_prefix))
+    for (size_t i = 0; status == SP_OK && i < 2; i++) {
+        if (kinds[i].spec && run.dry && source_is_s3(kinds[i].spec))
+            note(&run, "%s is listed (read-only) to find the objects a run would load",
+                 kinds[i].spec);
+        if (kinds[i].spec)
             status = source_list_objects(kinds[i].spec, o->s3, kinds[i].objects, err);
-    if (status == SP_OK && needs_staging) {
+    }
+    if (status == SP_OK && run.s3)
+        status = check_regions(&run, err);
+    if (status == SP_OK) {
         /* s3://bucket/prefix/20261125T015455Z-1234: unique to this run. */
         time_t now = time(NULL);
         struct tm tm;

@@ -19,7 +19,9 @@
 void redshift_literal(struct buffer *sql, const char *s, size_t len);
 
 /* Checks a configuration value before it becomes a literal: no control characters, and for
- * the IAM role the shape arn:PARTITION:iam::ACCOUNT:role/NAME. `what` names the setting. */
+ * the IAM role `default` (the cluster's default role) or up to 10 comma-separated role ARNs
+ * arn:PARTITION:iam::ACCOUNT:role/NAME (a chain, each assuming the next). `what` names the
+ * setting. */
 int redshift_check_value(const char *what, const char *value, struct sp_error *err);
 int redshift_check_iam_role(const char *arn, struct sp_error *err);
 int redshift_check_region(const char *region, struct sp_error *err);
@@ -32,8 +34,13 @@ struct redshift_copy {
     const char *iam_role;
     const char *region;
     bool gzip;
-    long max_errors; /* MAXERROR; 0 leaves it out */
+    long max_errors; /* bad records COPY may skip (MAXERROR is one more); 0 leaves it out */
 };
+
+/* COPY fails when it meets MAXERROR errors, and MAXERROR is at most 100000
+ * (https://docs.aws.amazon.com/redshift/latest/dg/copy-parameters-data-load.html#copy-maxerror):
+ * a run may skip at most one bad record fewer. */
+#define REDSHIFT_MAX_ERRORS 99999
 
 /* Counts loaded_objects.fingerprint (0 or 1): a warehouse created before it lacks it. */
 #define REDSHIFT_FINGERPRINT_COLUMN_SQL                                                            \
@@ -43,13 +50,7 @@ struct redshift_copy {
 /* The COPY statement, without the final ';'. */
 int redshift_copy_sql(struct buffer *sql, const struct redshift_copy *copy, struct sp_error *err);
 
-/* The load errors of the session's last COPY: (file, line, column, reason, raw line), from
- * STL_LOAD_ERRORS on a provisioned cluster or SYS_LOAD_ERROR_DETAIL on Redshift Serverless.
- * After a COPY that succeeded (errors skipped under MAXERROR) PG_LAST_COPY_ID() names it; after
- * one that failed, whose transaction was rolled back (which leaves PG_LAST_COPY_ID() as it
- * was), the session's latest load with errors is that COPY. */
-const char *redshift_load_errors_sql(bool serverless, bool failed);
-/* True for a Redshift Serverless workgroup endpoint. */
-bool redshift_is_serverless(const struct warehouse *wh);
+/* The load errors of the session's last COPY: (file, line, column, reason, raw line). */
+extern const char redshift_load_errors_sql[];
 
 #endif

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -165,7 +166,29 @@ struct request {
     size_t upload_len;
     const char *content_type;
     char payload_hash[65]; /* hex SHA-256 of the body */
+    bool head;             /* a HEAD request: headers only */
+    char bucket_region[64]; /* the x-amz-bucket-region header of the answer */
 };
+
+/* Keeps the bucket's region, which S3 names in every answer about a bucket, even a redirect. */
+static size_t on_header(char *data, size_t size, size_t count, void *ctx)
+{
+    struct request *r = ctx;
+    size_t n = size * count;
+    static const char name[] = "x-amz-bucket-region:";
+    if (n > sizeof name - 1 && strncasecmp(data, name, sizeof name - 1) == 0) {
+        const char *v = data + sizeof name - 1;
+        size_t len = n - (sizeof name - 1);
+        while (len && (*v == ' ' || *v == '\t')) {
+            v++;
+            len--;
+        }
+        while (len && (v[len - 1] == '\r' || v[len - 1] == '\n' || v[len - 1] == ' '))
+            len--;
+        snprintf(r->bucket_region, sizeof r->bucket_region, "%.*s", (int)len, v);
+    }
+    return n;
+}
 
 static size_t on_body(char *data, size_t size, size_t count, void *ctx)
 {
@@ -219,6 +242,11 @@ static void request_setup(struct s3_client *c, struct request *r, const char *ur
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "sparkify/0.1");
+    if (r->head) {
+        curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+        curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+        curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
+    }
     if (r->upload) {
         /* libcurl 7.88 hashes CURLOPT_POSTFIELDS into the signature, so the body goes there
          * (with the method changed to PUT) rather than through a read callback. */
@@ -381,6 +409,45 @@ int s3_get_object(struct s3_client *c, const char *url, size_t padding, struct b
     buffer_release(&target);
     free(bucket);
     free(key);
+    return status;
+}
+
+int s3_bucket_region(struct s3_client *c, const char *bucket, char *region, size_t size,
+                     struct sp_error *err)
+{
+    struct buffer target, body;
+    buffer_init(&target);
+    buffer_init(&body);
+    object_url(c, &target, bucket, "", NULL);
+    struct request r = {.body = &body, .fd = -1, .head = true};
+    char what[300];
+    snprintf(what, sizeof what, "s3://%s", bucket);
+    int status = SP_OK;
+    for (int attempt = 0;; attempt++) {
+        r.bucket_region[0] = '\0';
+        request_setup(c, &r, target.data);
+        CURLcode rc = curl_easy_perform(r.easy);
+        long code = 0;
+        curl_easy_getinfo(r.easy, CURLINFO_RESPONSE_CODE, &code);
+        bool last = attempt + 1 >= c->max_attempts;
+        bool transient = rc != CURLE_OK ? retryable_curl(rc) : retryable_http(code);
+        if (rc == CURLE_OK && (r.bucket_region[0] || (code >= 200 && code < 300)))
+            break; /* known, or a store that does not say */
+        if (!transient || last) {
+            if (rc != CURLE_OK)
+                status = sp_fail(err, "%s: %s", what, curl_easy_strerror(rc));
+            else
+                status = sp_fail(err, "%s: HTTP %ld while asking for the bucket's region%s", what,
+                                 code, hint_for(code));
+            break;
+        }
+        sleep_ms(backoff_ms(c, attempt));
+    }
+    if (status == SP_OK)
+        snprintf(region, size, "%s", r.bucket_region);
+    request_release(&r);
+    buffer_release(&target);
+    buffer_release(&body);
     return status;
 }
 

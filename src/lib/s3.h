@@ -44,6 +44,11 @@ int s3_parse_url(const char *url, char **bucket, char **key);
 int s3_list_objects(struct s3_client *c, const char *url, struct source_list *list,
                     struct sp_error *err);
 
+/* The region S3 says `bucket` is in (its x-amz-bucket-region header, sent even with a redirect
+ * to another region); "" when the store does not say. */
+int s3_bucket_region(struct s3_client *c, const char *bucket, char *region, size_t size,
+                     struct sp_error *err);
+
 /* Reads a whole object into `out`, followed by `padding` zero bytes not counted in len. */
 int s3_get_object(struct s3_client *c, const char *url, size_t padding, struct buffer *out,
                   struct sp_error *err);

@@ -28,7 +28,6 @@
 
 struct redshift_warehouse {
     struct libpq_warehouse pq;
-    bool serverless;
 };
 
 static const char *const create_sql[TABLE_COUNT] = {
@@ -134,14 +133,26 @@ static void rs_rollback(struct warehouse *wh)
     libpq_rollback(&as_redshift(wh)->pq);
 }
 
+/* DELETE, not TRUNCATE, which would commit the run's transaction
+ * (https://docs.aws.amazon.com/redshift/latest/dg/r_TRUNCATE.html). Deleted rows stay until a
+ * VACUUM reclaims them, so the staging tables, emptied by every run, are dropped and created
+ * again instead, inside the transaction: nothing is left behind. */
 static int rs_truncate(struct warehouse *wh, unsigned tables, struct sp_error *err)
 {
     char sql[96];
     int status = SP_OK;
     for (int t = 0; status == SP_OK && t < TABLE_COUNT; t++) {
-        snprintf(sql, sizeof sql, "DELETE FROM %s", table_defs[t].name);
-        if (tables & (1u << t))
+        if (!(tables & (1u << t)))
+            continue;
+        if (t == TABLE_STAGING_EVENTS || t == TABLE_STAGING_SONGS) {
+            snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS %s", table_defs[t].name);
             status = rs_exec(wh, sql, err);
+            if (status == SP_OK)
+                status = rs_exec(wh, create_sql[t], err);
+        } else {
+            snprintf(sql, sizeof sql, "DELETE FROM %s", table_defs[t].name);
+            status = rs_exec(wh, sql, err);
+        }
     }
     return status;
 }
@@ -268,9 +279,6 @@ int warehouse_open_redshift(const struct libpq_target *target,
         free(w);
         return status;
     }
-    /* Serverless workgroups answer at WORKGROUP.ACCOUNT.REGION.redshift-serverless.amazonaws.com */
-    const char *host = libpq_target_value(target, "host");
-    w->serverless = host && strstr(host, ".redshift-serverless.") != NULL;
     /* UTC like the other targets; doubles with every digit, read back as the same double. */
     status = rs_exec(&w->pq.base, "SET timezone TO 'UTC'; SET extra_float_digits TO 2", err);
     if (status != SP_OK) {
@@ -279,11 +287,6 @@ int warehouse_open_redshift(const struct libpq_target *target,
     }
     *out = &w->pq.base;
     return SP_OK;
-}
-
-bool redshift_is_serverless(const struct warehouse *wh)
-{
-    return wh->ops == &redshift_ops && ((const struct redshift_warehouse *)wh)->serverless;
 }
 
 /* ---- literals and COPY ---- */
@@ -308,34 +311,52 @@ int redshift_check_value(const char *what, const char *value, struct sp_error *e
     return SP_OK;
 }
 
+/* One role ARN, arn:PARTITION:iam::ACCOUNT:role/PATH/NAME, name characters as IAM allows them;
+ * `end` is where it stops (the end of the string, or the comma before the next ARN). */
+static bool role_arn(const char *arn, const char *end)
+{
+    const char *p = arn;
+    if (end - p < 4 || strncmp(p, "arn:", 4) != 0)
+        return false;
+    p += 4;
+    while (p < end && (islower((unsigned char)*p) || *p == '-'))
+        p++;
+    if (p == arn + 4 || end - p < 6 || strncmp(p, ":iam::", 6) != 0)
+        return false;
+    p += 6;
+    const char *digits = p;
+    while (p < end && isdigit((unsigned char)*p))
+        p++;
+    if (p - digits != 12 || end - p < 7 || strncmp(p, ":role/", 6) != 0)
+        return false;
+    for (p += 6; p < end; p++)
+        if (!isalnum((unsigned char)*p) && !strchr("+=,.@_-/", *p))
+            return false;
+    return true;
+}
+
 int redshift_check_iam_role(const char *arn, struct sp_error *err)
 {
-    /* arn:aws:iam::123456789012:role/path/name, name characters as IAM allows them. */
-    const char *p = arn;
-    bool ok = strncmp(p, "arn:", 4) == 0;
-    if (ok) {
-        p += 4;
-        while (islower((unsigned char)*p) || *p == '-')
-            p++;
-        ok = p > arn + 4 && strncmp(p, ":iam::", 6) == 0;
-    }
-    if (ok) {
-        p += 6;
-        const char *digits = p;
-        while (isdigit((unsigned char)*p))
-            p++;
-        ok = p - digits == 12 && strncmp(p, ":role/", 6) == 0;
-    }
-    if (ok) {
-        p += 6;
-        ok = *p != '\0';
-        for (; ok && *p; p++)
-            ok = isalnum((unsigned char)*p) || strchr("+=,.@_-/", *p);
+    /* `default` is the cluster's default role; a chain is a comma-separated list of at most 10
+     * ARNs without spaces, each assuming the next (role names may hold commas themselves, so
+     * an ARN ends only where ",arn:" begins the next)
+     * (https://docs.aws.amazon.com/redshift/latest/dg/copy-parameters-authorization.html,
+     * https://docs.aws.amazon.com/redshift/latest/mgmt/authorizing-redshift-service.html). */
+    if (strcmp(arn, "default") == 0)
+        return SP_OK;
+    bool ok = *arn != '\0';
+    int roles = 0;
+    for (const char *p = arn; ok && *p; roles++) {
+        const char *next = strstr(p, ",arn:");
+        const char *end = next ? next : p + strlen(p);
+        ok = role_arn(p, end) && roles < 10;
+        p = next ? next + 1 : end;
     }
     if (!ok)
         return sp_usage(err,
-                        "IAM role '%.200s' is not a role ARN like "
-                        "arn:aws:iam::123456789012:role/NAME",
+                        "IAM role '%.200s' is not `default` or a role ARN like "
+                        "arn:aws:iam::123456789012:role/NAME (or up to 10 of them, "
+                        "comma-separated, for a chain)",
                         arn);
     return SP_OK;
 }
@@ -360,7 +381,10 @@ int redshift_copy_sql(struct buffer *sql, const struct redshift_copy *copy, stru
     buffer_printf(sql, "COPY %s FROM ", copy->table);
     redshift_literal(sql, copy->from, strlen(copy->from));
     buffer_append_str(sql, " IAM_ROLE ");
-    redshift_literal(sql, copy->iam_role, strlen(copy->iam_role));
+    if (strcmp(copy->iam_role, "default") == 0)
+        buffer_append_str(sql, "default"); /* a keyword, not a literal */
+    else
+        redshift_literal(sql, copy->iam_role, strlen(copy->iam_role));
     if (copy->manifest)
         buffer_append_str(sql, " MANIFEST");
     buffer_append_str(sql, " FORMAT AS JSON ");
@@ -372,31 +396,26 @@ int redshift_copy_sql(struct buffer *sql, const struct redshift_copy *copy, stru
     redshift_literal(sql, copy->region, strlen(copy->region));
     if (copy->gzip)
         buffer_append_str(sql, " GZIP");
+    /* "If the load returns the error_count number of errors or greater, the load fails"
+     * (copy-parameters-data-load.html#copy-maxerror): to skip N bad records, MAXERROR N + 1. */
     if (copy->max_errors > 0)
-        buffer_printf(sql, " MAXERROR %ld", copy->max_errors);
+        buffer_printf(sql, " MAXERROR %ld", copy->max_errors + 1);
     /* Staging tables are emptied every run: sampling them for compression or statistics
      * would only slow the load down. */
     buffer_append_str(sql, " COMPUPDATE OFF STATUPDATE OFF");
     return SP_OK;
 }
 
-const char *redshift_load_errors_sql(bool serverless, bool failed)
-{
-    static const char *const sql[2][2] = {
-        {"SELECT TRIM(filename) AS file_name, line_number, TRIM(colname) AS column_name, "
-         "TRIM(err_reason) AS reason, TRIM(raw_line) AS raw_line FROM stl_load_errors "
-         "WHERE query = PG_LAST_COPY_ID() ORDER BY file_name, line_number",
-         "SELECT TRIM(filename) AS file_name, line_number, TRIM(colname) AS column_name, "
-         "TRIM(err_reason) AS reason, TRIM(raw_line) AS raw_line FROM stl_load_errors "
-         "WHERE query = (SELECT MAX(query) FROM stl_load_errors WHERE session = PG_BACKEND_PID()) "
-         "ORDER BY file_name, line_number"},
-        {"SELECT TRIM(file_name) AS file_name, line_number, TRIM(column_name) AS column_name, "
-         "TRIM(error_message) AS reason, NULL AS raw_line FROM sys_load_error_detail "
-         "WHERE query_id = PG_LAST_COPY_ID() ORDER BY file_name, line_number",
-         "SELECT TRIM(file_name) AS file_name, line_number, TRIM(column_name) AS column_name, "
-         "TRIM(error_message) AS reason, NULL AS raw_line FROM sys_load_error_detail "
-         "WHERE query_id = (SELECT MAX(query_id) FROM sys_load_error_detail "
-         "WHERE session_id = PG_BACKEND_PID()) ORDER BY file_name, line_number"},
-    };
-    return sql[serverless][failed];
-}
+/* SYS_LOAD_ERROR_DETAIL exists on provisioned clusters and on Serverless, and AWS recommends it
+ * over STL_LOAD_ERRORS (https://docs.aws.amazon.com/redshift/latest/dg/r_STL_LOAD_ERRORS.html).
+ * This session's latest COPY, failed or not, is the newest row of SYS_LOAD_HISTORY whose
+ * session_id, "the process identifier of the process running the copy", is the session's
+ * PG_BACKEND_PID() (https://docs.aws.amazon.com/redshift/latest/dg/SYS_LOAD_HISTORY.html). Not
+ * PG_LAST_COPY_ID(): it is documented for STL_LOAD_ERRORS, whose query ids are not SYS's
+ * query_id (https://docs.aws.amazon.com/redshift/latest/dg/r_STL_QUERY.html), and a rollback
+ * leaves it as it was. SYS_LOAD_ERROR_DETAIL keeps no raw line. */
+const char redshift_load_errors_sql[] =
+    "SELECT TRIM(file_name) AS file_name, line_number, TRIM(column_name) AS column_name, "
+    "TRIM(error_message) AS reason, NULL AS raw_line FROM sys_load_error_detail "
+    "WHERE query_id = (SELECT MAX(query_id) FROM sys_load_history "
+    "WHERE session_id = PG_BACKEND_PID()) ORDER BY file_name, line_number";

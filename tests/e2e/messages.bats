@@ -37,7 +37,7 @@ ESC=$'\e'
   [ "${#lines[@]}" -eq 1 ]
   [[ "$output" == *'into sqlite:'"$TMP"'/w\tx\x1b[0m.db in '* ]]
   run sp --dry-run --target "sqlite:$TMP/a"$'\n'"b.db" query "SELECT 1"
-  [ "${lines[0]}" = '-- dry run on sqlite:'"$TMP"'/a\nb.db: the statements sparkify would run; nothing is connected or written' ]
+  [ "${lines[0]}" = '-- dry run on sqlite:'"$TMP"'/a\nb.db: the statements sparkify would run; no warehouse is connected and nothing is written' ]
 }
 
 @test "a usage error repeats an argument escaped" {

@@ -24,22 +24,25 @@ parses() {
   need_sqlfluff
   "$DUMP_REDSHIFT_SQL" > all.sql
   parses all.sql
-  # DDL of all eleven tables, COPY in each variant, both load-error queries, the bookkeeping
-  # writes and the transform, each a statement of its own.
-  [ "$(grep -c 'create_table_statement:' "$TMP/tree")" -eq 11 ]
+  # DDL of all eleven tables (the staging tables again, as a run empties them by dropping and
+  # creating them), COPY in each variant, the load-error query, the bookkeeping writes and the
+  # transform, each a statement of its own.
+  [ "$(grep -c 'create_table_statement:' "$TMP/tree")" -eq 13 ]
   [ "$(grep -c 'copy_statement:' "$TMP/tree")" -eq 4 ]
-  # The load errors of a COPY that skipped records, and of one that failed, on both kinds of
-  # Redshift.
-  [ "$(grep -c ' FROM stl_load_errors WHERE query = PG_LAST_COPY_ID()' all.sql)" -eq 1 ]
-  [ "$(grep -c ' FROM stl_load_errors WHERE query = (SELECT MAX(query) FROM stl_load_errors WHERE session = PG_BACKEND_PID())' all.sql)" -eq 1 ]
-  [ "$(grep -c ' FROM sys_load_error_detail WHERE query_id = PG_LAST_COPY_ID()' all.sql)" -eq 1 ]
-  [ "$(grep -c ' FROM sys_load_error_detail WHERE query_id = (SELECT MAX(query_id) FROM sys_load_error_detail WHERE session_id = PG_BACKEND_PID())' all.sql)" -eq 1 ]
+  # The load errors of the session's latest COPY, failed or not, from the SYS views that
+  # provisioned clusters and Serverless both have.
+  [ "$(grep -c ' FROM sys_load_error_detail WHERE query_id = (SELECT MAX(query_id) FROM sys_load_history WHERE session_id = PG_BACKEND_PID())' all.sql)" -eq 1 ]
+  ! grep -q 'stl_load_errors\|PG_LAST_COPY_ID' all.sql
   [ "$(grep -c '^INSERT INTO song_lookup\|^INSERT INTO songplays\|^INSERT INTO time' all.sql)" -eq 3 ]
   grep -q 'DISTKEY (start_time) SORTKEY (start_time)' all.sql
   grep -q ') BACKUP NO DISTSTYLE EVEN;' all.sql
   grep -q 'songplay_id BIGINT IDENTITY(0, 1) NOT NULL' all.sql
   grep -q "MANIFEST FORMAT AS JSON 's3://bucket/log_json_path.json' REGION 'us-west-2' COMPUPDATE OFF" all.sql
-  grep -q "REGION 'eu-central-1' GZIP MAXERROR 10 COMPUPDATE OFF STATUPDATE OFF;" all.sql
+  # MAXERROR is one more than the bad records a run may skip: COPY fails when it reaches it.
+  grep -q "REGION 'eu-central-1' GZIP MAXERROR 11 COMPUPDATE OFF STATUPDATE OFF;" all.sql
+  # The cluster's default role is a keyword; a chain of roles is one literal.
+  grep -q "IAM_ROLE default MANIFEST FORMAT AS JSON 'auto'" all.sql
+  grep -q "IAM_ROLE 'arn:aws:iam::123456789012:role/dwhRole,arn:aws:iam::210987654321:role/a,b' MANIFEST" all.sql
 }
 
 @test "every report query and built-in check parses as Redshift SQL" {
@@ -55,28 +58,33 @@ parses() {
   "$DUMP_REDSHIFT_SQL" > all.sql
   parses all.sql
   # A quote, a semicolon and a comment in a path stay inside the literal: the only DROP TABLE
-  # statements are the eleven of create-tables and the transform's one.
+  # statements are the eleven of create-tables, the two staging tables' and the transform's.
   grep -q "COPY staging_songs FROM 's3://bucket/it''s; DROP TABLE users; --' IAM_ROLE" all.sql
-  [ "$(grep -c 'drop_table_statement:' "$TMP/tree")" -eq 12 ]
+  [ "$(grep -c 'drop_table_statement:' "$TMP/tree")" -eq 14 ]
   # Redshift reads a backslash as an escape, so it is doubled, as its QUOTE_LITERAL does.
   grep -q "'/data/back\\\\\\\\slash.json'" all.sql
   grep -q "'{\"ts\": \"x\\\\\\\\\"y\"}'" all.sql
 }
 
-@test "a dry run of a full-refresh etl prints the COPYs of whole prefixes without connecting, and they parse" {
+@test "a dry run of a full-refresh etl locks every table, empties them, and COPYs from manifests, without connecting" {
   need_sqlfluff
-  sp --target "$CLUSTER" etl --dry-run --full-refresh --iam-role "$ROLE" \
-    --song-data s3://udacity-dend/song_data --log-data s3://udacity-dend/log_data \
-    --log-jsonpath s3://udacity-dend/log_json_path.json --max-errors 3 > run.sql 2> stderr
+  need_sample
+  sp --target "$CLUSTER" etl --dry-run --full-refresh --iam-role "$ROLE" --staging s3://my-bucket/st \
+    --song-data "$DATA/song_data" --log-data "$DATA/log_data" --max-errors 3 > run.sql 2> stderr
   [[ "$(head -n 1 run.sql)" == "-- dry run on redshift://awsuser:***@cluster.example.invalid:5439/dev:"* ]]
   ! grep -q Sup3rSecret run.sql stderr
-  [ "$(cat stderr)" = "dry run: nothing was connected or written; a run would load 0 log and 0 song objects (0.0 MB) besides the S3 prefixes it COPYs" ]
-  grep -qx "COPY staging_songs FROM 's3://udacity-dend/song_data' IAM_ROLE '$ROLE' FORMAT AS JSON 'auto' REGION 'us-west-2' MAXERROR 3 COMPUPDATE OFF STATUPDATE OFF;" run.sql
-  grep -qx "COPY staging_events FROM 's3://udacity-dend/log_data' IAM_ROLE '$ROLE' FORMAT AS JSON 's3://udacity-dend/log_json_path.json' REGION 'us-west-2' MAXERROR 3 COMPUPDATE OFF STATUPDATE OFF;" run.sql
-  # Everything is emptied with DELETE (TRUNCATE would commit), inside BEGIN ... COMMIT.
-  [ "$(grep -c '^DELETE FROM [a-z_]*;$' run.sql)" -eq 11 ]
+  [ "$(cat stderr)" = "dry run: no warehouse was connected and nothing was written; a run would load 30 log and 71 song objects (3.8 MB)" ]
+  # Every table it writes is locked first, as AWS advises for serializable isolation.
+  grep -qx "LOCK staging_events, staging_songs, songplays, users, songs, artists, time, song_lookup, loaded_objects, load_errors, etl_runs;" run.sql
+  # The staging tables are dropped and created again (no rows left for VACUUM), the rest emptied
+  # with DELETE (TRUNCATE would commit), inside BEGIN ... COMMIT.
+  [ "$(grep -c '^DELETE FROM [a-z_]*;$' run.sql)" -eq 9 ]
+  grep -qx 'DROP TABLE IF EXISTS staging_events;' run.sql
+  grep -qx 'DROP TABLE IF EXISTS staging_songs;' run.sql
   [ "$(sed -n 3p run.sql)" = "BEGIN;" ]
   [ "$(tail -n 1 run.sql)" = "COMMIT;" ]
+  # A full refresh COPYs from manifests of exactly the listed objects, never a key prefix.
+  grep -q "^COPY staging_songs FROM 's3://my-bucket/st/[0-9TZ]*-[0-9]*/song.manifest' IAM_ROLE '$ROLE' MANIFEST FORMAT AS JSON 'auto' REGION 'us-west-2' MAXERROR 4 COMPUPDATE OFF STATUPDATE OFF;$" run.sql
   parses run.sql
   [ "$(grep -c 'copy_statement:' "$TMP/tree")" -eq 2 ]
 }
@@ -108,7 +116,7 @@ parses() {
   run sp --target "$CLUSTER" etl --dry-run --full-refresh --iam-role "arn:aws:iam::123456789012:role/x'; DROP TABLE users; --" \
     --log-data s3://b/log_data --log-jsonpath s3://b/paths.json
   [ "$status" -eq 2 ]
-  [[ "$output" == *"IAM role 'arn:aws:iam::123456789012:role/x'; DROP TABLE users; --' is not a role ARN like arn:aws:iam::123456789012:role/NAME"* ]]
+  [[ "$output" == *"IAM role 'arn:aws:iam::123456789012:role/x'; DROP TABLE users; --' is not \`default\` or a role ARN like arn:aws:iam::123456789012:role/NAME"* ]]
   [[ "$output" != *"COPY "* ]]
   run sp --target "$CLUSTER" etl --dry-run --iam-role "$ROLE" --staging "$(printf 's3://b/x\ny')" --song-data s3://b/s
   [ "$status" -eq 2 ]

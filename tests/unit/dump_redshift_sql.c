@@ -1,6 +1,6 @@
 /* Prints every kind of statement the Redshift target can issue, ';'-terminated, for tests that
  * check them with other tools (sqlfluff's Redshift dialect): the DDL, every COPY variant, the
- * load-error queries of provisioned clusters and of Serverless, the bookkeeping INSERTs and
+ * load-error query, the bookkeeping INSERTs and
  * DELETEs (with values that need quoting) and the SQL transform. The statements come from a
  * dry-run Redshift warehouse, so they are the very text a run sends. */
 #include "redshift.h"
@@ -38,13 +38,16 @@ int main(void)
     must(wh->ops->truncate(wh, (1u << TABLE_COUNT) - 1, &err), &err);
 
     const char *role = "arn:aws:iam::123456789012:role/dwhRole";
+    const char *chain = "arn:aws:iam::123456789012:role/dwhRole,arn:aws:iam::210987654321:role/"
+                        "a,b";
     struct redshift_copy copies[] = {
         {"staging_events", "s3://bucket/staging/run/log.manifest", true,
          "s3://bucket/log_json_path.json", role, "us-west-2", false, 0},
         {"staging_events", "s3://bucket/staging/run/log-gz.manifest", true,
          "s3://bucket/staging/run/log_json_path.json", role, "eu-central-1", true, 10},
-        {"staging_songs", "s3://bucket/song_data", false, NULL, role, "us-west-2", false, 0},
-        {"staging_songs", "s3://bucket/it's; DROP TABLE users; --", false, NULL, role, "us-west-2",
+        {"staging_songs", "s3://bucket/staging/run/song.manifest", true, NULL, "default",
+         "us-west-2", false, 0},
+        {"staging_songs", "s3://bucket/it's; DROP TABLE users; --", true, NULL, chain, "us-west-2",
          true, 5},
     };
     for (size_t i = 0; i < sizeof copies / sizeof copies[0]; i++) {
@@ -54,9 +57,7 @@ int main(void)
         print_statement(NULL, sql.data);
         buffer_release(&sql);
     }
-    for (int serverless = 0; serverless <= 1; serverless++)
-        for (int failed = 0; failed <= 1; failed++)
-            print_statement(NULL, redshift_load_errors_sql(serverless, failed));
+    print_statement(NULL, redshift_load_errors_sql);
 
     struct rowbuf rows;
     rowbuf_init(&rows, TABLE_LOADED_OBJECTS);
