@@ -567,10 +567,6 @@ static int check_regions(struct copy_run *run, struct sp_error *err)
                               bucket, region, o->region, region);
         free(bucket);
         free(key);
-        if (status != SP_OK && run->dry) {
-            note(run, "%s", err->message); /* a dry run says what a run would meet */
-            status = SP_OK;
-        }
         if (status != SP_OK)
             return status;
     }
@@ -706,7 +702,10 @@ int etl_copy_run(struct warehouse *wh, const struct etl_options *o, struct etl_r
         if (kinds[i].spec)
             status = source_list_objects(kinds[i].spec, o->s3, kinds[i].objects, err);
     }
-    if (status == SP_OK && run.s3)
+    if (status == SP_OK && run.dry)
+        note(&run, "a real run first asks S3 that every bucket it reads is in REGION '%s'",
+             o->region);
+    else if (status == SP_OK && run.s3)
         status = check_regions(&run, err);
     if (status == SP_OK) {
         /* s3://bucket/prefix/20261125T015455Z-1234: unique to this run. */
