@@ -84,7 +84,7 @@ parses() {
   [ "$(grep -v '^--' run.sql | sed -n 2p)" = "BEGIN;" ]
   [ "$(tail -n 1 run.sql)" = "COMMIT;" ]
   # What a real run does besides SQL is said in comments, without reaching S3.
-  grep -qx "-- a real run first asks S3 that every bucket it reads is in REGION 'us-west-2'" run.sql
+  grep -qx -e "-- a real run first asks S3 that every bucket it reads is in REGION 'us-west-2'" run.sql
   # A full refresh COPYs from manifests of exactly the listed objects, never a key prefix.
   grep -q "^COPY staging_songs FROM 's3://my-bucket/st/[0-9TZ]*-[0-9]*/song.manifest' IAM_ROLE '$ROLE' MANIFEST FORMAT AS JSON 'auto' REGION 'us-west-2' MAXERROR 4 COMPUPDATE OFF STATUPDATE OFF;$" run.sql
   parses run.sql
