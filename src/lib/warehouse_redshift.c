@@ -6,7 +6,9 @@
  * sparkify only ever writes a few bookkeeping rows, as multi-row INSERTs. Distribution: the
  * fact table and time (as large as the fact table) share DISTKEY start_time so their join stays
  * on each slice; the other dimensions and the small bookkeeping tables are DISTSTYLE ALL;
- * staging tables are BACKUP NO.
+ * staging tables are BACKUP NO, which only DC2 clusters honour ("No-backup tables aren't
+ * supported for RA3 provisioned clusters and Amazon Redshift Serverless workgroups",
+ * https://docs.aws.amazon.com/redshift/latest/mgmt/snapshot-create.html).
  * Redshift commits a transaction at TRUNCATE, so tables are emptied with DELETE, and it does
  * not enforce keys: the transform de-duplicates itself. Free text is VARCHAR(65535), so that
  * any value another target takes loads here too.
