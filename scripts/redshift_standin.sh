@@ -88,14 +88,14 @@ start() {
   command -v psql >/dev/null || die "psql is needed (scripts/deps.sh test installs postgresql)"
   mkdir -p "$dir"
   dir=$(cd "$dir" && pwd)
-  [ ! -e "$dir/env" ] || die "$dir already holds a stand-in (stop it first)"
+  [ ! -e "$dir/pg" ] || die "$dir holds an earlier stand-in (stop it, then remove $dir or use another)"
   if [ ! -d "$standin/node_modules/pg-gateway" ]; then
     (cd "$standin" && npm ci --no-audit --no-fund --loglevel=error) >"$dir/npm.log" 2>&1 ||
       die "npm ci failed in $standin (see $dir/npm.log)"
   fi
 
   local admin password moto_port
-  admin=$("$here/scripts/pg_server.sh" start "$dir/pg")
+  admin=$("$here/scripts/pg_server.sh" start "$dir/pg") || die "PostgreSQL did not start (see $dir/pg/*.log)"
   password=$(python3 -c 'import secrets; print(secrets.token_urlsafe(18))')
   psql -q -v ON_ERROR_STOP=1 "$admin" -c "CREATE ROLE awsuser LOGIN CREATEDB PASSWORD '$password'" \
     -c "CREATE DATABASE dev OWNER awsuser" >/dev/null
@@ -104,7 +104,8 @@ start() {
   python3 "$standin/moto_server.py" 127.0.0.1 "$moto_port" </dev/null >"$dir/moto.log" 2>&1 &
   echo $! >"$dir/moto.pid"
   wait_for "moto" curl -sf "http://127.0.0.1:$moto_port/moto-api/"
-  python3 "$standin/aws.py" setup "http://127.0.0.1:$moto_port" "$region" "$staging_bucket" >"$dir/aws.json"
+  python3 "$standin/aws.py" setup "http://127.0.0.1:$moto_port" "$region" "$staging_bucket" >"$dir/aws.json" ||
+    die "setting up IAM and the staging bucket on moto failed"
 
   local sslmode=""
   if openssl req -x509 -newkey rsa:2048 -nodes -keyout "$dir/tls.key" -out "$dir/tls.crt" -days 30 \

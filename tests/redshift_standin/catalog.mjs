@@ -43,6 +43,11 @@ function schemaSql({ slices, serverless }) {
     // stand-in databases are case-sensitive.
     `CREATE OR REPLACE FUNCTION standin_sys.db_collation() RETURNS text LANGUAGE sql IMMUTABLE AS
        $$ SELECT 'case_sensitive'::text $$`,
+    // GETDATE "returns the start date or time of the current statement" in the session's time
+    // zone (https://docs.aws.amazon.com/redshift/latest/dg/r_GETDATE.html); the examples show
+    // whole seconds.
+    `CREATE OR REPLACE FUNCTION standin_sys.getdate() RETURNS timestamp LANGUAGE sql STABLE AS
+       $$ SELECT date_trunc('second', statement_timestamp())::timestamp $$`,
     // Raises an error the front composed, so PostgreSQL aborts the user's transaction as
     // Redshift aborts it on a failed COPY.
     `CREATE OR REPLACE FUNCTION standin_sys.fail(state text, message text, detail text) RETURNS void

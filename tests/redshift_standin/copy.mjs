@@ -449,12 +449,13 @@ function copyText(value) {
 }
 
 // raw_line: "Multibyte characters in the load data are replaced with a period"
-// (https://docs.aws.amazon.com/redshift/latest/dg/r_STL_LOAD_ERRORS.html).
+// (https://docs.aws.amazon.com/redshift/latest/dg/r_STL_LOAD_ERRORS.html). How a record of
+// several lines is shown the docs leave open: its lines are joined.
 function rawLine(bytes) {
   let out = '';
-  for (const b of bytes.subarray(0, 4096)) {
+  for (const b of bytes.subarray(0, 8192)) {
     if (out.length >= 1024) break;
-    out += b < 0x80 ? String.fromCharCode(b) : '.';
+    if (b !== 0x0a && b !== 0x0d) out += b < 0x80 ? String.fromCharCode(b) : '.';
   }
   return out.replace(/\u0000/g, '.');
 }

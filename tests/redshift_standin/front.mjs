@@ -12,8 +12,11 @@
 // Both libpq protocols are served: the simple one (PQexec, several statements per string, run
 // as one PostgreSQL query so they share its implicit transaction) and the extended one
 // (PQsendQueryParams: Parse, Bind, Describe, Execute, Sync; one statement, as PostgreSQL
-// allows). Messages of one client are handled strictly in order from a queue: pg-gateway's
-// handler is re-entered when a handler awaits, so handlers only enqueue.
+// allows). Messages of one client are handled strictly in order from a queue.
+// Pitfall: pg-gateway 0.2.4 cuts the second and later messages of one TCP read wrongly
+// (`subarray(start, length)`), which breaks the extended protocol, whose five messages come
+// together. So pg-gateway serves until the startup packet (SSLRequest, TLS, startup
+// parameters) and then hands the socket over (detach); the front frames messages itself.
 //
 // Usage: node front.mjs CONFIG.json   (redshift_standin.sh writes the file; see there)
 
@@ -108,15 +111,18 @@ function dataRow(values) {
 
 const simple = (code, body) => (body ? new Writer().bytes(body) : new Writer()).message(code);
 
-// A PostgreSQL error as the client sees it. The byte-length CHECK constraints sql.mjs adds are
-// the stand-in's own; their violation is Redshift's "value too long" (22001).
+// A PostgreSQL error as the client sees it (its fields copied: an Error's message is not
+// enumerable). The byte-length CHECK constraints sql.mjs adds are the stand-in's own; their
+// violation is Redshift's "value too long" (22001). The context (`where`) would name the
+// stand-in's own functions and is left out.
 function clientError(e) {
   const m = /^standin_bytes_(varchar|char)_(\d+)_/.exec(e.constraint ?? '');
   if (e.code === '23514' && m) {
     const type = m[1] === 'varchar' ? 'character varying' : 'character';
     return { severity: 'ERROR', code: '22001', message: `value too long for type ${type}(${m[2]})` };
   }
-  return e;
+  const { severity, code, detail, hint, position, schema, table, column, constraint } = e;
+  return { severity: severity ?? 'ERROR', code: code ?? 'XX000', message: e.message, detail, hint, position, schema, table, column, constraint };
 }
 
 // ---- one client ----
@@ -164,13 +170,17 @@ class Session {
     this.statements = new Map();
     this.portals = new Map();
     this.skipToSync = false;
+    this.pending = Buffer.alloc(0);
+    this.client = socket;
     this.conn = new PostgresConnection(socket, {
       authMode: 'cleartextPassword',
       tls: front.tls,
-      onMessage: (data, state) => this.onMessage(data, state),
+      onMessage: (data, state) => this.onStartupMessage(data, state),
       onStartup: (state) => {
         this.clientInfo = state.clientInfo;
-        this.conn.sendAuthenticationCleartextPassword();
+        this.client = this.conn.detach();
+        this.client.on('data', (chunk) => this.onData(chunk));
+        this.send(new Writer().int32(3).message('R')); // AuthenticationCleartextPassword
         return true;
       },
     });
@@ -179,24 +189,31 @@ class Session {
   }
 
   send(buffer) {
-    if (!this.closed) this.conn.socket.write(buffer);
+    if (!this.closed) this.client.write(buffer);
   }
 
-  onMessage(data, state) {
-    if (!state.hasStarted) {
-      if (data.length === 16 && data.readInt32BE(4) === CANCEL_REQUEST) {
-        // The client holds the backend's own process ID and key (BackendKeyData): the cancel
-        // request goes to PostgreSQL as it came.
-        const s = net.connect(this.front.config.pgPort, this.front.config.pgHost, () => s.end(Buffer.from(data)));
-        s.on('error', () => {});
-        this.socket.end();
-        return true;
-      }
-      return false;
+  onStartupMessage(data, state) {
+    if (!state.hasStarted && data.length === 16 && Buffer.from(data).readInt32BE(4) === CANCEL_REQUEST) {
+      // The client holds the backend's own process ID and key (BackendKeyData): the cancel
+      // request goes to PostgreSQL as it came.
+      const s = net.connect(this.front.config.pgPort, this.front.config.pgHost, () => s.end(Buffer.from(data)));
+      s.on('error', () => {});
+      this.socket.end();
+      return true;
     }
-    this.queue.push(Buffer.from(data));
+    return false;
+  }
+
+  // Frames messages: a type byte, then a length that counts itself.
+  onData(chunk) {
+    this.pending = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
+    while (this.pending.length >= 5) {
+      const size = 1 + this.pending.readInt32BE(1);
+      if (this.pending.length < size) break;
+      this.queue.push(Buffer.from(this.pending.subarray(0, size)));
+      this.pending = this.pending.subarray(size);
+    }
     this.pump();
-    return true;
   }
 
   async pump() {
@@ -235,6 +252,7 @@ class Session {
 
   async handle(message) {
     const type = String.fromCharCode(message[0]);
+    if (process.env.STANDIN_TRACE) this.front.trace(`msg ${type} ${message.length} ${message.subarray(0, 12).toString("hex")}`);
     const r = new Reader(message.subarray(5));
     if (!this.backend) {
       if (type === 'p') return this.authenticate(r.cstring());
@@ -264,7 +282,7 @@ class Session {
         return this.send(simple('3'));
       }
       case 'X':
-        this.conn.socket.end();
+        this.client.end();
         return this.close();
       default:
         this.sendError({ code: '0A000', message: `frontend message '${type}' is not supported by the Redshift stand-in` });
@@ -285,12 +303,12 @@ class Session {
     for (const event of ['rowDescription', 'dataRow', 'commandComplete', 'notice', 'emptyQuery']) {
       client.connection.on(event, (m) => this.sink?.(event, m));
     }
-    client.on('error', () => this.conn.socket.end());
+    client.on('error', () => this.client.end());
     try {
       await client.connect();
     } catch (e) {
       this.sendError({ severity: 'FATAL', code: e.code ?? '28000', message: e.message });
-      this.conn.socket.end();
+      this.client.end();
       return;
     }
     // Redshift's session defaults: backslash escapes in literals (standard_conforming_strings
@@ -410,12 +428,12 @@ class Session {
       const failed = batch[completed];
       const error = clientError(e);
       // Positions point into the string the client sent, where its text was kept.
-      if (error === e && e.position && failed?.kind === 'other') {
+      if (e.position && failed?.kind === 'other') {
         let start = 0;
         for (let i = 0; i < completed; i++) start += batch[i].sql.length + 2;
         error.position = String(failed.statement.offset + Number(e.position) - start);
-      } else if (error === e) delete error.position;
-      this.sendError({ ...error, where: undefined });
+      } else delete error.position;
+      this.sendError(error);
       return false;
     }
   }
@@ -441,7 +459,7 @@ class Session {
     } catch (e) {
       this.log(statement, `error ${e.code ?? 'XX000'}`);
       if (e instanceof CopyError || e instanceof SqlError) await this.failWith(e);
-      else if (e.severity) this.sendError({ ...clientError(e), where: undefined });
+      else if (e.severity) this.sendError(clientError(e));
       else throw e;
       return false;
     }
@@ -521,7 +539,7 @@ class Session {
       return true;
     } catch (e) {
       this.log(plan.statement, `error ${e.code ?? 'XX000'}`);
-      this.extendedError({ ...clientError(e), where: undefined });
+      this.extendedError(clientError(e));
       return false;
     }
   }

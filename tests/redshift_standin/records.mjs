@@ -82,8 +82,9 @@ export function* scanRecords(bytes) {
 
 // The first invalid UTF-8 sequence in bytes[start, end): { at, length, hex, code } or null.
 // Codes as https://docs.aws.amazon.com/redshift/latest/dg/multi-byte-character-load-errors.html
-// lists them: 1 a sequence longer than four bytes, 2 an incomplete sequence, 3 a single byte
-// out of range; an overlong or surrogate encoding is reported as out of range too.
+// lists them: 1 a sequence longer than four bytes (lead bytes 0xf8-0xfd), 2 an incomplete
+// sequence, 3 a single byte out of range ("The starting byte must not be 254, 255 or any
+// character between 128 and 191"); an overlong or surrogate encoding is reported as 3 too.
 export function invalidUtf8(bytes, start, end) {
   for (let i = start; i < end; ) {
     const b = bytes[i];
@@ -95,7 +96,7 @@ export function invalidUtf8(bytes, start, end) {
     if (b >= 0xc2 && b <= 0xdf) need = 1;
     else if (b >= 0xe0 && b <= 0xef) need = 2;
     else if (b >= 0xf0 && b <= 0xf4) need = 3;
-    else return { at: i, length: 1, hex: hex(bytes, i, 1), code: b >= 0xf8 ? 1 : 3 };
+    else return { at: i, length: 1, hex: hex(bytes, i, 1), code: b >= 0xf8 && b <= 0xfd ? 1 : 3 };
     let ok = true;
     let n = 0;
     for (; n < need; n++) {
