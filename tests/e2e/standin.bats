@@ -144,6 +144,9 @@ copy_from() {
   [[ "$output" == *'ERROR:  42601: syntax error at or near ""C""'* ]]
   # The INSERT before the ON CONFLICT did not run, and t is as it was.
   [ "$(rs "$db" 'SELECT a, b FROM t')" = "1|1" ]
+  # r_extra_float_digits: "-15 to 2" (PostgreSQL takes 3).
+  run rs "$db" 'SET extra_float_digits TO 3'
+  [[ "$output" == *'ERROR:  22023: 3 is outside the valid range for parameter "extra_float_digits" (-15 .. 2)'* ]]
   # Errors from PostgreSQL keep their SQLSTATE.
   run rs "$db" 'SELECT * FROM no_such_table'
   [[ "$output" == *'ERROR:  42P01: relation "no_such_table" does not exist'* ]]
@@ -172,7 +175,7 @@ copy_from() {
     "COPY staging_songs FROM 's3://udacity-dend/song_data' IAM_ROLE '$ROLE' FORMAT AS JSON 'auto'"
   [ "$status" -eq 0 ]
   for table in staging_events staging_songs; do
-    psql -X -q --csv -P 'null=\N' "$(url "$db")" -c 'SET extra_float_digits TO 3' -c "SELECT * FROM $table" > "$table.csv"
+    psql -X -q --csv -P 'null=\N' "$(url "$db")" -c 'SET extra_float_digits TO 2' -c "SELECT * FROM $table" > "$table.csv"
   done
   python3 - "$DATA" staging_events.csv staging_songs.csv <<'PY'
 import csv, json, os, sys

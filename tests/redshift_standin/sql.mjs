@@ -514,7 +514,26 @@ export function translate(statement) {
     if (sql !== undefined) return { kind: 'ddl', sql, tag: 'ALTER TABLE' };
   }
   if (['BEGIN', 'START', 'COMMIT', 'END', 'ROLLBACK', 'ABORT'].includes(first)) return { kind: 'transaction', sql: statement.text };
+  if (first === 'SET') checkSetting(sig, statement);
   return { kind: 'other', sql: foldIdentifiers(statement.tokens) };
+}
+
+// extra_float_digits takes "0, -15 to 2"
+// (https://docs.aws.amazon.com/redshift/latest/dg/r_extra_float_digits.html); PostgreSQL
+// takes up to 3. (What a value above 0 prints differs too: Redshift adds digits to DBL_DIG,
+// PostgreSQL 12 and later print the shortest exact form; both read back as the same double.)
+function checkSetting(sig, statement) {
+  let i = 1;
+  if (['SESSION', 'LOCAL'].includes(sig[i]?.upper)) i++;
+  if (sig[i]?.upper !== 'EXTRA_FLOAT_DIGITS') return;
+  i++;
+  if (sig[i]?.upper === 'TO' || sig[i]?.text === '=') i++;
+  const sign = sig[i]?.text === '-' ? -1 : 1;
+  if (sign < 0) i++;
+  const value = sign * Number(sig[i]?.type === 'string' ? stringValue(sig[i]) : sig[i]?.text);
+  if (Number.isInteger(value) && (value < -15 || value > 2)) {
+    throw new SqlError('22023', `${value} is outside the valid range for parameter "extra_float_digits" (-15 .. 2)`, sig[i].start + 1);
+  }
 }
 
 function foldIdentifiers(tokens) {
