@@ -1,7 +1,7 @@
 // front.mjs - the Redshift stand-in's front: a server of the PostgreSQL wire protocol
-// (pg-gateway frames the messages, upgrades SSLRequest to TLS and reads the startup packet)
-// that behaves as an Amazon Redshift cluster for what sparkify sends, over a real PostgreSQL
-// server (reached with `pg`) and a real S3 (moto).
+// (pg-gateway answers SSLRequest with TLS and reads the startup packet) that behaves as an
+// Amazon Redshift cluster for what sparkify sends, over a real PostgreSQL server (reached with
+// `pg`) and a real S3 (moto).
 //
 // Each client gets one backend PostgreSQL session, authenticated with the client's own user
 // and password (cleartext over the wire, TLS when the client asks for it). Every statement is
