@@ -189,3 +189,65 @@ moto_stop() {
   kill "$(cat "$MOTO_DIR/pid")" 2>/dev/null || true
   rm -rf "$MOTO_DIR"
 }
+
+# ---- the Redshift stand-in (scripts/redshift_standin.sh), one per test file ----
+
+# Starts the stand-in for the file's tests (setup_file); skips without Python's moto.
+standin_start() {
+  python3 -c 'import moto, boto3, flask' 2>/dev/null ||
+    skip "Python's moto (with Flask) and boto3 are absent (python3 -c 'import moto, boto3'): the stand-in has no other S3 with IAM and STS"
+  STANDIN_DIR=$(mktemp -d /tmp/sparkify-standin.XXXXXX)
+  chmod 755 "$STANDIN_DIR"
+  "$SPARKIFY_SOURCE/scripts/redshift_standin.sh" start "$STANDIN_DIR/run"
+  STANDIN_DIR=$STANDIN_DIR/run
+  export STANDIN_DIR
+  standin_env
+}
+
+standin_stop() {
+  if [ -n "${STANDIN_DIR:-}" ]; then
+    "$SPARKIFY_SOURCE/scripts/redshift_standin.sh" stop "$STANDIN_DIR"
+    rm -rf "$(dirname "$STANDIN_DIR")"
+  fi
+}
+
+# The stand-in's settings (SPARKIFY_TARGET, AWS_*, SPARKIFY_IAM_ROLE, SPARKIFY_STAGING), which
+# setup() clears: a test file's own setup() calls this after helpers.bash's.
+standin_env() {
+  [ -f "${STANDIN_DIR:-}/env" ] || skip "the stand-in is not running"
+  set -a
+  . "$STANDIN_DIR/env"
+  set +a
+}
+
+# The stand-in's AWS side (moto): buckets, uploads, roles.
+aws() {
+  python3 "$SPARKIFY_SOURCE/tests/redshift_standin/aws.py" "$@"
+}
+
+# The stand-in's URL for database $1 as libpq reads it (TLS where the stand-in has it).
+standin_url() {
+  local base=${SPARKIFY_TARGET/redshift:/postgresql:}
+  base=${base%%\?*}
+  echo "${base%/dev}/${1:-dev}?sslmode=prefer"
+}
+
+# The stand-in's target for sparkify, database $1.
+standin_target() {
+  echo "${SPARKIFY_TARGET/\/dev/\/$1}"
+}
+
+# rs DB SQL...: runs each SQL with psql through the front; errors show their SQLSTATE.
+rs() {
+  local db=$1 args=()
+  shift
+  for sql in "$@"; do args+=(-c "$sql"); done
+  psql -X -q -tA -v ON_ERROR_STOP=1 -v VERBOSITY=verbose "$(standin_url "$db")" "${args[@]}"
+}
+
+# A fresh database for the test, created through the front (Redshift's CREATE DATABASE).
+standin_new_db() {
+  local name="t${BATS_TEST_NUMBER}${1:+_$1}"
+  rs dev "DROP DATABASE IF EXISTS $name" "CREATE DATABASE $name"
+  echo "$name"
+}

@@ -11,25 +11,12 @@ load helpers
 eval "helpers_$(declare -f setup)"
 setup() {
   helpers_setup
-  [ -f "$STANDIN_DIR/env" ] || skip "the stand-in is not running"
-  set -a
-  . "$STANDIN_DIR/env"
-  set +a
+  standin_env
   ROLE=$SPARKIFY_IAM_ROLE
 }
 
 setup_file() {
-  python3 -c 'import moto, boto3, flask' 2>/dev/null ||
-    skip "Python's moto (with Flask) and boto3 are absent (python3 -c 'import moto, boto3'): the stand-in has no other S3 with IAM and STS"
-  STANDIN_DIR=$(mktemp -d /tmp/sparkify-standin.XXXXXX)
-  chmod 755 "$STANDIN_DIR"
-  export STANDIN_DIR
-  "$SPARKIFY_SOURCE/scripts/redshift_standin.sh" start "$STANDIN_DIR/run"
-  STANDIN_DIR=$STANDIN_DIR/run
-  export STANDIN_DIR
-  set -a
-  . "$STANDIN_DIR/env"
-  set +a
+  standin_start
   # The real sample, as Udacity's bucket holds it, and a bucket in another Region.
   aws mkbucket udacity-dend us-west-2
   aws put-tree udacity-dend log_data "$SPARKIFY_SHARED/data/udacity/log_data"
@@ -39,34 +26,7 @@ setup_file() {
 }
 
 teardown_file() {
-  if [ -n "${STANDIN_DIR:-}" ]; then
-    "$SPARKIFY_SOURCE/scripts/redshift_standin.sh" stop "$STANDIN_DIR"
-    rm -rf "$(dirname "$STANDIN_DIR")"
-  fi
-}
-
-aws() {
-  python3 "$SPARKIFY_SOURCE/tests/redshift_standin/aws.py" "$@"
-}
-
-# The stand-in's URL for database $1 as libpq reads it (TLS where the stand-in has it).
-url() {
-  local base=${SPARKIFY_TARGET/redshift:/postgresql:}
-  base=${base%%\?*}
-  echo "${base%/dev}/${1:-dev}?sslmode=prefer"
-}
-
-# The stand-in's target for sparkify, database $1.
-target() {
-  echo "${SPARKIFY_TARGET/\/dev/\/$1}"
-}
-
-# rs DB SQL...: runs each SQL with psql through the front; errors show their SQLSTATE.
-rs() {
-  local db=$1 args=()
-  shift
-  for sql in "$@"; do args+=(-c "$sql"); done
-  psql -X -q -tA -v ON_ERROR_STOP=1 -v VERBOSITY=verbose "$(url "$db")" "${args[@]}"
+  standin_stop
 }
 
 # pg DB SQL: runs SQL on the stand-in's PostgreSQL itself, as its superuser (to look at what
@@ -75,13 +35,6 @@ pg() {
   local admin
   admin=$(python3 -c 'import json,sys; c = json.load(open(sys.argv[1])); print("postgresql://%s:%s@127.0.0.1:%d/" % (c["adminUser"], c["adminPassword"], c["pgPort"]))' "$STANDIN_DIR/front.json")
   psql -X -q -tA -v ON_ERROR_STOP=1 "$admin$1" -c "$2"
-}
-
-# A fresh database for the test, created through the front (Redshift's CREATE DATABASE).
-new_db() {
-  local name="t${BATS_TEST_NUMBER}"
-  rs dev "DROP DATABASE IF EXISTS $name" "CREATE DATABASE $name"
-  echo "$name"
 }
 
 # put KEY FILE: uploads FILE to s3://sparkify-staging/tests/KEY.
@@ -94,7 +47,7 @@ copy_from() {
 }
 
 @test "Redshift DDL is accepted and translated: attributes dropped, keys informational, IDENTITY, COLLATE case_sensitive, byte lengths" {
-  db=$(new_db)
+  db=$(standin_new_db)
   # r_CREATE_TABLE_NEW: DISTSTYLE, DISTKEY, SORTKEY, BACKUP NO, ENCODE, IDENTITY(seed, step),
   # COLLATE CASE_SENSITIVE; "Primary key constraints are informational only. They aren't
   # enforced by the system"; r_Character_types: TEXT is VARCHAR(256) and lengths are bytes;
@@ -125,7 +78,7 @@ copy_from() {
 }
 
 @test "PostgreSQL-only syntax is refused as Redshift refuses it, and nothing of the string runs" {
-  db=$(new_db)
+  db=$(standin_new_db)
   rs "$db" 'CREATE TABLE t (a INT, b INT)' 'INSERT INTO t VALUES (1, 1)'
   # r_INSERT_30 has no ON CONFLICT and no RETURNING; c_unsupported-postgresql-features lists
   # indexes, array constructors and collations.
@@ -153,29 +106,29 @@ copy_from() {
 }
 
 @test "TRUNCATE commits the transaction it runs in (r_TRUNCATE)" {
-  db=$(new_db)
+  db=$(standin_new_db)
   rs "$db" 'CREATE TABLE a (x INT)' 'CREATE TABLE b (x INT)' 'INSERT INTO b VALUES (1)'
-  run psql -X -v VERBOSITY=verbose "$(url "$db")" -c 'BEGIN' -c 'INSERT INTO a VALUES (1)' -c 'TRUNCATE b' -c 'ROLLBACK'
+  run psql -X -v VERBOSITY=verbose "$(standin_url "$db")" -c 'BEGIN' -c 'INSERT INTO a VALUES (1)' -c 'TRUNCATE b' -c 'ROLLBACK'
   [ "$status" -eq 0 ]
   [[ "$output" == *"WARNING:  25P01: there is no transaction in progress"* ]]
   # The insert was committed with the TRUNCATE; the ROLLBACK had nothing to undo.
   [ "$(rs "$db" 'SELECT COUNT(*) FROM a' 'SELECT COUNT(*) FROM b')" = "$(printf '1\n0')" ]
   # DELETE, sparkify's way of emptying tables, stays inside the transaction.
-  psql -X -q "$(url "$db")" -c 'BEGIN' -c 'DELETE FROM a' -c 'ROLLBACK'
+  psql -X -q "$(standin_url "$db")" -c 'BEGIN' -c 'DELETE FROM a' -c 'ROLLBACK'
   [ "$(rs "$db" 'SELECT COUNT(*) FROM a')" = 1 ]
 }
 
 @test "COPY of the real sample from S3 holds what an independent reading of the JSON says" {
   need_sample
-  db=$(new_db)
-  sp -q --target "$(target "$db")" create-tables
+  db=$(standin_new_db)
+  sp -q --target "$(standin_target "$db")" create-tables
   # JSONPaths for the events, 'auto' for the songs (copy-usage_notes-copy-from-json), from
   # key prefixes (copy-parameters-data-source-s3).
   run rs "$db" "COPY staging_events FROM 's3://udacity-dend/log_data' IAM_ROLE '$ROLE' FORMAT AS JSON 's3://udacity-dend/log_json_path.json' REGION 'us-west-2' COMPUPDATE OFF STATUPDATE OFF" \
     "COPY staging_songs FROM 's3://udacity-dend/song_data' IAM_ROLE '$ROLE' FORMAT AS JSON 'auto'"
   [ "$status" -eq 0 ]
   for table in staging_events staging_songs; do
-    psql -X -q --csv -P 'null=\N' "$(url "$db")" -c 'SET extra_float_digits TO 2' -c "SELECT * FROM $table" > "$table.csv"
+    psql -X -q --csv -P 'null=\N' "$(standin_url "$db")" -c 'SET extra_float_digits TO 2' -c "SELECT * FROM $table" > "$table.csv"
   done
   python3 - "$DATA" staging_events.csv staging_songs.csv <<'PY'
 import csv, json, os, sys
@@ -224,7 +177,7 @@ PY
 }
 
 @test "'auto' matches keys case-sensitively, 'auto ignorecase' ignores case; other keys are ignored" {
-  db=$(new_db)
+  db=$(standin_new_db)
   # copy-parameters-data-format: "With this option [auto], matching is case-sensitive";
   # "'auto ignorecase' ... the matching isn't case-sensitive"; "Any names that don't match a
   # column name are ignored".
@@ -238,7 +191,7 @@ PY
 }
 
 @test "JSONPaths: bracket or dot notation, nested keys and array elements, one path per column" {
-  db=$(new_db)
+  db=$(standin_new_db)
   # copy-usage_notes-copy-from-json: "$['location'][0]" and "$.location[0]"; "You can't mix
   # bracket notation and dot notation"; an object or array value "is loaded as a string,
   # including the braces or brackets" (spaced as the page shows it); arrays need JSONPaths.
@@ -263,7 +216,7 @@ PY
 }
 
 @test "conversions: empty and blank are NULL in numbers, numbers keep their text in VARCHAR, lengths are bytes, invalid UTF-8 fails unless ACCEPTINVCHARS" {
-  db=$(new_db)
+  db=$(standin_new_db)
   # copy-parameters-data-conversion (EMPTYASNULL, BLANKSASNULL, TRUNCATECOLUMNS,
   # ACCEPTINVCHARS), r_Character_types (bytes), multi-byte-character-load-errors (1220).
   {
@@ -288,7 +241,7 @@ PY
 }
 
 @test "MAXERROR: the load fails once the errors reach MAXERROR (0 and 1 both stop at the first); the limit is 100000" {
-  db=$(new_db)
+  db=$(standin_new_db)
   # copy-parameters-data-load: "If the load returns the error_count number of errors or
   # greater, the load fails ... Set this value to 0 or 1 if you want the load to fail as soon
   # as the first error occurs ... the limit is 100000".
@@ -314,7 +267,7 @@ PY
 }
 
 @test "a manifest's mandatory entries must exist; others may be missing, but not all" {
-  db=$(new_db)
+  db=$(standin_new_db)
   # copy-parameters-data-source-s3: "If mandatory is set to true, COPY terminates if it
   # doesn't find the file ... The default value for mandatory is false"; "If a file is listed
   # twice, the file is loaded twice"; loading-data-files-using-manifest: "Regardless of any
@@ -340,7 +293,7 @@ PY
 }
 
 @test "REGION: every object, manifest and JSONPaths file must be in the COPY's Region, the cluster's by default" {
-  db=$(new_db)
+  db=$(standin_new_db)
   # copy-parameters-data-source-s3: "If the REGION parameter is specified, all resources,
   # including a manifest file or multiple Amazon S3 buckets, must be located in the specified
   # Region"; "By default, COPY assumes that the data is located in the same Region as the
@@ -364,7 +317,7 @@ PY
 }
 
 @test "GZIP inflates every member of a gzip object; gzip data without GZIP is a load error" {
-  db=$(new_db)
+  db=$(standin_new_db)
   # copy-parameters-file-compression: GZIP "specifies that the input file or files are in
   # compressed gzip format".
   { echo '{"n": 1}' | gzip; echo '{"n": 2}' | gzip; } > two.json.gz
@@ -383,7 +336,7 @@ PY
 }
 
 @test "a JSON object over 4 MB fails the whole COPY, whatever MAXERROR; 4 MB exactly loads" {
-  db=$(new_db)
+  db=$(standin_new_db)
   # copy-parameters-data-format: "The maximum size of a single JSON object or array,
   # including braces or brackets, is 4 MB ... If the maximum size of a single JSON object or
   # array is exceeded ... the COPY command fails."
@@ -407,7 +360,7 @@ PY
 }
 
 @test "stl_load_errors and sys_load_error_detail hold one row per rejected record with their documented columns; sys_load_history one per COPY" {
-  db=$(new_db)
+  db=$(standin_new_db)
   # r_STL_LOAD_ERRORS: line_number is "the line number of the last line of the JSON object";
   # raw_line replaces multibyte characters with a period; CHAR columns are blank padded.
   # SYS_LOAD_ERROR_DETAIL and SYS_LOAD_HISTORY columns as their pages list them.
@@ -429,14 +382,14 @@ PY
 }
 
 @test "a failed COPY aborts the transaction; its load errors outlive the ROLLBACK; PG_LAST_COPY_ID follows the documented rules" {
-  db=$(new_db)
+  db=$(standin_new_db)
   # PG_LAST_COPY_ID: -1 before any COPY; "If the COPY fails because of invalid load data, the
   # COPY ID is updated"; "If the COPY transaction is rolled back, the COPY ID is not updated";
   # not updated for errors "before the load process begins, such as ... access error".
   printf '{"n": 1}\n{"n": "bad"}\n' > one_bad.json
   put one_bad.json one_bad.json
   rs "$db" 'CREATE TABLE t (n INT)'
-  run psql -X -q -tA -v VERBOSITY=verbose "$(url "$db")" -c 'SELECT pg_last_copy_id()' -c 'BEGIN' -c 'INSERT INTO t VALUES (7)' \
+  run psql -X -q -tA -v VERBOSITY=verbose "$(standin_url "$db")" -c 'SELECT pg_last_copy_id()' -c 'BEGIN' -c 'INSERT INTO t VALUES (7)' \
     -c "$(copy_from t one_bad.json)" -c 'SELECT 1' -c 'ROLLBACK' -c 'SELECT pg_last_copy_id()' \
     -c 'SELECT COUNT(*) FROM stl_load_errors WHERE session = pg_backend_pid()' \
     -c "$(copy_from t one_bad.json)" -c 'SELECT pg_last_copy_id() = (SELECT MAX(query) FROM stl_load_errors WHERE session = pg_backend_pid())' \
@@ -453,7 +406,7 @@ PY
 }
 
 @test "IAM_ROLE default and chained roles are accepted; a role not attached, or without S3 access, is refused" {
-  db=$(new_db)
+  db=$(standin_new_db)
   # copy-parameters-authorization (IAM_ROLE default), authorizing-redshift-service-chaining-roles
   # ("The first role in the chain must be a role attached to the cluster").
   echo '{"n": 1}' > one.json
@@ -472,7 +425,7 @@ PY
 }
 
 @test "S3 checks signatures: a wrong secret is refused; keys with %2F, +, spaces and non-ASCII load" {
-  db=$(new_db)
+  db=$(standin_new_db)
   echo '{"n": 1}' > one.json
   run env AWS_SECRET_ACCESS_KEY=wrong-secret python3 "$SPARKIFY_SOURCE/tests/redshift_standin/aws.py" put sparkify-staging tests/x.json one.json
   [ "$status" -ne 0 ]
@@ -483,16 +436,16 @@ PY
   rs "$db" "COPY t FROM 's3://sparkify-staging/tests/odd/a+b c é' IAM_ROLE '$ROLE' FORMAT AS JSON 'auto'"
   [ "$(rs "$db" 'SELECT COUNT(*) FROM t')" = 1 ]
   # sparkify lists and signs with the user's key (libcurl), the front reads with the role's.
-  run sp --target "$(target "$db")" etl --log-data 's3://sparkify-staging/tests/odd/'
+  run sp --target "$(standin_target "$db")" etl --log-data 's3://sparkify-staging/tests/odd/'
   [ "$status" -eq 0 ]
   [ "$(rs "$db" 'SELECT object_key FROM loaded_objects')" = "s3://sparkify-staging/tests/$key" ]
 }
 
 @test "sparkify create-tables and etl run end to end on the stand-in and build the star tables PostgreSQL's load builds" {
   need_sample
-  db=$(new_db)
+  db=$(standin_new_db)
   local from_s3 local_files
-  from_s3=$(target "$db")
+  from_s3=$(standin_target "$db")
   sp -q --target "$from_s3" create-tables
   run sp --target "$from_s3" etl --log-data s3://udacity-dend/log_data --song-data s3://udacity-dend/song_data \
     --log-jsonpath s3://udacity-dend/log_json_path.json --max-errors 5
@@ -500,7 +453,7 @@ PY
   [[ "$output" == *"loaded 30 log and 71 song objects"*"6820 songplay events"* ]]
   # Local sources go through the staging prefix (uploads, manifests, the canonical JSONPaths).
   rs dev "DROP DATABASE IF EXISTS ${db}_local" "CREATE DATABASE ${db}_local"
-  local_files=$(target "${db}_local")
+  local_files=$(standin_target "${db}_local")
   run sp --target "$local_files" etl --log-data "$DATA/log_data" --song-data "$DATA/song_data"
   [ "$status" -eq 0 ]
   # The same sample loaded by sparkify into PostgreSQL itself (the stand-in's own server).
