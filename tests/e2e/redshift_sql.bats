@@ -110,6 +110,26 @@ print(len(columns), "text columns")
 PY
 }
 
+@test "no transform statement holds a correlated subquery joined by OR, a pattern Redshift may refuse" {
+  "$DUMP_REDSHIFT_SQL" > all.sql
+  python3 - all.sql <<'PY'
+import re, sys
+# https://docs.aws.amazon.com/redshift/latest/dg/r_correlated_subqueries.html: Redshift refuses
+# correlated subqueries it cannot decorrelate. The transform correlates only in NOT EXISTS with
+# one equality (time: new instants); an OR inside an EXISTS is a shape it may not decorrelate.
+statements = [s for s in open(sys.argv[1]).read().split(";\n") if re.search(r"\bEXISTS \(", s)]
+assert statements, "no EXISTS at all: the check would be vacuous"
+for statement in statements:
+    for m in re.finditer(r"\bEXISTS \(", statement):
+        depth, i = 1, m.end()
+        while depth:
+            depth += {"(": 1, ")": -1}.get(statement[i], 0)
+            i += 1
+        subquery = statement[m.end():i - 1]
+        assert " OR " not in subquery.upper(), subquery
+PY
+}
+
 @test "every report query and built-in check parses as Redshift SQL" {
   need_sqlfluff
   "$DUMP_ANALYTICS_SQL" > analytics.sql
