@@ -310,10 +310,10 @@ bool is_blank(std::string_view s)
 }
 
 /* Parses a whole string as a number the way COPY converts numeric text. The conversion page
- * (see is_blank) says nothing of the text of a number: leading or trailing spaces, "+1", "1e3"
- * in an integer column, hex, "inf" are left as sparkify has taken them (leading and trailing
- * spaces refused, "+1" accepted, an exponent or a fraction refused in an integer column, strtod's
- * forms in a double column but for infinities and NaN). */
+ * (see is_blank) says nothing of the text of a number, so leading or trailing spaces, "+1", "1e3"
+ * in an integer column, hex and "inf" keep sparkify's rules: spaces around a number are refused,
+ * "+1" is accepted, an exponent or a fraction is refused in an integer column, and a double column
+ * takes what strtod reads (hex floats such as "0x1p3" too) but infinities and NaN. */
 bool parse_numeric_text(std::string_view s, enum column_type type, struct cell *out)
 {
     char buf[64];
