@@ -87,10 +87,10 @@ static const struct transform_statement statements[] = {
                "ROW_NUMBER() OVER (PARTITION BY user_id ORDER BY ts DESC, level DESC NULLS LAST, "
                "first_name NULLS LAST, last_name NULLS LAST, gender NULLS LAST) AS row_rank "
                "FROM " EVENTS " e WHERE " SONGPLAY_EVENTS ") ranked WHERE row_rank = 1"},
-    /* A user keeps the warehouse's row when an earlier run's play is later, or as late with a
-     * level as great: the users whose latest play (the greatest start_time, then level) is not
-     * older than this run's event, found by a join rather than a correlated EXISTS with an OR
-     * (see the song_lookup step). */
+    /* A user keeps the warehouse's row when an earlier run's play is later than this run's
+     * latest event, or as late with a level as great: each such user's latest play (the greatest
+     * start_time, then level) is found by a join, not by a correlated EXISTS with an OR (see the
+     * song_lookup step). */
     {"users: keep rows that earlier plays still decide",
      "DELETE FROM user_winners WHERE user_id IN (SELECT w.user_id FROM user_winners w JOIN ("
      "SELECT user_id, start_time, level FROM (SELECT p.user_id, p.start_time, "
