@@ -17,8 +17,9 @@
     " % 1000) * INTERVAL '1 millisecond')"
 /* The staging tables as the star tables see them: text without trailing spaces. Redshift ignores
  * them when it compares VARCHAR values, PostgreSQL does not, so neither ever sees one (see
- * model.h). RTRIM's second argument is spelled out: Redshift documents RTRIM(string, trim_chars)
- * with both (https://docs.aws.amazon.com/redshift/latest/dg/r_RTRIM.html). */
+ * model.h). RTRIM names the one character it cuts, a space, which is also both engines' default
+ * ("If not specified, a space is used as the trim character",
+ * https://docs.aws.amazon.com/redshift/latest/dg/r_RTRIM.html): tabs and other blanks are data. */
 #define EVENTS                                                                                     \
     "(SELECT RTRIM(page, ' ') AS page, RTRIM(user_id, ' ') AS user_id, ts, "                       \
     "RTRIM(first_name, ' ') AS first_name, RTRIM(last_name, ' ') AS last_name, "                   \
