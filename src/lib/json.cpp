@@ -293,7 +293,27 @@ const char *check_literal(ondemand::value &value, ondemand::json_type type)
     return !value.get_double().get(*d) || read_double_slowly(token, d, malformed);
 }
 
-/* Parses a whole string as a number the way COPY converts numeric text. */
+/* Whether a string in a numeric column is blank: empty, or white space only. COPY loads it as
+ * NULL: "Empty fields for other data types, such as INT, are always loaded with NULL" (EMPTYASNULL)
+ * and "Blank fields for other data types, such as INT, are always loaded with NULL", blank fields
+ * being those "which consist of only white space characters" (BLANKSASNULL,
+ * https://docs.aws.amazon.com/redshift/latest/dg/copy-parameters-data-conversion.html). The page
+ * names no set of white space characters: its example is spaces; the ASCII ones (space, tab, line
+ * feed, carriage return, vertical tab, form feed) are taken, and other Unicode spaces (U+00A0, ...)
+ * are not blank, so a string of them is refused as before. */
+bool is_blank(std::string_view s)
+{
+    for (char c : s)
+        if (c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '\v' && c != '\f')
+            return false;
+    return true;
+}
+
+/* Parses a whole string as a number the way COPY converts numeric text. The conversion page
+ * (see is_blank) says nothing of the text of a number, so leading or trailing spaces, "+1", "1e3"
+ * in an integer column, hex and "inf" keep sparkify's rules: spaces around a number are refused,
+ * "+1" is accepted, an exponent or a fraction is refused in an integer column, and a double column
+ * takes what strtod reads (hex floats such as "0x1p3" too) but infinities and NaN. */
 bool parse_numeric_text(std::string_view s, enum column_type type, struct cell *out)
 {
     char buf[64];
@@ -377,7 +397,7 @@ bool read_value(json_parser *p, size_t column, ondemand::value &value, enum colu
             out->text.len = s.size();
             return true;
         }
-        if (s.empty()) {
+        if (is_blank(s)) {
             out->type = CELL_NULL;
             return true;
         }
@@ -506,6 +526,30 @@ size_t find_column(const struct field_spec *spec, std::string_view key, size_t h
     return SIZE_MAX;
 }
 
+/* The cold half of fits_column: a value over its column's size is refused, as Redshift refuses
+ * it ("An attempt to store a longer string into a column of these types results in an error,
+ * unless the extra characters are all spaces (blanks), in which case the string is truncated to
+ * the maximum length", https://docs.aws.amazon.com/redshift/latest/dg/r_Character_types.html),
+ * without TRUNCATECOLUMNS, which sparkify's COPY does not use. Sizes are bytes, not characters:
+ * "CHAR and VARCHAR data types are defined in terms of bytes, not characters" (same page). */
+[[gnu::cold, gnu::noinline]] bool fits_column_slowly(struct cell *c, uint32_t max_bytes,
+                                                     std::string &reason)
+{
+    if (text_length_without_trailing_spaces(c->text.ptr, c->text.len) > max_bytes) {
+        reason = "longer than " + std::to_string(max_bytes) + " bytes";
+        return false;
+    }
+    c->text.len = max_bytes;
+    return true;
+}
+
+/* Whether a value fits its column of `max_bytes` (0: no limit), as fits_column_slowly says. */
+inline bool fits_column(struct cell *c, uint32_t max_bytes, std::string &reason)
+{
+    return c->type != CELL_TEXT || max_bytes == 0 || c->text.len <= max_bytes ||
+           fits_column_slowly(c, max_bytes, reason);
+}
+
 /* Unknown keys are ignored, as COPY does, but their values must be valid JSON. The key is any
  * text: excerpt() keeps the reason short and on one line. Cold, apart from read_object's loop,
  * for the same reason as check_value. */
@@ -561,7 +605,8 @@ bool read_object(json_parser *p, Doc &doc, const struct field_spec *spec, struct
         }
         hint = column + 1;
         ondemand::value value = field.value();
-        if (!read_value(p, column, value, spec->types[column], &cells[column], reason)) {
+        if (!read_value(p, column, value, spec->types[column], &cells[column], reason) ||
+            !fits_column(&cells[column], spec->text_bytes ? spec->text_bytes[column] : 0, reason)) {
             reason = "field '" + std::string(key) + "': " + reason;
             return false;
         }

@@ -1,10 +1,12 @@
 /* json.h - the C face of the JSON parser (simdjson On-Demand, in json.cpp).
  *
  * Values are taken as Redshift COPY ... FORMAT AS JSON takes them: unknown keys are ignored,
- * missing keys are NULL, a JSON number in a text column becomes its text, "" in a numeric
- * column is NULL, a numeric string in a numeric column is converted, anything else that
- * cannot be coerced is an error naming the field. Text cells point into the parser or the
- * input and are valid until the next call on the same parser.
+ * missing keys are NULL, a JSON number in a text column becomes its text, "" or a string of
+ * white space in a numeric column is NULL, a numeric string in a numeric column is converted, a
+ * text value longer than its column's size in bytes (the spec's text_bytes, from record.h) is
+ * refused unless what is over is spaces, which are cut, and anything else that cannot be coerced
+ * is an error naming the field. Text cells point into the parser or the input and are valid
+ * until the next call on the same parser.
  *
  * A record is good only if it is valid JSON (RFC 8259) throughout, as COPY requires: values
  * under unknown keys are checked too, though never stored. A text value holding U+0000 is

@@ -3,6 +3,9 @@
  * Pitfalls: text in event cells belongs to the parser and dies with the next record, so
  * everything kept is copied into the model's arena or a rowbuf; the match key encodes
  * lengths so that "a"+"bc" and "ab"+"c" differ; -0.0 and 0.0 are one duration, as in SQL.
+ * Records are read through a copy whose text cells are cut before their trailing spaces (the
+ * cells still point into the parser's memory), so every rule and every stored value sees text
+ * as the star tables hold it.
  */
 #include "model.h"
 
@@ -218,18 +221,27 @@ static void keep_best(struct rowbuf *rows, struct strmap *index, const struct ce
         rowbuf_set_cell(rows, &row[i], &candidate[i]);
 }
 
+/* A record as the star tables see it: text without trailing spaces (see model.h). */
+static void without_trailing_spaces(const struct cell *record, size_t count, struct cell *out)
+{
+    for (size_t i = 0; i < count; i++)
+        out[i] = cell_without_trailing_spaces(&record[i]);
+}
+
 int model_check_song(const struct cell *song, char *reason, size_t reason_size)
 {
-    const struct cell *song_id = &song[SONG_SONG_ID];
-    if (song_id->type != CELL_TEXT || song_id->text.len == 0) {
+    struct cell song_id = cell_without_trailing_spaces(&song[SONG_SONG_ID]);
+    if (song_id.type != CELL_TEXT || song_id.text.len == 0) {
         snprintf(reason, reason_size, "song_id is missing or empty");
         return -1;
     }
     return 0;
 }
 
-int model_add_song(struct model *m, const struct cell *song, char *reason, size_t reason_size)
+int model_add_song(struct model *m, const struct cell *record, char *reason, size_t reason_size)
 {
+    struct cell song[SONG_FIELD_COUNT];
+    without_trailing_spaces(record, SONG_FIELD_COUNT, song);
     if (model_check_song(song, reason, reason_size) != 0)
         return -1;
     const struct cell *song_id = &song[SONG_SONG_ID];
@@ -346,10 +358,11 @@ static void update_user(struct model *m, const struct cell *event, int64_t ts)
 
 int model_check_event(const struct cell *event, char *reason, size_t reason_size)
 {
-    if (!cell_is_text(&event[EVENT_PAGE], "NextSong", 8))
+    struct cell page = cell_without_trailing_spaces(&event[EVENT_PAGE]);
+    if (!cell_is_text(&page, "NextSong", 8))
         return 0;
-    const struct cell *user_id = &event[EVENT_USER_ID];
-    if (user_id->type != CELL_TEXT || user_id->text.len == 0)
+    struct cell user_id = cell_without_trailing_spaces(&event[EVENT_USER_ID]);
+    if (user_id.type != CELL_TEXT || user_id.text.len == 0)
         return 0; /* a logged-out listener is not a songplay */
     const struct cell *ts = &event[EVENT_TS];
     if (ts->type != CELL_INT) {
@@ -364,9 +377,11 @@ int model_check_event(const struct cell *event, char *reason, size_t reason_size
     return 1;
 }
 
-int model_add_event(struct model *m, const struct cell *event, struct model_output *out,
+int model_add_event(struct model *m, const struct cell *record, struct model_output *out,
                     char *reason, size_t reason_size)
 {
+    struct cell event[EVENT_FIELD_COUNT];
+    without_trailing_spaces(record, EVENT_FIELD_COUNT, event);
     int songplay = model_check_event(event, reason, reason_size);
     if (songplay <= 0)
         return songplay;

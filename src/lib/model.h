@@ -6,6 +6,16 @@
  * latest (ts, level) in memory; time rows are de-duplicated per object and by the
  * warehouse's primary key across objects, so memory does not grow with the event count.
  *
+ * Trailing spaces: Redshift ignores them when it compares VARCHAR values ("Trailing spaces in
+ * VARCHAR values are ignored when string values are compared",
+ * https://docs.aws.amazon.com/redshift/latest/dg/c_redshift-sql-implementated-differently.html),
+ * while SQLite, PostgreSQL and C compare bytes. So that every target gives the same answer, the
+ * star tables and song_lookup never hold a text value ending in a space (U+0020): the model and
+ * the SQL transform (RTRIM) cut them before any rule looks at a value. 'Song ' by 'Artist '
+ * matches 'Song' by 'Artist'; user_ids, song_ids and artist_ids that differ only in trailing
+ * spaces are one key; a location of spaces is empty; page 'NextSong ' is a play. Staging tables
+ * keep values as loaded.
+ *
  * Deterministic rules, identical in the SQL of every warehouse (so runs may be split):
  * - songs: per song_id the smallest (title, artist_id, year, duration), NULLs last.
  * - artists: per artist_id the most complete row: coordinates present, then a non-empty

@@ -20,6 +20,21 @@ const enum column_type event_types[EVENT_FIELD_COUNT] = {
     COLUMN_INT,    COLUMN_TEXT, COLUMN_INT,  COLUMN_BIGINT, COLUMN_TEXT, COLUMN_TEXT,
 };
 
+const uint32_t event_text_bytes[EVENT_FIELD_COUNT] = {
+    [EVENT_ARTIST] = TEXT_BYTES_TITLE,
+    [EVENT_AUTH] = TEXT_BYTES_CODE,
+    [EVENT_FIRST_NAME] = TEXT_BYTES_PERSON_NAME,
+    [EVENT_GENDER] = TEXT_BYTES_CODE,
+    [EVENT_LAST_NAME] = TEXT_BYTES_PERSON_NAME,
+    [EVENT_LEVEL] = TEXT_BYTES_CODE,
+    [EVENT_LOCATION] = TEXT_BYTES_LOCATION,
+    [EVENT_METHOD] = TEXT_BYTES_CODE,
+    [EVENT_PAGE] = TEXT_BYTES_PAGE,
+    [EVENT_SONG] = TEXT_BYTES_TITLE,
+    [EVENT_USER_AGENT] = TEXT_BYTES_USER_AGENT,
+    [EVENT_USER_ID] = TEXT_BYTES_ID,
+};
+
 static const char *const event_default_keys[EVENT_FIELD_COUNT] = {
     "artist",    "auth",  "firstName", "gender", "itemInSession", "lastName",
     "length",    "level", "location",  "method", "page",          "registration",
@@ -36,10 +51,17 @@ const enum column_type song_types[SONG_FIELD_COUNT] = {
     COLUMN_TEXT, COLUMN_TEXT, COLUMN_TEXT,   COLUMN_DOUBLE, COLUMN_INT,
 };
 
+const uint32_t song_text_bytes[SONG_FIELD_COUNT] = {
+    [SONG_ARTIST_ID] = TEXT_BYTES_ID,      [SONG_ARTIST_LOCATION] = TEXT_BYTES_LOCATION,
+    [SONG_ARTIST_NAME] = TEXT_BYTES_TITLE, [SONG_SONG_ID] = TEXT_BYTES_ID,
+    [SONG_TITLE] = TEXT_BYTES_TITLE,
+};
+
 void field_spec_events(struct field_spec *spec)
 {
     spec->count = EVENT_FIELD_COUNT;
     spec->types = event_types;
+    spec->text_bytes = event_text_bytes;
     for (size_t i = 0; i < EVENT_FIELD_COUNT; i++) {
         spec->keys[i] = event_default_keys[i];
         spec->key_lens[i] = strlen(event_default_keys[i]);
@@ -50,6 +72,7 @@ void field_spec_songs(struct field_spec *spec)
 {
     spec->count = SONG_FIELD_COUNT;
     spec->types = song_types;
+    spec->text_bytes = song_text_bytes;
     for (size_t i = 0; i < SONG_FIELD_COUNT; i++) {
         spec->keys[i] = song_columns[i];
         spec->key_lens[i] = strlen(song_columns[i]);

@@ -31,6 +31,26 @@ struct cell {
 
 enum column_type { COLUMN_TEXT, COLUMN_INT, COLUMN_BIGINT, COLUMN_DOUBLE };
 
+/* The most bytes a text value may hold, by what it holds: the one list of column sizes. They
+ * are the VARCHAR sizes of the Redshift DDL, whose columns are measured in bytes and refuse a
+ * longer value ("An attempt to store a longer string into a column of these types results in an
+ * error, unless the extra characters are all spaces (blanks), in which case the string is
+ * truncated to the maximum length",
+ * https://docs.aws.amazon.com/redshift/latest/dg/r_Character_types.html), and the parser holds
+ * every target to them, so that a value too long for Redshift is a bad record everywhere. AWS
+ * advises the smallest size that fits: temporary tables of sorts and hashes are not compressed
+ * (https://docs.aws.amazon.com/redshift/latest/dg/c_best-practices-smallest-column-size.html).
+ * For scale, the real sample's longest values: song 159 bytes, userAgent 139, artist 101,
+ * title 98, location 46, artist_id and song_id 18. The star tables' columns take the size of
+ * the staging column they are copied from. */
+#define TEXT_BYTES_ID 64           /* user_id, song_id, artist_id (a UUID is 36) */
+#define TEXT_BYTES_CODE 32         /* auth, gender, level, method */
+#define TEXT_BYTES_PAGE 64         /* page ("Cancellation Confirmation") */
+#define TEXT_BYTES_PERSON_NAME 128 /* first_name, last_name */
+#define TEXT_BYTES_TITLE 512       /* titles and artist names, of songs and events alike */
+#define TEXT_BYTES_LOCATION 256    /* a user's or an artist's location */
+#define TEXT_BYTES_USER_AGENT 512  /* browsers send 100 to 300 bytes */
+
 #define FIELD_SPEC_MAX 32
 
 struct field_spec {
@@ -38,6 +58,7 @@ struct field_spec {
     const char *keys[FIELD_SPEC_MAX]; /* JSON key feeding column i */
     size_t key_lens[FIELD_SPEC_MAX];
     const enum column_type *types;
+    const uint32_t *text_bytes; /* the most bytes of a text value in column i (0: no limit) */
 };
 
 /* staging_events columns, in log_json_path.json order. */
@@ -80,8 +101,10 @@ enum song_field {
 
 extern const char *const event_columns[EVENT_FIELD_COUNT];
 extern const enum column_type event_types[EVENT_FIELD_COUNT];
+extern const uint32_t event_text_bytes[EVENT_FIELD_COUNT]; /* 0 for numeric columns */
 extern const char *const song_columns[SONG_FIELD_COUNT];
 extern const enum column_type song_types[SONG_FIELD_COUNT];
+extern const uint32_t song_text_bytes[SONG_FIELD_COUNT];
 
 /* The canonical specs: event keys as in the classic log_json_path.json. */
 void field_spec_events(struct field_spec *spec);
@@ -107,6 +130,23 @@ const char *cell_text(const struct cell *c, char *scratch, size_t size, size_t *
 static inline int cell_is_text(const struct cell *c, const char *s, size_t len)
 {
     return c->type == CELL_TEXT && c->text.len == len && memcmp(c->text.ptr, s, len) == 0;
+}
+
+/* The length of text `s` without its trailing spaces (U+0020; tabs and other blanks stay). */
+static inline size_t text_length_without_trailing_spaces(const char *s, size_t len)
+{
+    while (len > 0 && s[len - 1] == ' ')
+        len--;
+    return len;
+}
+
+/* `c` as the star tables hold it: text without its trailing spaces (see model.h). */
+static inline struct cell cell_without_trailing_spaces(const struct cell *c)
+{
+    struct cell out = *c;
+    if (out.type == CELL_TEXT)
+        out.text.len = text_length_without_trailing_spaces(out.text.ptr, out.text.len);
+    return out;
 }
 
 #endif

@@ -3,8 +3,8 @@
  * The model fills row buffers; a warehouse writes them (prepared statements for SQLite).
  * Text is copied into an arena of fixed blocks, so pointers stay valid while the batch
  * grows, and rowbuf_clear keeps the memory for the next batch: after warm-up the hot path
- * does not allocate. `table_defs` is the one list of tables, columns and types that every
- * warehouse builds its SQL from.
+ * does not allocate. `table_defs` is the one list of tables, columns, types and text sizes that
+ * every warehouse builds its SQL from.
  */
 #ifndef SPARKIFY_ROWBUF_H
 #define SPARKIFY_ROWBUF_H
@@ -12,6 +12,7 @@
 #include "record.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 enum table_id {
     TABLE_STAGING_EVENTS,
@@ -35,6 +36,9 @@ struct table_def {
     size_t column_count; /* the columns a rowbuf carries (songplay_id is generated) */
     const char *const *columns;
     const enum column_type *types;
+    /* The most bytes of a text value per column (record.h's sizes; Redshift's VARCHAR sizes);
+     * 0 for a column that is not text on the server targets (numbers, start_time). */
+    const uint32_t *text_bytes;
     const char *primary_key; /* comma-separated, or NULL */
 };
 

@@ -5,26 +5,48 @@
  * songplays exist (a user already in the warehouse keeps its row unless an event is later
  * than its latest play, or as late with a greater level). start_time is computed with
  * integer arithmetic, exact to the millisecond for any ts.
+ * Every text value from staging goes through RTRIM first (EVENTS, SONGS), so no comparison,
+ * PARTITION BY or ORDER BY ever meets two values that only trailing spaces tell apart, where
+ * Redshift and PostgreSQL would disagree; and each ranking orders by every column it keeps, so
+ * rows it cannot tell apart are the same row, whichever the engine picks.
  */
 #include "transform_sql.h"
 
 #define START_TIME(ts)                                                                             \
     "(TIMESTAMP 'epoch' + (" ts " / 1000) * INTERVAL '1 second' + (" ts                            \
     " % 1000) * INTERVAL '1 millisecond')"
+/* The staging tables as the star tables see them: text without trailing spaces. Redshift ignores
+ * them when it compares VARCHAR values, PostgreSQL does not, so neither ever sees one (see
+ * model.h). RTRIM names the one character it cuts, a space, which is also both engines' default
+ * ("If not specified, a space is used as the trim character",
+ * https://docs.aws.amazon.com/redshift/latest/dg/r_RTRIM.html): tabs and other blanks are data. */
+#define EVENTS                                                                                     \
+    "(SELECT RTRIM(page, ' ') AS page, RTRIM(user_id, ' ') AS user_id, ts, "                       \
+    "RTRIM(first_name, ' ') AS first_name, RTRIM(last_name, ' ') AS last_name, "                   \
+    "RTRIM(gender, ' ') AS gender, RTRIM(level, ' ') AS level, RTRIM(song, ' ') AS song, "         \
+    "RTRIM(artist, ' ') AS artist, length, session_id, RTRIM(location, ' ') AS location, "         \
+    "RTRIM(user_agent, ' ') AS user_agent FROM staging_events)"
+#define SONGS                                                                                      \
+    "(SELECT RTRIM(song_id, ' ') AS song_id, RTRIM(title, ' ') AS title, "                         \
+    "RTRIM(artist_id, ' ') AS artist_id, RTRIM(artist_name, ' ') AS artist_name, "                 \
+    "RTRIM(artist_location, ' ') AS artist_location, artist_latitude, artist_longitude, year, "    \
+    "duration FROM staging_songs)"
 #define SONGPLAY_EVENTS "page = 'NextSong' AND user_id IS NOT NULL AND user_id <> ''"
 
 static const struct transform_statement statements[] = {
     {"analyze staging_events", "ANALYZE staging_events"},
     {"analyze staging_songs", "ANALYZE staging_songs"},
+    /* EXCEPT, not a correlated NOT EXISTS: set operations take NULLs as equal, as the rule for a
+     * missing artist_id needs, without an OR inside a correlated subquery, a shape Redshift may
+     * refuse ("correlated subquery pattern is not supported",
+     * https://docs.aws.amazon.com/redshift/latest/dg/r_correlated_subqueries.html); and EXCEPT
+     * removes duplicates, as DISTINCT did. */
     {"song_lookup: this run's match keys",
      "INSERT INTO song_lookup (title, artist_name, duration, song_id, artist_id) "
-     "SELECT DISTINCT s.title, s.artist_name, s.duration, s.song_id, s.artist_id "
-     "FROM staging_songs s "
-     "WHERE s.title IS NOT NULL AND s.artist_name IS NOT NULL AND s.duration IS NOT NULL "
-     "AND s.song_id IS NOT NULL AND s.song_id <> '' "
-     "AND NOT EXISTS (SELECT 1 FROM song_lookup l WHERE l.title = s.title "
-     "AND l.artist_name = s.artist_name AND l.duration = s.duration AND l.song_id = s.song_id "
-     "AND (l.artist_id = s.artist_id OR (l.artist_id IS NULL AND s.artist_id IS NULL)))"},
+     "SELECT title, artist_name, duration, song_id, artist_id FROM " SONGS " s "
+     "WHERE title IS NOT NULL AND artist_name IS NOT NULL AND duration IS NOT NULL "
+     "AND song_id IS NOT NULL AND song_id <> '' "
+     "EXCEPT SELECT title, artist_name, duration, song_id, artist_id FROM song_lookup"},
     {"analyze song_lookup", "ANALYZE song_lookup"},
     {"songs: rank the candidates",
      "CREATE TEMPORARY TABLE song_winners AS "
@@ -33,8 +55,8 @@ static const struct transform_statement statements[] = {
      "ORDER BY title NULLS LAST, artist_id NULLS LAST, year NULLS LAST, duration NULLS LAST) "
      "AS row_rank FROM ("
      "SELECT song_id, title, artist_id, year, duration FROM songs "
-     "WHERE song_id IN (SELECT song_id FROM staging_songs) "
-     "UNION ALL SELECT song_id, title, artist_id, year, duration FROM staging_songs "
+     "WHERE song_id IN (SELECT song_id FROM " SONGS " s) "
+     "UNION ALL SELECT song_id, title, artist_id, year, duration FROM " SONGS " s "
      "WHERE song_id IS NOT NULL AND song_id <> '') candidates) ranked WHERE row_rank = 1"},
     {"songs: replace", "DELETE FROM songs WHERE song_id IN (SELECT song_id FROM song_winners)"},
     {"songs: insert", "INSERT INTO songs (song_id, title, artist_id, year, duration) "
@@ -49,9 +71,9 @@ static const struct transform_statement statements[] = {
      "CASE WHEN name IS NULL THEN 1 ELSE 0 END, LENGTH(COALESCE(name, '')), name, "
      "location NULLS LAST, latitude, longitude) AS row_rank FROM ("
      "SELECT artist_id, name, location, latitude, longitude FROM artists "
-     "WHERE artist_id IN (SELECT artist_id FROM staging_songs) "
+     "WHERE artist_id IN (SELECT artist_id FROM " SONGS " s) "
      "UNION ALL SELECT artist_id, artist_name, artist_location, artist_latitude, "
-     "artist_longitude FROM staging_songs WHERE artist_id IS NOT NULL AND artist_id <> '') "
+     "artist_longitude FROM " SONGS " s WHERE artist_id IS NOT NULL AND artist_id <> '') "
      "candidates) ranked WHERE row_rank = 1"},
     {"artists: replace",
      "DELETE FROM artists WHERE artist_id IN (SELECT artist_id FROM artist_winners)"},
@@ -65,12 +87,20 @@ static const struct transform_statement statements[] = {
          "ts") " AS start_time, "
                "ROW_NUMBER() OVER (PARTITION BY user_id ORDER BY ts DESC, level DESC NULLS LAST, "
                "first_name NULLS LAST, last_name NULLS LAST, gender NULLS LAST) AS row_rank "
-               "FROM staging_events WHERE " SONGPLAY_EVENTS ") ranked WHERE row_rank = 1"},
+               "FROM " EVENTS " e WHERE " SONGPLAY_EVENTS ") ranked WHERE row_rank = 1"},
+    /* A user keeps the warehouse's row when an earlier run's play is later than this run's
+     * latest event, or as late with a level as great: each such user's latest play (the greatest
+     * start_time, then level) is found by a join, not by a correlated EXISTS with an OR (see the
+     * song_lookup step). */
     {"users: keep rows that earlier plays still decide",
-     "DELETE FROM user_winners WHERE EXISTS (SELECT 1 FROM songplays p "
-     "WHERE p.user_id = user_winners.user_id AND (p.start_time > user_winners.start_time "
-     "OR (p.start_time = user_winners.start_time "
-     "AND COALESCE(p.level, '') >= COALESCE(user_winners.level, ''))))"},
+     "DELETE FROM user_winners WHERE user_id IN (SELECT w.user_id FROM user_winners w JOIN ("
+     "SELECT user_id, start_time, level FROM (SELECT p.user_id, p.start_time, "
+     "COALESCE(p.level, '') AS level, ROW_NUMBER() OVER (PARTITION BY p.user_id "
+     "ORDER BY p.start_time DESC, COALESCE(p.level, '') DESC) AS row_rank "
+     "FROM songplays p JOIN user_winners u ON u.user_id = p.user_id) ranked "
+     "WHERE row_rank = 1) latest ON latest.user_id = w.user_id "
+     "WHERE latest.start_time > w.start_time OR (latest.start_time = w.start_time "
+     "AND latest.level >= COALESCE(w.level, '')))"},
     {"users: replace", "DELETE FROM users WHERE user_id IN (SELECT user_id FROM user_winners)"},
     {"users: insert", "INSERT INTO users (user_id, first_name, last_name, gender, level) "
                       "SELECT user_id, first_name, last_name, gender, level FROM user_winners"},
@@ -79,7 +109,7 @@ static const struct transform_statement statements[] = {
      "location, user_agent) "
      "SELECT " START_TIME(
          "e.ts") ", e.user_id, e.level, m.song_id, m.artist_id, e.session_id, "
-                 "e.location, e.user_agent FROM staging_events e LEFT JOIN ("
+                 "e.location, e.user_agent FROM " EVENTS " e LEFT JOIN ("
                  "SELECT title, artist_name, duration, song_id, artist_id FROM ("
                  "SELECT title, artist_name, duration, song_id, artist_id, ROW_NUMBER() OVER ("
                  "PARTITION BY title, artist_name, duration ORDER BY song_id, artist_id NULLS "
@@ -96,7 +126,7 @@ static const struct transform_statement statements[] = {
      "CAST(DATE_PART('year', start_time) AS INTEGER), "
      "CAST(DATE_PART('dow', start_time) AS INTEGER) "
      "FROM (SELECT DISTINCT " START_TIME(
-         "ts") " AS start_time FROM staging_events "
+         "ts") " AS start_time FROM " EVENTS " e "
                "WHERE " SONGPLAY_EVENTS ") instants "
                "WHERE NOT EXISTS (SELECT 1 FROM time t WHERE t.start_time = instants.start_time)"},
     {"drop work tables", "DROP TABLE song_winners, artist_winners, user_winners"},

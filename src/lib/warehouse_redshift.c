@@ -10,8 +10,9 @@
  * supported for RA3 provisioned clusters and Amazon Redshift Serverless workgroups",
  * https://docs.aws.amazon.com/redshift/latest/mgmt/snapshot-create.html).
  * Redshift commits a transaction at TRUNCATE, so tables are emptied with DELETE, and it does
- * not enforce keys: the transform de-duplicates itself. Free text is VARCHAR(65535), so that
- * any value another target takes loads here too.
+ * not enforce keys: the transform de-duplicates itself. The DDL is made from table_defs: text
+ * columns are VARCHAR of the one list of sizes (record.h), which the parser holds every target
+ * to, and COLLATE case_sensitive, whatever the database's collation.
  */
 #include "libpq_session.h"
 
@@ -22,9 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TEXT "VARCHAR(65535)"
-#define CODE "VARCHAR(256)" /* identifiers and short codes */
-
 /* Rows per INSERT: a few hundred keep statements far below Redshift's 16 MB limit. */
 #define ROWS_PER_INSERT 500
 
@@ -32,53 +30,96 @@ struct redshift_warehouse {
     struct libpq_warehouse pq;
 };
 
-static const char *const create_sql[TABLE_COUNT] = {
-    [TABLE_STAGING_EVENTS] =
-        "CREATE TABLE IF NOT EXISTS staging_events (artist " TEXT ", auth " CODE
-        ", first_name " TEXT ", gender " CODE ", item_in_session INTEGER, last_name " TEXT
-        ", length DOUBLE PRECISION, level " CODE ", location " TEXT ", method " CODE ", page " CODE
-        ", registration DOUBLE PRECISION, session_id INTEGER, song " TEXT
-        ", status INTEGER, ts BIGINT, user_agent " TEXT ", user_id " CODE
-        ") BACKUP NO DISTSTYLE EVEN",
-    [TABLE_STAGING_SONGS] =
-        "CREATE TABLE IF NOT EXISTS staging_songs (num_songs INTEGER, artist_id " CODE
-        ", artist_latitude DOUBLE PRECISION, artist_longitude DOUBLE PRECISION, "
-        "artist_location " TEXT ", artist_name " TEXT ", song_id " CODE ", title " TEXT
-        ", duration DOUBLE PRECISION, year INTEGER) BACKUP NO DISTSTYLE EVEN",
-    [TABLE_SONGPLAYS] = "CREATE TABLE IF NOT EXISTS songplays (songplay_id BIGINT IDENTITY(0, 1) "
-                        "NOT NULL, start_time TIMESTAMP NOT NULL, user_id " CODE
-                        " NOT NULL, level " CODE ", song_id " CODE ", artist_id " CODE
-                        ", session_id INTEGER, location " TEXT ", user_agent " TEXT
-                        ", PRIMARY KEY (songplay_id)) DISTKEY (start_time) SORTKEY (start_time)",
-    [TABLE_USERS] = "CREATE TABLE IF NOT EXISTS users (user_id " CODE " NOT NULL, first_name " TEXT
-                    ", last_name " TEXT ", gender " CODE ", level " CODE
-                    ", PRIMARY KEY (user_id)) DISTSTYLE ALL SORTKEY (user_id)",
-    [TABLE_SONGS] = "CREATE TABLE IF NOT EXISTS songs (song_id " CODE " NOT NULL, title " TEXT
-                    ", artist_id " CODE ", year INTEGER, duration DOUBLE PRECISION, "
-                    "PRIMARY KEY (song_id)) DISTSTYLE ALL SORTKEY (song_id)",
-    [TABLE_ARTISTS] = "CREATE TABLE IF NOT EXISTS artists (artist_id " CODE " NOT NULL, name " TEXT
-                      ", location " TEXT ", latitude DOUBLE PRECISION, longitude DOUBLE "
-                      "PRECISION, PRIMARY KEY (artist_id)) DISTSTYLE ALL SORTKEY (artist_id)",
-    [TABLE_TIME] = "CREATE TABLE IF NOT EXISTS time (start_time TIMESTAMP NOT NULL, "
-                   "hour INTEGER NOT NULL, day INTEGER NOT NULL, week INTEGER NOT NULL, "
-                   "month INTEGER NOT NULL, year INTEGER NOT NULL, weekday INTEGER NOT NULL, "
-                   "PRIMARY KEY (start_time)) DISTKEY (start_time) SORTKEY (start_time)",
-    [TABLE_SONG_LOOKUP] =
-        "CREATE TABLE IF NOT EXISTS song_lookup (title " TEXT " NOT NULL, artist_name " TEXT
-        " NOT NULL, duration DOUBLE PRECISION "
-        "NOT NULL, song_id " CODE " NOT NULL, artist_id " CODE ") DISTSTYLE ALL SORTKEY (title)",
-    [TABLE_LOADED_OBJECTS] = "CREATE TABLE IF NOT EXISTS loaded_objects (kind " CODE
-                             " NOT NULL, object_key " TEXT " NOT NULL, size BIGINT NOT NULL, "
-                             "version " CODE " NOT NULL, loaded_at " CODE " NOT NULL, "
-                             "fingerprint " CODE ", PRIMARY KEY (kind, object_key)) DISTSTYLE ALL",
-    [TABLE_LOAD_ERRORS] = "CREATE TABLE IF NOT EXISTS load_errors (source " TEXT
-                          " NOT NULL, line BIGINT NOT NULL, reason " TEXT " NOT NULL, \"raw\" " TEXT
-                          ", loaded_at " CODE " NOT NULL) DISTSTYLE EVEN",
-    [TABLE_ETL_RUNS] = "CREATE TABLE IF NOT EXISTS etl_runs (run_at " CODE
-                       " NOT NULL, log_objects BIGINT NOT NULL, song_objects BIGINT NOT NULL, "
-                       "events BIGINT NOT NULL, songplays BIGINT NOT NULL, "
-                       "bad_records BIGINT NOT NULL) DISTSTYLE ALL",
+/* What table_defs does not say about a table's DDL: its NOT NULL columns, a column before those
+ * of table_defs (songplay_id, which no row carries), and what follows the columns. */
+struct table_ddl {
+    const char *not_null; /* column names, each followed by a space */
+    const char *first;
+    const char *tail;
 };
+
+static const struct table_ddl table_ddl[TABLE_COUNT] = {
+    [TABLE_STAGING_EVENTS] = {"", NULL, ") BACKUP NO DISTSTYLE EVEN"},
+    [TABLE_STAGING_SONGS] = {"", NULL, ") BACKUP NO DISTSTYLE EVEN"},
+    [TABLE_SONGPLAYS] = {"start_time user_id ", "songplay_id BIGINT IDENTITY(0, 1) NOT NULL",
+                         ", PRIMARY KEY (songplay_id)) DISTKEY (start_time) SORTKEY (start_time)"},
+    [TABLE_USERS] = {"user_id ", NULL, ", PRIMARY KEY (user_id)) DISTSTYLE ALL SORTKEY (user_id)"},
+    [TABLE_SONGS] = {"song_id ", NULL, ", PRIMARY KEY (song_id)) DISTSTYLE ALL SORTKEY (song_id)"},
+    [TABLE_ARTISTS] = {"artist_id ", NULL,
+                       ", PRIMARY KEY (artist_id)) DISTSTYLE ALL SORTKEY (artist_id)"},
+    [TABLE_TIME] = {"start_time hour day week month year weekday ", NULL,
+                    ", PRIMARY KEY (start_time)) DISTKEY (start_time) SORTKEY (start_time)"},
+    [TABLE_SONG_LOOKUP] = {"title artist_name duration song_id ", NULL,
+                           ") DISTSTYLE ALL SORTKEY (title)"},
+    [TABLE_LOADED_OBJECTS] = {"kind object_key size version loaded_at ", NULL,
+                              ", PRIMARY KEY (kind, object_key)) DISTSTYLE ALL"},
+    [TABLE_LOAD_ERRORS] = {"source line reason loaded_at ", NULL, ") DISTSTYLE EVEN"},
+    [TABLE_ETL_RUNS] = {"run_at log_objects song_objects events songplays bad_records ", NULL,
+                        ") DISTSTYLE ALL"},
+};
+
+/* Whether `name` is one of the space-terminated names of `list`. */
+static bool listed(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = list; (p = strstr(p, name)) != NULL; p += n)
+        if ((p == list || p[-1] == ' ') && p[n] == ' ')
+            return true;
+    return false;
+}
+
+/* Column `c` of `def` as Redshift declares it. Text is VARCHAR of the size of the one list
+ * (table_defs, record.h), in bytes as Redshift counts them, and COLLATE case_sensitive: a
+ * database created case-insensitive makes every comparison, ORDER BY, GROUP BY and DISTINCT on
+ * its columns ignore case ("If CASE_INSENSITIVE is specified, all CHAR or VARCHAR columns use
+ * case-insensitive collation",
+ * https://docs.aws.amazon.com/redshift/latest/dg/r_CREATE_DATABASE.html) unless a column says
+ * otherwise ("COLLATE CASE_SENSITIVE | COLLATE CASE_INSENSITIVE ... The default value is the same
+ * as the current case sensitivity configuration of the database",
+ * https://docs.aws.amazon.com/redshift/latest/dg/r_CREATE_TABLE_NEW.html), and the match, the
+ * keys and the rules compare bytes on every target. start_time is a TIMESTAMP, as on PostgreSQL.
+ * RAW is a reserved word (https://docs.aws.amazon.com/redshift/latest/dg/r_pg_keywords.html). */
+static void column_ddl(struct buffer *sql, const struct table_def *def, size_t c)
+{
+    const char *name = def->columns[c];
+    buffer_printf(sql, strcmp(name, "raw") == 0 ? "\"%s\" " : "%s ", name);
+    switch (def->types[c]) {
+    case COLUMN_INT:
+        buffer_append_str(sql, "INTEGER");
+        break;
+    case COLUMN_BIGINT:
+        buffer_append_str(sql, "BIGINT");
+        break;
+    case COLUMN_DOUBLE:
+        buffer_append_str(sql, "DOUBLE PRECISION");
+        break;
+    case COLUMN_TEXT:
+        if (strcmp(name, "start_time") == 0)
+            buffer_append_str(sql, "TIMESTAMP");
+        else
+            buffer_printf(sql, "VARCHAR(%u) COLLATE case_sensitive", (unsigned)def->text_bytes[c]);
+        break;
+    }
+}
+
+/* The CREATE TABLE statement of table `t`, made from table_defs. */
+static void create_sql(struct buffer *sql, enum table_id t)
+{
+    const struct table_def *def = &table_defs[t];
+    const struct table_ddl *ddl = &table_ddl[t];
+    buffer_clear(sql);
+    buffer_printf(sql, "CREATE TABLE IF NOT EXISTS %s (", def->name);
+    if (ddl->first)
+        buffer_printf(sql, "%s, ", ddl->first);
+    for (size_t c = 0; c < def->column_count; c++) {
+        if (c)
+            buffer_append_str(sql, ", ");
+        column_ddl(sql, def, c);
+        if (listed(ddl->not_null, def->columns[c]))
+            buffer_append_str(sql, " NOT NULL");
+    }
+    buffer_append_str(sql, ddl->tail);
+}
 
 static struct redshift_warehouse *as_redshift(struct warehouse *wh)
 {
@@ -88,6 +129,17 @@ static struct redshift_warehouse *as_redshift(struct warehouse *wh)
 static int rs_exec(struct warehouse *wh, const char *sql, struct sp_error *err)
 {
     return libpq_exec(&as_redshift(wh)->pq, sql, err);
+}
+
+/* Runs the CREATE TABLE statement of table `t`. */
+static int rs_create_table(struct warehouse *wh, enum table_id t, struct sp_error *err)
+{
+    struct buffer sql;
+    buffer_init(&sql);
+    create_sql(&sql, t);
+    int status = rs_exec(wh, sql.data, err);
+    buffer_release(&sql);
+    return status;
 }
 
 static int first_count(void *ctx, size_t columns, const char *const *names, const struct cell *v)
@@ -107,16 +159,23 @@ static int rs_create_tables(struct warehouse *wh, bool drop_first, struct sp_err
         if (drop_first)
             status = rs_exec(wh, drop, err);
         if (status == SP_OK)
-            status = rs_exec(wh, create_sql[t], err);
+            status = rs_create_table(wh, (enum table_id)t, err);
     }
     /* A warehouse from before content fingerprints gains the column (ADD COLUMN may run in a
-     * transaction block; only external tables may not: r_ALTER_TABLE). */
+     * transaction block; only external tables may not: r_ALTER_TABLE), of the database's
+     * collation: "Amazon Redshift doesn't support the COLLATE key word when appending a new
+     * column" (r_CREATE_TABLE_NEW). Fingerprints are compared in sparkify, not in SQL. */
     long present = 1;
     if (status == SP_OK && !drop_first && !wh->dry_run.fn)
         status = libpq_query(&as_redshift(wh)->pq, REDSHIFT_FINGERPRINT_COLUMN_SQL, first_count,
                              &present, err);
-    if (status == SP_OK && !present)
-        status = rs_exec(wh, "ALTER TABLE loaded_objects ADD COLUMN fingerprint " CODE, err);
+    if (status == SP_OK && !present) {
+        const struct table_def *def = &table_defs[TABLE_LOADED_OBJECTS];
+        char sql[96];
+        snprintf(sql, sizeof sql, "ALTER TABLE loaded_objects ADD COLUMN fingerprint VARCHAR(%u)",
+                 (unsigned)def->text_bytes[def->column_count - 1]);
+        status = rs_exec(wh, sql, err);
+    }
     return status;
 }
 
@@ -150,7 +209,7 @@ static int rs_truncate(struct warehouse *wh, unsigned tables, struct sp_error *e
             snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS %s", table_defs[t].name);
             status = rs_exec(wh, sql, err);
             if (status == SP_OK)
-                status = rs_exec(wh, create_sql[t], err);
+                status = rs_create_table(wh, (enum table_id)t, err);
         } else {
             snprintf(sql, sizeof sql, "DELETE FROM %s", table_defs[t].name);
             status = rs_exec(wh, sql, err);

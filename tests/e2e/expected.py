@@ -29,6 +29,12 @@ def as_text(value):
     return value
 
 
+def trimmed(obj):
+    # No star table keeps a trailing space (README "Tables and their meaning"): every string
+    # value is read without its trailing spaces, as Redshift compares it.
+    return {k: v.rstrip(" ") if isinstance(v, str) else v for k, v in obj.items()}
+
+
 def songs_in(path):
     text = open(path, encoding="utf-8").read()
     decoder, i = json.JSONDecoder(), 0
@@ -38,7 +44,7 @@ def songs_in(path):
         if i == len(text):
             return
         obj, i = decoder.raw_decode(text, i)
-        yield obj
+        yield trimmed(obj)
 
 
 def main(song_dir, log_dir):
@@ -57,7 +63,7 @@ def main(song_dir, log_dir):
         for line in open(path, encoding="utf-8"):
             if not line.strip():
                 continue
-            e = json.loads(line)
+            e = trimmed(json.loads(line))
             events += 1
             if e.get("page") != "NextSong" or e.get("userId") in (None, ""):
                 continue
@@ -153,7 +159,7 @@ def report(song_dir, log_dir, top, since, until):
         for line in open(path, encoding="utf-8"):
             if not line.strip():
                 continue
-            e = json.loads(line)
+            e = trimmed(json.loads(line))
             if e.get("page") != "NextSong" or e.get("userId") in (None, ""):
                 continue
             user = str(e["userId"])

@@ -48,6 +48,91 @@ parses() {
   grep -q "IAM_ROLE 'arn:aws:iam::123456789012:role/dwhRole,arn:aws:iam::210987654321:role/a,b' MANIFEST" all.sql
 }
 
+@test "every text column of the Redshift DDL is VARCHAR of the parser's size for it, COLLATE case_sensitive" {
+  need_sqlfluff
+  "$DUMP_REDSHIFT_SQL" > all.sql
+  parses all.sql
+  python3 - all.sql <<'PY'
+import re, sys
+sql = open(sys.argv[1]).read()
+limits = {m[0]: int(m[1]) for m in re.findall(r"^-- parser limit (\S+) (\d+)$", sql, re.M)}
+assert len(limits) == 17, limits
+columns = {}
+for table, body in re.findall(r"^CREATE TABLE IF NOT EXISTS (\w+) \((.*)$", sql, re.M):
+    depth, part, parts = 0, "", []
+    for ch in body:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            if depth == 0:
+                break
+            depth -= 1
+        if ch == "," and depth == 0:
+            parts.append(part.strip())
+            part = ""
+        else:
+            part += ch
+    parts.append(part.strip())
+    for column in parts:
+        name, _, rest = column.partition(" ")
+        if name == "PRIMARY":
+            continue
+        name = name.strip('"')
+        text = re.match(r"(VARCHAR|CHAR|CHARACTER|NVARCHAR|NCHAR|TEXT|BPCHAR)\b", rest)
+        if text:
+            size = re.match(r"VARCHAR\((\d+)\) COLLATE case_sensitive( NOT NULL)?$", rest)
+            assert size, f"{table}.{name}: {rest}"
+            columns[f"{table}.{name}"] = int(size.group(1))
+# The staging tables declare what the parser holds every target to...
+for column, limit in limits.items():
+    assert columns.get(column) == limit, (column, columns.get(column), limit)
+# ...and each star column the size of the staging column it is copied from.
+sources = {
+    "songplays.user_id": "staging_events.user_id", "songplays.level": "staging_events.level",
+    "songplays.song_id": "staging_songs.song_id", "songplays.artist_id": "staging_songs.artist_id",
+    "songplays.location": "staging_events.location",
+    "songplays.user_agent": "staging_events.user_agent",
+    "users.user_id": "staging_events.user_id", "users.first_name": "staging_events.first_name",
+    "users.last_name": "staging_events.last_name", "users.gender": "staging_events.gender",
+    "users.level": "staging_events.level",
+    "songs.song_id": "staging_songs.song_id", "songs.title": "staging_songs.title",
+    "songs.artist_id": "staging_songs.artist_id",
+    "artists.artist_id": "staging_songs.artist_id", "artists.name": "staging_songs.artist_name",
+    "artists.location": "staging_songs.artist_location",
+    "song_lookup.title": "staging_songs.title", "song_lookup.artist_name": "staging_songs.artist_name",
+    "song_lookup.song_id": "staging_songs.song_id", "song_lookup.artist_id": "staging_songs.artist_id",
+}
+for column, source in sources.items():
+    assert columns[column] == limits[source], (column, columns[column], source, limits[source])
+star = [c for c in columns if c.split(".")[0] in ("songplays", "users", "songs", "artists", "song_lookup")]
+assert sorted(star) == sorted(sources), sorted(set(star) ^ set(sources))
+# An event's song and artist are matched against a song's title and artist name.
+assert limits["staging_events.song"] == limits["staging_songs.title"]
+assert limits["staging_events.artist"] == limits["staging_songs.artist_name"]
+print(len(columns), "text columns")
+PY
+}
+
+@test "no transform statement holds a correlated subquery joined by OR, a pattern Redshift may refuse" {
+  "$DUMP_REDSHIFT_SQL" > all.sql
+  python3 - all.sql <<'PY'
+import re, sys
+# https://docs.aws.amazon.com/redshift/latest/dg/r_correlated_subqueries.html: Redshift refuses
+# correlated subqueries it cannot decorrelate. The transform correlates only in NOT EXISTS with
+# one equality (time: new instants); an OR inside an EXISTS is a shape it may not decorrelate.
+statements = [s for s in open(sys.argv[1]).read().split(";\n") if re.search(r"\bEXISTS \(", s)]
+assert statements, "no EXISTS at all: the check would be vacuous"
+for statement in statements:
+    for m in re.finditer(r"\bEXISTS \(", statement):
+        depth, i = 1, m.end()
+        while depth:
+            depth += {"(": 1, ")": -1}.get(statement[i], 0)
+            i += 1
+        subquery = statement[m.end():i - 1]
+        assert " OR " not in subquery.upper(), subquery
+PY
+}
+
 @test "every report query and built-in check parses as Redshift SQL" {
   need_sqlfluff
   "$DUMP_ANALYTICS_SQL" > analytics.sql

@@ -2,7 +2,8 @@
  * check them with other tools (sqlfluff's Redshift dialect): the DDL, every COPY variant, the
  * load-error query, the bookkeeping INSERTs and
  * DELETEs (with values that need quoting) and the SQL transform. The statements come from a
- * dry-run Redshift warehouse, so they are the very text a run sends. */
+ * dry-run Redshift warehouse, so they are the very text a run sends. Last, as comments, the
+ * size of each text column as the parser applies it. */
 #include "redshift.h"
 #include "transform_sql.h"
 #include "warehouse.h"
@@ -91,5 +92,19 @@ int main(void)
         print_statement(NULL, statements[i].sql);
     must(wh->ops->commit(wh, &err), &err);
     warehouse_close(wh);
+
+    /* The sizes the parser holds every target to, by staging column, as comments: the DDL above
+     * must declare the same. */
+    struct field_spec spec;
+    field_spec_events(&spec);
+    for (size_t i = 0; i < spec.count; i++)
+        if (spec.text_bytes[i])
+            printf("-- parser limit staging_events.%s %u\n", event_columns[i],
+                   (unsigned)spec.text_bytes[i]);
+    field_spec_songs(&spec);
+    for (size_t i = 0; i < spec.count; i++)
+        if (spec.text_bytes[i])
+            printf("-- parser limit staging_songs.%s %u\n", song_columns[i],
+                   (unsigned)spec.text_bytes[i]);
     return 0;
 }

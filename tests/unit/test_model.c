@@ -1,5 +1,6 @@
 /* Unit tests of the star model: which events become songplays, the exact match and its tie
- * rule, users' latest level, time de-duplication, and the rules for disagreeing song files. */
+ * rule, users' latest level, time de-duplication, the rules for disagreeing song files, and
+ * trailing spaces, which no value keeps. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -244,6 +245,93 @@ static void songs_rule_takes_the_smallest_row_nulls_last(void **state)
     model_free(m);
 }
 
+static void trailing_spaces_are_not_part_of_any_value(void **state)
+{
+    (void)state;
+    struct model *m = model_new();
+    char reason[128];
+    /* Song "Song " by "Artist ", as one file has it, and its id once more with a space. */
+    song(m, "SO1 ", "Song ", "AR1 ", "Artist ", 100.0);
+    song(m, "SO1", "Song", "AR1", "Artist", 100.0);
+    struct cell s[SONG_FIELD_COUNT];
+    for (int i = 0; i < SONG_FIELD_COUNT; i++)
+        s[i] = null_cell;
+    s[SONG_SONG_ID] = text("   ");
+    assert_int_equal(model_add_song(m, s, reason, sizeof reason), -1);
+    assert_string_equal(reason, "song_id is missing or empty");
+
+    struct model_output out;
+    model_output_init(&out);
+    struct cell e[EVENT_FIELD_COUNT];
+    /* A play of "Song" by "Artist  " matches; page "NextSong " is a play; user "7 " is user 7. */
+    event(e, "NextSong ", "7 ", 1000, "paid ", "Song", "Artist  ", 100.0);
+    e[EVENT_LOCATION] = text("  ");
+    e[EVENT_USER_AGENT] = text("UA ");
+    assert_int_equal(model_add_event(m, e, &out, reason, sizeof reason), 0);
+    event(e, "NextSong", "7", 2000, "free", "Song ", "Artist", 100.0);
+    assert_int_equal(model_add_event(m, e, &out, reason, sizeof reason), 0);
+    /* A user_id of spaces is no user: not a songplay. */
+    event(e, "NextSong", "  ", 3000, "free", NULL, NULL, 0);
+    assert_int_equal(model_add_event(m, e, &out, reason, sizeof reason), 0);
+    assert_int_equal(model_check_event(e, reason, sizeof reason), 0);
+    assert_int_equal(out.songplays.rows, 2);
+    const struct cell *play = rowbuf_row(&out.songplays, 0);
+    assert_int_equal(play[1].text.len, 1); /* "7" */
+    assert_int_equal(play[2].text.len, 4); /* "paid" */
+    assert_memory_equal(play[3].text.ptr, "SO1", 3);
+    assert_int_equal(play[3].text.len, 3);
+    assert_int_equal(play[4].text.len, 3); /* "AR1" */
+    assert_int_equal(play[6].text.len, 0); /* a location of spaces is empty */
+    assert_int_equal(play[7].text.len, 2); /* "UA" */
+    assert_int_equal(rowbuf_row(&out.songplays, 1)[3].text.len, 3);
+
+    const struct rowbuf *songs, *artists, *lookup;
+    struct rowbuf users;
+    rowbuf_init(&users, TABLE_USERS);
+    model_dimensions(m, &songs, &artists, &lookup, &users);
+    /* Keys that differ only in trailing spaces are one row, stored without them. */
+    assert_int_equal(songs->rows, 1);
+    assert_int_equal(rowbuf_row(songs, 0)[0].text.len, 3);
+    assert_int_equal(rowbuf_row(songs, 0)[1].text.len, 4); /* "Song" */
+    assert_int_equal(artists->rows, 1);
+    assert_int_equal(rowbuf_row(artists, 0)[1].text.len, 6); /* "Artist" */
+    assert_int_equal(users.rows, 1);
+    assert_int_equal(rowbuf_row(&users, 0)[0].text.len, 1);
+    assert_memory_equal(rowbuf_row(&users, 0)[4].text.ptr, "free", 4);
+    for (size_t i = 0; i < lookup->rows; i++)
+        assert_int_equal(rowbuf_row(lookup, i)[0].text.len, 4);
+    rowbuf_release(&users);
+    model_output_release(&out);
+    model_free(m);
+}
+
+static void an_artist_location_of_spaces_is_empty_in_the_artists_rule(void **state)
+{
+    (void)state;
+    struct model *m = model_new();
+    char reason[128];
+    struct cell s[SONG_FIELD_COUNT];
+    const char *locations[] = {"   ", "Here"};
+    for (int k = 0; k < 2; k++) {
+        for (int i = 0; i < SONG_FIELD_COUNT; i++)
+            s[i] = null_cell;
+        s[SONG_SONG_ID] = text("SO1");
+        s[SONG_ARTIST_ID] = text("AR1");
+        s[SONG_ARTIST_NAME] = text(k ? "Longer Name" : "Name");
+        s[SONG_ARTIST_LOCATION] = text(locations[k]);
+        assert_int_equal(model_add_song(m, s, reason, sizeof reason), 0);
+    }
+    const struct rowbuf *songs, *artists, *lookup;
+    struct rowbuf users;
+    rowbuf_init(&users, TABLE_USERS);
+    model_dimensions(m, &songs, &artists, &lookup, &users);
+    /* A location wins over none, and spaces are none: the longer name with "Here" is kept. */
+    assert_int_equal(artists->rows, 1);
+    assert_memory_equal(rowbuf_row(artists, 0)[2].text.ptr, "Here", 4);
+    rowbuf_release(&users);
+    model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -253,6 +341,8 @@ int main(void)
         cmocka_unit_test(time_rows_are_written_once_per_instant_per_object),
         cmocka_unit_test(artists_rule_prefers_complete_rows_then_short_names),
         cmocka_unit_test(songs_rule_takes_the_smallest_row_nulls_last),
+        cmocka_unit_test(trailing_spaces_are_not_part_of_any_value),
+        cmocka_unit_test(an_artist_location_of_spaces_is_empty_in_the_artists_rule),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
