@@ -61,7 +61,7 @@ struct copy_run {
     struct upload_origin *origins;
     size_t origin_count, origin_capacity;
     struct loaded_record *loaded;
-    long slices; /* the cluster's slices (STV_SLICES), 1 when unknown */
+    long slices;          /* the cluster's slices (STV_SLICES), 1 when unknown */
     struct rowbuf errors; /* load_errors rows kept under --max-errors */
     long errors_left;
 };

@@ -165,8 +165,8 @@ struct request {
     const char *upload; /* PUT body, or NULL for GET */
     size_t upload_len;
     const char *content_type;
-    char payload_hash[65]; /* hex SHA-256 of the body */
-    bool head;             /* a HEAD request: headers only */
+    char payload_hash[65];  /* hex SHA-256 of the body */
+    bool head;              /* a HEAD request: headers only */
     char bucket_region[64]; /* the x-amz-bucket-region header of the answer */
 };
 
