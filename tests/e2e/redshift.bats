@@ -1,172 +1,259 @@
 #!/usr/bin/env bats
-# The Redshift target's run up to COPY, for real: a real S3-protocol server (s3rver behind the
-# signature-checking front) holds the sources and the staging prefix, and a real PostgreSQL
-# server stands in for the cluster, which speaks the same protocol. Everything a run does
-# before COPY happens for real there (the loaded-objects record is read, new objects are
-# found, uploads and manifests are written); COPY ... IAM_ROLE is Redshift's own, so
-# PostgreSQL rejects it, and the run must then fail, name the statement and leave the tables
-# as they were. The SQL itself is parsed in redshift_sql.bats and the transform runs on
-# PostgreSQL in postgres.bats.
+# The Redshift target end to end, on the stand-in (scripts/redshift_standin.sh: PostgreSQL,
+# moto's S3, IAM and STS with signature checks, and a front that runs COPY from S3 by AWS's
+# documented rules). The whole flow runs as a user runs it against a cluster: create-tables,
+# etl (listing, uploads, manifests, COPY, the SQL transform, the loaded-objects record, the
+# commit), check, report and query. Every answer is compared with SQLite's on the same input.
 
 load helpers
 
-ROLE=arn:aws:iam::123456789012:role/dwhRole
+eval "helpers_$(declare -f setup)"
+setup() {
+  helpers_setup
+  standin_env
+}
 
 setup_file() {
-  pg_server_start
-  s3_server_start
+  standin_start
   if [ -d "$SPARKIFY_SHARED/data/udacity/log_data" ]; then
-    s3_upload_sample
+    aws mkbucket udacity-dend us-west-2
+    aws put-tree udacity-dend log_data "$SPARKIFY_SHARED/data/udacity/log_data"
+    aws put-tree udacity-dend song_data "$SPARKIFY_SHARED/data/udacity/song_data"
+    aws put udacity-dend log_json_path.json "$SPARKIFY_SHARED/data/udacity/log_json_path.json"
   fi
+  aws mkbucket eu-data eu-central-1
 }
 
 teardown_file() {
-  s3_server_stop
-  pg_server_stop
+  standin_stop
 }
 
-# The Redshift URL of a PostgreSQL database URL (the test server has no TLS).
-as_redshift() {
-  echo "redshift://${1#postgresql://}?sslmode=disable"
+# rsp DB ARGS...: sparkify on the stand-in's database DB.
+rsp() {
+  local db=$1
+  shift
+  "$SPARKIFY" --target "$(standin_target "$db")" "$@"
 }
 
-# The one run prefix under s3://staging/PREFIX/.
-run_prefix() {
-  s3_keys staging "$1/" | sed -n 's#^\('"$1"'/[0-9TZ]*-[0-9]*\)/.*#\1#p' | sort -u
+# The real sample, loaded from local files into SQLite ($DB): what every Redshift run must equal.
+sqlite_sample() {
+  sp -q --target "$DB" etl --song-data "$DATA/song_data" --log-data "$DATA/log_data" "$@"
 }
 
-@test "an incremental run writes a manifest of exactly the objects not yet loaded, then stops at COPY with nothing written" {
-  need_sample
-  pg=$(new_database)
-  # Nine days are already in the warehouse, loaded from the same bucket.
-  s3sp -q --target "$pg" etl --log-data s3://udacity-dend/log_data/2018/11/2018-11-0
-  [ "$(psql -tA "$pg" -c 'SELECT COUNT(*) FROM loaded_objects')" = 9 ]
-  before=$(star_contents "$pg")
-
-  run s3sp --target "$(as_redshift "$pg")" etl --iam-role "$ROLE" --staging s3://staging/runs \
-    --log-data s3://udacity-dend/log_data --log-jsonpath s3://udacity-dend/log_json_path.json
-  [ "$status" -eq 1 ]
-  [[ "$output" == *"syntax error"*"[COPY staging_events FROM 's3://staging/runs/"*"/log.manifest' IAM_ROLE '$ROLE' MANIFEST"* ]]
-  [[ "$output" != *sparkify-test-secret* ]]
-  [ "$(star_contents "$pg")" = "$before" ]
-  [ "$(psql -tA "$pg" -c 'SELECT COUNT(*) FROM loaded_objects')" = 9 ]
-
-  # The staging prefix holds the run's manifest and nothing else (the JSONPaths file is the
-  # user's own, in S3), listing the 21 other days in key order, each mandatory.
-  prefix=$(run_prefix runs)
-  [ "$(s3_keys staging runs/)" = "$prefix/log.manifest" ]
-  s3_get staging "$prefix/log.manifest" > manifest.json
-  python3 - "$DATA/log_data/2018/11" manifest.json <<'PY'
-import json, os, sys
-days = sorted(f for f in os.listdir(sys.argv[1]) if not f.startswith("2018-11-0"))
-expected = {"entries": [{"url": "s3://udacity-dend/log_data/2018/11/" + f, "mandatory": True} for f in days]}
-assert len(days) == 21, days
-assert json.load(open(sys.argv[2])) == expected, open(sys.argv[2]).read()
+# The keys the run of `db` uploaded or wrote under the staging prefix, one per line.
+staged() {
+  python3 - "$1" <<'PY'
+import boto3, os, sys
+s3 = boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+bucket, _, prefix = os.environ["SPARKIFY_STAGING"][5:].partition("/")
+pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+for key in sorted(o["Key"] for p in pages for o in p.get("Contents", [])):
+    if sys.argv[1] in key:
+        print(key)
 PY
 }
 
-@test "a rerun finds nothing new, a full refresh COPYs whole prefixes: neither needs a manifest" {
+@test "the real sample from s3:// and from local files gives the star tables SQLite gives, through create-tables, etl and query" {
   need_sample
-  pg=$(new_database)
-  s3sp -q --target "$pg" etl --log-data s3://udacity-dend/log_data
-  # Everything is loaded: the run COPYs nothing, records nothing new and commits.
-  run s3sp --target "$(as_redshift "$pg")" etl --iam-role "$ROLE" --staging s3://staging/rerun \
-    --log-data s3://udacity-dend/log_data --log-jsonpath s3://udacity-dend/log_json_path.json
+  sqlite_sample
+  expected=$(star_contents)
+  db=$(standin_new_db s3)
+  rsp "$db" -q create-tables
+  run rsp "$db" etl --log-data s3://udacity-dend/log_data --song-data s3://udacity-dend/song_data \
+    --log-jsonpath s3://udacity-dend/log_json_path.json
   [ "$status" -eq 0 ]
-  [[ "$output" == *"loaded 0 log and 0 song objects"*"30 objects already loaded"* ]]
-  [ -z "$(s3_keys staging rerun/)" ]
-  # A full refresh with the JSONPaths file in S3 needs no staging prefix at all.
-  run s3sp --target "$(as_redshift "$pg")" etl --iam-role "$ROLE" --full-refresh \
-    --log-data s3://udacity-dend/log_data --log-jsonpath s3://udacity-dend/log_json_path.json
-  [ "$status" -eq 1 ]
-  [[ "$output" == *"[COPY staging_events FROM 's3://udacity-dend/log_data' IAM_ROLE"* ]]
-  [ "$(psql -tA "$pg" -c 'SELECT COUNT(*) FROM songplays')" = 6820 ]
+  [[ "$output" == *"loaded 30 log and 71 song objects"*"8056 events and 71 song records staged"*"6820 songplay events"* ]]
+  [ "$(star_contents "$(standin_target "$db")")" = "$expected" ]
+  local_db=$(standin_new_db local)
+  rsp "$local_db" -q etl --log-data "$DATA/log_data" --song-data "$DATA/song_data"
+  [ "$(star_contents "$(standin_target "$local_db")")" = "$expected" ]
+  # The record of what was loaded is the same shape on every target.
+  [ "$(rsp "$db" query --format csv "SELECT kind, COUNT(*), COUNT(DISTINCT fingerprint) FROM loaded_objects GROUP BY kind ORDER BY kind" | tr -d '\r')" = "$(printf 'kind,count,count\nlog,30,30\nsong,71,71')" ]
 }
 
-@test "local log files are uploaded one object each, byte for byte, with the canonical JSONPaths file" {
+@test "runs split across days, reruns and --full-refresh end in the tables of one run" {
   need_sample
-  pg=$(new_database)
-  sp -q --target "$pg" create-tables
-  run s3sp --target "$(as_redshift "$pg")" etl --iam-role "$ROLE" --staging s3://staging/local-logs \
-    --log-data "$DATA/log_data"
+  sqlite_sample
+  expected=$(star_contents)
+  db=$(standin_new_db)
+  rsp "$db" -q etl --song-data s3://udacity-dend/song_data
+  rsp "$db" -q etl --log-data s3://udacity-dend/log_data/2018/11/2018-11-2
+  rsp "$db" -q etl --log-data s3://udacity-dend/log_data/2018/11/2018-11-0
+  run rsp "$db" etl --log-data s3://udacity-dend/log_data --song-data s3://udacity-dend/song_data
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"loaded 11 log and 0 song objects"*"90 objects already loaded"* ]]
+  [ "$(star_contents "$(standin_target "$db")")" = "$expected" ]
+  # A rerun loads nothing and changes nothing.
+  run rsp "$db" etl --log-data s3://udacity-dend/log_data --song-data s3://udacity-dend/song_data
+  [[ "$output" == *"loaded 0 log and 0 song objects"*"101 objects already loaded"* ]]
+  [ "$(star_contents "$(standin_target "$db")")" = "$expected" ]
+  # A full refresh loads everything again, from manifests of exactly the listed objects.
+  run rsp "$db" etl --full-refresh --log-data s3://udacity-dend/log_data --song-data s3://udacity-dend/song_data
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"loaded 30 log and 71 song objects"* ]]
+  [ "$(star_contents "$(standin_target "$db")")" = "$expected" ]
+  run rsp "$db" check
+  [ "$status" -eq 0 ]
+}
+
+@test "--max-errors keeps bad records of logs and song files in load_errors with their own file and line, as on SQLite" {
+  mkdir -p logs songs
+  printf '%s\n' "$good_event" '{"page": "NextSong", "userId": "8", "ts": "yesterday"}' \
+    "${good_event/\"7\"/\"9\"}" '{"page": "NextSong", "userId": "8", "sessionId": 1.5}' > logs/day.json
+  printf '{"song_id": "S1", "title": "a", "year": 2001}\n' > songs/a.json
+  printf '{"song_id": "S2", "title": "b", "year": "two thousand"}\n' > songs/b.json
+  sp -q --target "$DB" etl --max-errors 3 --log-data logs --song-data songs
+  db=$(standin_new_db)
+  run rsp "$db" etl --max-errors 3 --log-data logs --song-data songs
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"3 bad records skipped"* ]]
+  # The same records are refused, named by the local file and line they came from.
+  sqlite_errors=$(q 'SELECT source, line FROM load_errors ORDER BY source, line')
+  [ "$sqlite_errors" = "$(printf '%s\n' "$TMP/logs/day.json,2" "$TMP/logs/day.json,4" "$TMP/songs/b.json,1")" ]
+  [ "$(DB=$(standin_target "$db") q 'SELECT source, line FROM load_errors ORDER BY source, line')" = "$sqlite_errors" ]
+  [ "$(star_contents "$(standin_target "$db")")" = "$(star_contents)" ]
+}
+
+@test "exactly --max-errors bad records load; one more fails the run, names file:line: column: reason and writes nothing" {
+  mkdir -p logs
+  printf '%s\n' "$good_event" '{"page": "Home", "ts": "x"}' '{"page": "Home", "ts": "y"}' > logs/day.json
+  db=$(standin_new_db)
+  rsp "$db" -q create-tables
+  before=$(star_contents "$(standin_target "$db")")
+  run rsp "$db" etl --max-errors 1 --log-data logs
   [ "$status" -eq 1 ]
-  [[ "$output" == *"[COPY staging_events FROM 's3://staging/local-logs/"* ]]
-  prefix=$(run_prefix local-logs)
-  [ "$(s3_keys staging "$prefix/log/" | wc -l)" -eq 30 ]
-  for f in "$DATA"/log_data/2018/11/*.json; do
-    key=$(s3_keys staging "$prefix/log/" | grep -- "-$(basename "$f")$")
-    s3_get staging "$key" | cmp - "$f"
+  [[ "$output" == *"$TMP/logs/day.json:"[23]": ts: "*"more than --max-errors 1 bad records, nothing was written"* ]]
+  [ "$(star_contents "$(standin_target "$db")")" = "$before" ]
+  [ "$(rsp "$db" query --format csv 'SELECT COUNT(*) FROM loaded_objects' | tail -n 1 | tr -d '\r')" = 0 ]
+  # COPY fails when the errors reach MAXERROR: sparkify asks for one more than it may skip.
+  run rsp "$db" etl --max-errors 2 --log-data logs
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"2 bad records skipped"* ]]
+  grep -q "MAXERROR 3 " "$STANDIN_DIR/statements.sql"
+  run sp --target "$DB" etl --max-errors 100000 --log-data logs
+  [ "$status" -eq 2 ]
+  [[ "$output" == *"--max-errors takes a number from 0 to 99999 (Redshift's COPY fails at MAXERROR 100000, its limit)"* ]]
+}
+
+@test "check and report print on the stand-in exactly what they print on SQLite" {
+  need_sample
+  sqlite_sample
+  db=$(standin_new_db)
+  rsp "$db" -q etl --log-data "$DATA/log_data" --song-data "$DATA/song_data"
+  [ "$(rsp "$db" check 2>&1)" = "$(sp --target "$DB" check 2>&1)" ]
+  for format in table json csv; do
+    [ "$(rsp "$db" report --format "$format" --top 5)" = "$(sp --target "$DB" report --format "$format" --top 5)" ]
   done
-  # The manifest lists the uploads; the JSONPaths file maps the same keys as the classic one.
-  s3_get staging "$prefix/log.manifest" > manifest.json
-  [ "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["entries"]))' manifest.json)" -eq 30 ]
-  s3_get staging "$prefix/log_json_path.json" > paths.json
-  python3 -c 'import json,sys; assert json.load(open(sys.argv[1])) == json.load(open(sys.argv[2]))' \
-    paths.json "$DATA/log_json_path.json"
-  [ "$(psql -tA "$pg" -c 'SELECT COUNT(*) FROM loaded_objects')" = 0 ]
+  [ "$(rsp "$db" report --format json --since 2018-11-10 --until 2018-11-20)" = "$(sp --target "$DB" report --format json --since 2018-11-10 --until 2018-11-20)" ]
 }
 
-@test "local song files are bundled into one uploaded part holding every song object, in order" {
+@test "a second run started while one runs waits for its locks, and nothing is loaded twice" {
   need_sample
-  pg=$(new_database)
-  sp -q --target "$pg" create-tables
-  run s3sp --target "$(as_redshift "$pg")" etl --iam-role "$ROLE" --staging s3://staging/local-songs \
-    --song-data "$DATA/s3_subset/song_data"
-  [ "$status" -eq 1 ]
-  [[ "$output" == *"[COPY staging_songs FROM 's3://staging/local-songs/"*"/song.manifest' IAM_ROLE"* ]]
-  prefix=$(run_prefix local-songs)
-  [ "$(s3_keys staging "$prefix/")" = "$(printf '%s\n' "$prefix/song.manifest" "$prefix/song/part-00001.json")" ]
-  s3_get staging "$prefix/song/part-00001.json" > part.json
-  # The part is the files' objects one after the other (one file holds two), as COPY's JSON
-  # 'auto' reads them.
-  python3 - "$DATA/s3_subset/song_data" part.json <<'PY'
-import json, os, sys
-def objects(text):
-    decoder, i, out = json.JSONDecoder(), 0, []
-    while True:
-        while i < len(text) and text[i].isspace():
-            i += 1
-        if i == len(text):
-            return out
-        obj, i = decoder.raw_decode(text, i)
-        out.append(obj)
-files = sorted(os.path.join(d, f) for d, _, fs in os.walk(sys.argv[1]) for f in fs if f.endswith(".json"))
-expected = [o for f in files for o in objects(open(f).read())]
-assert len(files) == 1943 and len(expected) == 1944, (len(files), len(expected))
-assert objects(open(sys.argv[2]).read()) == expected
+  sqlite_sample
+  db=$(standin_new_db)
+  rsp "$db" -q create-tables
+  "$SPARKIFY" -q --target "$(standin_target "$db")" etl --log-data "$DATA/log_data" --song-data "$DATA/song_data" &
+  first=$!
+  "$SPARKIFY" -q --target "$(standin_target "$db")" etl --log-data "$DATA/log_data" --song-data "$DATA/song_data" &
+  second=$!
+  wait "$first"
+  wait "$second"
+  [ "$(star_contents "$(standin_target "$db")")" = "$(star_contents)" ]
+  [ "$(rsp "$db" query --format csv 'SELECT SUM(log_objects), SUM(song_objects) FROM etl_runs' | tail -n 1 | tr -d '\r')" = "30,71" ]
+  # Every table a run writes is locked at the start of its transaction.
+  grep -q "^LOCK staging_events, staging_songs, songplays, users, songs, artists, time, song_lookup, loaded_objects, load_errors, etl_runs;$" "$STANDIN_DIR/statements.sql"
+}
+
+@test "a bucket in another Region than the COPY's fails the run before any COPY, saying what to change" {
+  need_sample
+  db=$(standin_new_db)
+  rsp "$db" -q create-tables
+  lines_before=$(wc -l < "$STANDIN_DIR/statements.sql")
+  run rsp "$db" etl --staging s3://eu-data/staging --log-data "$DATA/log_data/2018/11/2018-11-01-events.json"
+  [ "$status" -eq 2 ]
+  [[ "$output" == *"s3://eu-data is in eu-central-1, but COPY reads every object of a run with REGION 'us-west-2'"*"--s3-region eu-central-1"* ]]
+  ! tail -n +"$lines_before" "$STANDIN_DIR/statements.sql" | grep -q '^COPY'
+  [ -z "$(staged eu-data)" ]
+}
+
+@test "a staging prefix under a source prefix is refused: its listing would hold the run's own files" {
+  run "$SPARKIFY" --target "$(standin_target dev)" etl --staging s3://udacity-dend/log_data_staging --log-data s3://udacity-dend/log_data
+  [ "$status" -eq 2 ]
+  [[ "$output" == *"staging prefix s3://udacity-dend/log_data_staging lies under the source s3://udacity-dend/log_data"* ]]
+}
+
+@test "a full refresh COPYs the listed JSON objects from a manifest, not the other keys under the prefix" {
+  need_sample
+  aws put udacity-dend log_data/README.txt - <<<'not JSON'
+  aws put udacity-dend log_data/2018/11/notes.manifest - <<<'{"entries": []}'
+  db=$(standin_new_db)
+  run rsp "$db" etl --full-refresh --log-data s3://udacity-dend/log_data
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"loaded 30 log and 0 song objects"*", 0 bad records skipped"* ]]
+  ! grep -q "^COPY staging_events FROM 's3://udacity-dend/log_data'" "$STANDIN_DIR/statements.sql"
+}
+
+@test "IAM_ROLE default is the cluster's own role" {
+  need_sample
+  db=$(standin_new_db)
+  run rsp "$db" etl --iam-role default --log-data "$DATA/log_data/2018/11/2018-11-15-events.json"
+  [ "$status" -eq 0 ]
+  grep -q " IAM_ROLE default MANIFEST " "$STANDIN_DIR/statements.sql"
+}
+
+@test "local song files are uploaded in a number of parts that is a multiple of the cluster's slices" {
+  need_sample
+  db=$(standin_new_db)
+  run rsp "$db" etl --song-data "$DATA/song_data"
+  [ "$status" -eq 0 ]
+  slices=$(rs "$db" 'SELECT COUNT(*) FROM stv_slices')
+  [ "$slices" -eq 4 ]
+  run_prefix=$(staged /song/part- | sed 's#/song/part-.*##' | sort -u | tail -n 1)
+  parts=$(staged "$run_prefix/song/part-" | wc -l)
+  [ "$parts" -eq "$slices" ]
+  [ "$(star_contents "$(standin_target "$db")")" = "$(sp -q --target "$DB" etl --song-data "$DATA/song_data"; star_contents)" ]
+}
+
+@test "the staging tables are dropped and created in the run's transaction, not emptied with DELETE" {
+  need_sample
+  db=$(standin_new_db)
+  rsp "$db" -q etl --log-data "$DATA/log_data/2018/11/2018-11-15-events.json"
+  rsp "$db" -q etl --log-data "$DATA/log_data/2018/11/2018-11-16-events.json"
+  ! grep -q '^DELETE FROM staging_' "$STANDIN_DIR/statements.sql"
+  grep -q "^DROP TABLE IF EXISTS staging_events;$" "$STANDIN_DIR/statements.sql"
+  # Only the second day's events are staged after the second run.
+  [ "$(rs "$db" 'SELECT COUNT(*) FROM staging_events')" = "$(grep -c . "$DATA/log_data/2018/11/2018-11-16-events.json")" ]
+}
+
+@test "a dry run lists the S3 sources, says so, and connects to no warehouse" {
+  need_sample
+  run "$SPARKIFY" --target 'redshift://u:p@127.0.0.1:1/dev' etl --dry-run --log-data s3://udacity-dend/log_data
+  [ "$status" -eq 0 ]
+  [[ "${lines[0]}" == *"the statements sparkify would run; no warehouse is connected and nothing is written" ]]
+  [[ "$output" == *"-- s3://udacity-dend/log_data is listed (read-only) to find the objects a run would load"* ]]
+  [[ "$output" == *"a run would load 30 log and 0 song objects"* ]]
+}
+
+@test "every statement sparkify sent the stand-in parses as Redshift SQL" {
+  command -v sqlfluff >/dev/null || skip "sqlfluff is not installed (scripts/deps.sh test installs it)"
+  # One statement of each shape (literals and VALUES rows folded), as standin.bats does.
+  python3 - "$STANDIN_DIR/statements.sql" <<'PY'
+import re, sys
+text = open(sys.argv[1], encoding="utf-8").read()
+entries = re.split(r"^-- \S+ session=\d+ (.*)\n", text, flags=re.M)[1:]
+shapes = {}
+for outcome, sql in zip(entries[::2], entries[1::2]):
+    if outcome.startswith(("refused", "not run")):
+        continue
+    shape = re.sub(r"'(?:[^'\\]|\\.|'')*'", "'x'", sql)
+    shape = re.sub(r"(?<![\w.])-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?", "0", shape)
+    shape = re.sub(r"(\((?:'x'|0|NULL|TRUE|FALSE|, )*\))(?:, \1)+", r"\1", shape)
+    shapes.setdefault(shape, None)
+assert len(shapes) > 30, len(shapes)
+open("sent.sql", "w", encoding="utf-8").write("".join(shapes))
 PY
-}
-
-@test "a staging prefix that cannot be written fails the run before COPY, naming the object" {
-  need_sample
-  pg=$(new_database)
-  sp -q --target "$pg" create-tables
-  run s3sp --target "$(as_redshift "$pg")" etl --iam-role "$ROLE" --staging s3://no-such-bucket/x \
-    --log-data s3://udacity-dend/log_data --log-jsonpath s3://udacity-dend/log_json_path.json
-  [ "$status" -eq 1 ]
-  [[ "$output" == *"s3://no-such-bucket/x/"*"/log.manifest: HTTP 404 NoSuchBucket"* ]]
-  [[ "$output" != *"COPY staging_events"* ]]
-  [ "$(psql -tA "$pg" -c 'SELECT COUNT(*) FROM loaded_objects')" = 0 ]
-}
-
-@test "a grown local log file uploads only its new complete lines; copies of a song file upload once" {
-  need_sample
-  pg=$(new_database)
-  mkdir logs songs
-  day=$DATA/log_data/2018/11/2018-11-15-events.json
-  head -n 100 "$day" > logs/today.json
-  sp -q --target "$pg" etl --log-data logs
-  sed -n '101,200p' "$day" >> logs/today.json
-  printf '{"artist": "still bei' >> logs/today.json
-  song=$DATA/song_data/A/A/A/TRAAAAW128F429D538.json
-  cp "$song" songs/one.json
-  cp "$song" songs/two.json
-  run s3sp --target "$(as_redshift "$pg")" etl --iam-role "$ROLE" --staging s3://staging/grown \
-    --log-data logs --song-data songs
-  [ "$status" -eq 1 ]
-  [[ "$output" == *"[COPY staging_songs FROM 's3://staging/grown/"* ]]
-  prefix=$(run_prefix grown)
-  # Lines 101 to 200, not the loaded ones before them nor the unfinished one after them.
-  s3_get staging "$(s3_keys staging "$prefix/log/")" | cmp - <(sed -n '101,200p' "$day")
-  s3_get staging "$prefix/song/part-00001.json" | cmp - <(cat "$song"; echo)
+  printf '[sqlfluff]\nlarge_file_skip_byte_limit = 0\n' > sqlfluff.cfg
+  sqlfluff parse --dialect redshift --config sqlfluff.cfg sent.sql > tree 2>&1 || { grep -m5 -B2 PRS tree >&2; false; }
+  ! grep -q 'unparsable\|Skipping' tree
+  [ "$(grep -c 'copy_statement:' tree)" -ge 2 ]
 }
