@@ -3,7 +3,7 @@
 # are errors) and run the unit tests; then build and run everything twice with gcc, once as
 # shipped (optimised, -Werror) and once under AddressSanitizer + UndefinedBehaviorSanitizer.
 # The JSON fuzzer (the CTest test fuzz_json) runs once, with the release suite: it is its own
-# sanitized clang build either way.
+# sanitized clang build either way; so do the Redshift stand-in's own tests (standin.bats).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,4 +32,4 @@ echo "== release build (and the fuzzer, which builds its own clang ASan + UBSan 
 run_suite build "" -DCMAKE_BUILD_TYPE=Release
 echo "== ASan + UBSan build"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  run_suite build-asan "-LE fuzz" -DCMAKE_BUILD_TYPE=Debug -DSPARKIFY_SANITIZE=ON
+  run_suite build-asan "-LE fuzz|standin" -DCMAKE_BUILD_TYPE=Debug -DSPARKIFY_SANITIZE=ON
