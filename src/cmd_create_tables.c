@@ -14,9 +14,9 @@ static void usage(void)
     printf("usage: sparkify create-tables [--force]\n\n"
            "Drops (if present) and creates the staging tables, the star tables (songplays, users,\n"
            "songs, artists, time) and the bookkeeping tables (loaded_objects, load_errors,\n"
-           "song_lookup, etl_runs), in one transaction. When any of them holds rows it refuses\n"
-           "(exit 2), naming them, and drops nothing. With --dry-run, prints the statements\n"
-           "instead.\n"
+           "song_lookup, user_latest, etl_runs), in one transaction. When any of them holds rows\n"
+           "it refuses (exit 2), naming them, and drops nothing. With --dry-run, prints the\n"
+           "statements instead.\n"
            "  --force   drop and recreate every table even when they hold data (all loaded data\n"
            "            is lost), as the classic create_tables.py does\n");
 }

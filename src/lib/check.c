@@ -121,6 +121,13 @@ static const struct builtin builtins[] = {
      "SELECT COUNT(*) AS failures, MIN(start_time) AS sample FROM (SELECT start_time FROM "
      "songplays GROUP BY start_time, RTRIM(user_id, ' '), session_id HAVING COUNT(*) > 1) d",
      "start_time", CHECK_ROWS, false},
+    /* user_latest is what an incremental run decides its users by: each user's latest play. */
+    {"user_latest = each user's latest play",
+     "SELECT COUNT(*) AS failures, MIN(COALESCE(p.user_id, l.user_id)) AS sample FROM (SELECT "
+     "user_id, MAX(start_time) AS start_time FROM songplays GROUP BY user_id) p FULL JOIN "
+     "user_latest l ON l.user_id = p.user_id "
+     "WHERE p.user_id IS NULL OR l.user_id IS NULL OR l.start_time <> p.start_time",
+     "user_id", CHECK_ROWS, false},
     /* Every etl run records the songplay events it loaded; none may be missing or extra, and
      * an event loaded twice counts once among the plays but twice among the runs. */
     {"songplays count = NextSong events loaded, each once",

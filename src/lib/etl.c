@@ -596,8 +596,34 @@ static void *producer_main(void *arg)
     return NULL;
 }
 
-static int write_batch(struct warehouse *wh, struct batch *b, struct sp_error *err)
+struct probe_answer {
+    struct model *model;
+    struct model_output *out;
+};
+
+static int on_probe_row(void *ctx, size_t columns, const char *const *names,
+                        const struct cell *values)
 {
+    (void)columns;
+    (void)names;
+    struct probe_answer *a = ctx;
+    if (values[0].type == CELL_INT && values[0].i >= 0)
+        model_output_found(a->model, a->out, (size_t)values[0].i, &values[1], &values[2]);
+    return SP_OK;
+}
+
+static int write_batch(struct run *run, struct batch *b, struct sp_error *err)
+{
+    struct warehouse *wh = run->wh;
+    if (run->model) { /* probe mode: the batch's new match keys, looked up in song_lookup */
+        size_t count;
+        const struct cell *keys = model_output_probe_keys(run->model, &b->out, &count);
+        struct probe_answer answer = {run->model, &b->out};
+        if (count &&
+            wh->ops->song_lookup_probe(wh, keys, count, on_probe_row, &answer, err) != SP_OK)
+            return SP_FAIL;
+        model_output_resolve(run->model, &b->out);
+    }
     const struct rowbuf *parts[] = {&b->out.songplays, &b->out.time, &b->staging};
     for (size_t i = 0; i < 3; i++)
         if (parts[i]->rows && wh->ops->write(wh, parts[i], err) != SP_OK)
@@ -641,7 +667,7 @@ static int load_events(struct run *run, struct source_list *objects, struct sp_e
             if (!b)
                 break;
             if (write_status == SP_OK)
-                write_status = write_batch(run->wh, b, &write_err);
+                write_status = write_batch(run, b, &write_err);
             model_output_clear(&b->out);
             rowbuf_clear(&b->staging);
             pthread_mutex_lock(&p.lock);
@@ -674,15 +700,6 @@ static int load_events(struct run *run, struct source_list *objects, struct sp_e
 
 /* ---- what an incremental run needs from the warehouse ---- */
 
-static int on_lookup_row(void *ctx, size_t columns, const char *const *names,
-                         const struct cell *values)
-{
-    (void)columns;
-    (void)names;
-    model_add_song_lookup(ctx, values);
-    return SP_OK;
-}
-
 static int on_user_row(void *ctx, size_t columns, const char *const *names,
                        const struct cell *values)
 {
@@ -698,20 +715,29 @@ static int on_user_row(void *ctx, size_t columns, const char *const *names,
     if (level.type == CELL_TEXT && level.text.len == 0)
         level.type = CELL_NULL;
     if (time_parse_text(text, &ts) == 0)
-        model_seed_user(ctx, &values[0], ts, &level);
+        model_settle_user(ctx, &values[0], ts, &level);
     return SP_OK;
 }
 
 static int write_dimensions(struct run *run, struct sp_error *err)
 {
-    const struct rowbuf *songs, *artists, *lookup;
-    struct rowbuf users;
-    rowbuf_init(&users, TABLE_USERS);
-    model_dimensions(run->model, &songs, &artists, &lookup, &users);
-    rowbuf_sort(&users, 1);
-    const struct rowbuf *parts[] = {songs, artists, lookup, &users};
     int status = SP_OK;
-    for (size_t i = 0; status == SP_OK && i < 4; i++)
+    if (!run->options->full_refresh) { /* a full refresh has emptied user_latest */
+        size_t count;
+        struct cell *ids = model_user_ids(run->model, &count);
+        if (count)
+            status = run->wh->ops->user_latest(run->wh, ids, count, on_user_row, run->model, err);
+        free(ids);
+    }
+    const struct rowbuf *songs, *artists, *lookup;
+    struct rowbuf users, latest;
+    rowbuf_init(&users, TABLE_USERS);
+    rowbuf_init(&latest, TABLE_USER_LATEST);
+    model_dimensions(run->model, &songs, &artists, &lookup, &users, &latest);
+    rowbuf_sort(&users, 1);
+    rowbuf_sort(&latest, 1);
+    const struct rowbuf *parts[] = {songs, artists, lookup, &users, &latest};
+    for (size_t i = 0; status == SP_OK && i < sizeof parts / sizeof parts[0]; i++)
         if (parts[i]->rows)
             status = run->wh->ops->write(run->wh, parts[i], err);
     struct model_counts counts;
@@ -722,6 +748,7 @@ static int write_dimensions(struct run *run, struct sp_error *err)
     run->result->songs = counts.songs;
     run->result->artists = counts.artists;
     rowbuf_release(&users);
+    rowbuf_release(&latest);
     return status;
 }
 
@@ -764,9 +791,32 @@ void etl_utc_now(char *out, size_t size)
     strftime(out, size, "%Y-%m-%d %H:%M:%S", &tm);
 }
 
+static int on_any_row(void *ctx, size_t columns, const char *const *names,
+                      const struct cell *values)
+{
+    (void)columns, (void)names, (void)values;
+    *(bool *)ctx = true;
+    return SP_OK;
+}
+
+int etl_fill_user_latest(struct warehouse *wh, struct sp_error *err)
+{
+    bool latest = false, plays = false;
+    int status = wh->ops->query(wh, "SELECT 1 FROM user_latest LIMIT 1", on_any_row, &latest, err);
+    if (status == SP_OK && !latest)
+        status = wh->ops->query(wh, "SELECT 1 FROM songplays LIMIT 1", on_any_row, &plays, err);
+    if (status == SP_OK && plays)
+        status = wh->ops->query(wh, transform_user_latest_fill, NULL, NULL, err);
+    if (status != SP_OK)
+        sp_error_prefix(err, "filling user_latest from songplays: ");
+    return status;
+}
+
 int etl_transform(struct warehouse *wh, const struct etl_options *o, uint64_t records,
                   struct sp_error *err)
 {
+    if (etl_fill_user_latest(wh, err) != SP_OK)
+        return SP_FAIL;
     size_t count;
     const struct transform_statement *statements = transform_statements(&count);
     for (size_t i = 0; i <= count; i++) {
@@ -791,8 +841,8 @@ static int run_in_transaction(struct run *run, struct source_list *songs, struct
     unsigned staging = (1u << TABLE_STAGING_EVENTS) | (1u << TABLE_STAGING_SONGS);
     unsigned star = (1u << TABLE_SONGPLAYS) | (1u << TABLE_USERS) | (1u << TABLE_SONGS) |
                     (1u << TABLE_ARTISTS) | (1u << TABLE_TIME) | (1u << TABLE_SONG_LOOKUP) |
-                    (1u << TABLE_LOADED_OBJECTS) | (1u << TABLE_LOAD_ERRORS) |
-                    (1u << TABLE_ETL_RUNS);
+                    (1u << TABLE_USER_LATEST) | (1u << TABLE_LOADED_OBJECTS) |
+                    (1u << TABLE_LOAD_ERRORS) | (1u << TABLE_ETL_RUNS);
     if (status == SP_OK && (o->full_refresh || run->stage))
         status =
             wh->ops->truncate(wh, (o->full_refresh ? star : 0) | (run->stage ? staging : 0), err);
@@ -808,12 +858,15 @@ static int run_in_transaction(struct run *run, struct source_list *songs, struct
         run->result->song_objects = songs->count;
     }
     if (status == SP_OK && run->model && logs->count && !o->full_refresh) {
-        status = wh->ops->query(wh,
-                                "SELECT title, artist_name, duration, song_id, artist_id "
-                                "FROM song_lookup",
-                                on_lookup_row, run->model, err);
-        if (status == SP_OK)
-            status = wh->ops->user_latest(wh, on_user_row, run->model, err);
+        /* Matches against the songs of earlier runs are looked up per batch, for the batch's
+         * keys only. */
+        bool songs_known = false;
+        status =
+            wh->ops->query(wh, "SELECT 1 FROM song_lookup LIMIT 1", on_any_row, &songs_known, err);
+        if (songs_known)
+            model_probe_warehouse(run->model);
+        if (status == SP_OK) /* before this run's songplays exist */
+            status = etl_fill_user_latest(wh, err);
     }
     if (status == SP_OK && logs->count)
         status = load_events(run, logs, err);

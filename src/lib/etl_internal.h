@@ -34,7 +34,10 @@ void etl_utc_now(char *out, size_t size);
 /* Copies at most `max` bytes of `s`, replacing bytes that are not valid UTF-8, and control
  * characters other than tab, with '?'. */
 size_t etl_utf8_excerpt(const char *s, size_t len, char *out, size_t max);
-/* Runs the statements of transform_sql.h, reporting progress. */
+/* Fills user_latest once for a warehouse written before it existed (songplays hold rows,
+ * user_latest none); two one-row probes otherwise. Call before the run writes songplays. */
+int etl_fill_user_latest(struct warehouse *wh, struct sp_error *err);
+/* Runs the statements of transform_sql.h (etl_fill_user_latest first), reporting progress. */
 int etl_transform(struct warehouse *wh, const struct etl_options *o, uint64_t records,
                   struct sp_error *err);
 

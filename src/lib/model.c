@@ -17,10 +17,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A match key's winner. In probe mode the key is kept too (title, artist, duration), and the
+ * writing thread owns song_id, artist_id and probed once the entry is in a batch. */
 struct match {
-    struct cell song_id;
+    struct cell song_id; /* CELL_NULL: no song has the key (yet) */
     struct cell artist_id;
+    struct cell key[3];
+    bool probed; /* the warehouse's song_lookup was asked */
 };
+
+/* Entries never move (the writing thread holds pointers to them while the reading one adds). */
+#define MATCH_BLOCK 4096
 
 struct user {
     struct cell user_id, first_name, last_name, gender, level;
@@ -33,8 +40,11 @@ struct model {
     struct rowbuf artists; /* artists-table order, one row per artist_id */
     struct rowbuf lookup;  /* this run's song_lookup rows */
     struct strmap song_index, artist_index, match_index, user_index;
-    struct match *matches;
-    size_t match_count, match_capacity;
+    struct match **match_blocks;
+    size_t match_count, match_block_count;
+    bool probe;           /* matches are settled by the writer against the warehouse */
+    struct arena found;   /* the writer's copies of song_lookup rows found */
+    size_t probe_matched; /* the writer's count of matched songplays */
     struct user *users;
     size_t user_count, user_capacity;
     struct arena strings;
@@ -55,6 +65,7 @@ struct model *model_new(void)
     strmap_init(&m->match_index);
     strmap_init(&m->user_index);
     arena_init(&m->strings);
+    arena_init(&m->found);
     i64set_init(&m->object_times);
     time_converter_init(&m->clock);
     buffer_init(&m->key);
@@ -75,13 +86,17 @@ void model_free(struct model *m)
     arena_release(&m->strings);
     i64set_release(&m->object_times);
     buffer_release(&m->key);
-    free(m->matches);
+    for (size_t i = 0; i < m->match_block_count; i++)
+        free(m->match_blocks[i]);
+    free(m->match_blocks);
+    arena_release(&m->found);
     free(m->users);
     free(m);
 }
 
 void model_output_init(struct model_output *out)
 {
+    memset(out, 0, sizeof *out);
     rowbuf_init(&out->songplays, TABLE_SONGPLAYS);
     rowbuf_init(&out->time, TABLE_TIME);
 }
@@ -90,12 +105,17 @@ void model_output_release(struct model_output *out)
 {
     rowbuf_release(&out->songplays);
     rowbuf_release(&out->time);
+    free(out->pending);
+    free(out->probes);
+    free(out->probe_keys);
 }
 
 void model_output_clear(struct model_output *out)
 {
     rowbuf_clear(&out->songplays);
     rowbuf_clear(&out->time);
+    out->pending_count = 0;
+    out->probe_count = 0;
 }
 
 /* ---- comparisons shared with the SQL rules ---- */
@@ -172,6 +192,52 @@ static void match_key(struct buffer *key, const struct cell *title, const struct
     buffer_append(key, &duration, sizeof duration);
 }
 
+static struct match *match_at(const struct model *m, uint32_t slot)
+{
+    return &m->match_blocks[slot / MATCH_BLOCK][slot % MATCH_BLOCK];
+}
+
+/* The entry of the key in m->key, created without a song (and, in probe mode, with its key
+ * copied) when new. */
+static struct match *match_entry(struct model *m, const struct cell *title,
+                                 const struct cell *artist_name, double duration)
+{
+    int inserted;
+    uint32_t *slot = strmap_upsert(&m->match_index, m->key.data, m->key.len, &inserted);
+    if (!inserted)
+        return match_at(m, *slot);
+    if (m->match_count == m->match_block_count * MATCH_BLOCK) {
+        m->match_blocks =
+            xrealloc(m->match_blocks, (m->match_block_count + 1) * sizeof *m->match_blocks);
+        m->match_blocks[m->match_block_count++] = xmalloc(MATCH_BLOCK * sizeof(struct match));
+    }
+    *slot = (uint32_t)m->match_count;
+    struct match *entry = match_at(m, (uint32_t)m->match_count++);
+    memset(entry, 0, sizeof *entry);
+    entry->song_id.type = CELL_NULL;
+    entry->artist_id.type = CELL_NULL;
+    if (m->probe) {
+        entry->key[0] = arena_cell(&m->strings, title);
+        entry->key[1] = arena_cell(&m->strings, artist_name);
+        entry->key[2].type = CELL_DOUBLE;
+        entry->key[2].d = duration;
+    }
+    return entry;
+}
+
+/* Makes (song_id, artist_id) the entry's winner when the tie rule prefers it. */
+static void offer_match(struct arena *a, struct match *entry, const struct cell *song_id,
+                        const struct cell *artist_id)
+{
+    if (entry->song_id.type != CELL_NULL) {
+        int c = cell_compare(song_id, &entry->song_id);
+        if (c > 0 || (c == 0 && cell_compare(artist_id, &entry->artist_id) >= 0))
+            return;
+    }
+    entry->song_id = arena_cell(a, song_id);
+    entry->artist_id = arena_cell(a, artist_id);
+}
+
 /* Adds a (title, artist name, duration) -> (song_id, artist_id) entry, keeping the tie rule. */
 static void add_match(struct model *m, const struct cell *title, const struct cell *artist_name,
                       const struct cell *duration, const struct cell *song_id,
@@ -180,25 +246,67 @@ static void add_match(struct model *m, const struct cell *title, const struct ce
     if (title->type != CELL_TEXT || artist_name->type != CELL_TEXT || duration->type != CELL_DOUBLE)
         return; /* such a song can never equal an event: NULL = x is never true */
     match_key(&m->key, title, artist_name, duration->d);
-    int inserted;
-    uint32_t *slot = strmap_upsert(&m->match_index, m->key.data, m->key.len, &inserted);
-    if (!inserted) {
-        struct match *old = &m->matches[*slot];
-        int c = cell_compare(song_id, &old->song_id);
-        if (c > 0 || (c == 0 && cell_compare(artist_id, &old->artist_id) >= 0))
-            return;
-        old->song_id = arena_cell(&m->strings, song_id);
-        old->artist_id = arena_cell(&m->strings, artist_id);
-        return;
+    offer_match(&m->strings, match_entry(m, title, artist_name, duration->d), song_id, artist_id);
+}
+
+void model_probe_warehouse(struct model *m)
+{
+    m->probe = true;
+    /* Keys of this run's songs, added before, are asked for as well: the warehouse may hold a
+     * smaller song_id for one. Their key text is the arena's copy held by the songs' rows. */
+    for (size_t i = 0; i < m->lookup.rows; i++) {
+        const struct cell *row = rowbuf_row(&m->lookup, i);
+        match_key(&m->key, &row[0], &row[1], row[2].d);
+        struct match *entry = match_at(m, *strmap_find(&m->match_index, m->key.data, m->key.len));
+        entry->key[0] = row[0];
+        entry->key[1] = row[1];
+        entry->key[2] = row[2];
     }
-    if (m->match_count == m->match_capacity) {
-        m->match_capacity = m->match_capacity ? m->match_capacity * 2 : 1024;
-        m->matches = xrealloc(m->matches, m->match_capacity * sizeof *m->matches);
+}
+
+const struct cell *model_output_probe_keys(struct model *m, struct model_output *out, size_t *count)
+{
+    (void)m;
+    out->probe_count = 0;
+    for (size_t i = 0; i < out->pending_count; i++) {
+        struct match *entry = out->pending[i].entry;
+        if (entry->probed)
+            continue;
+        entry->probed = true; /* asked once, here; the answer is in before the batch is written */
+        if (out->probe_count == out->probe_capacity) {
+            out->probe_capacity = out->probe_capacity ? out->probe_capacity * 2 : 256;
+            out->probes = xrealloc(out->probes, out->probe_capacity * sizeof *out->probes);
+            out->probe_keys =
+                xrealloc(out->probe_keys, 3 * out->probe_capacity * sizeof *out->probe_keys);
+        }
+        out->probes[out->probe_count] = entry;
+        memcpy(&out->probe_keys[3 * out->probe_count], entry->key, sizeof entry->key);
+        out->probe_count++;
     }
-    *slot = (uint32_t)m->match_count;
-    struct match *entry = &m->matches[m->match_count++];
-    entry->song_id = arena_cell(&m->strings, song_id);
-    entry->artist_id = arena_cell(&m->strings, artist_id);
+    *count = out->probe_count;
+    return out->probe_keys;
+}
+
+void model_output_found(struct model *m, struct model_output *out, size_t i,
+                        const struct cell *song_id, const struct cell *artist_id)
+{
+    if (i < out->probe_count && song_id->type == CELL_TEXT)
+        offer_match(&m->found, out->probes[i], song_id, artist_id);
+}
+
+void model_output_resolve(struct model *m, struct model_output *out)
+{
+    for (size_t i = 0; i < out->pending_count; i++) {
+        const struct match *entry = out->pending[i].entry;
+        if (entry->song_id.type == CELL_NULL)
+            continue;
+        struct cell *row = rowbuf_row(&out->songplays, out->pending[i].row);
+        row[3] = entry->song_id;
+        row[4] = entry->artist_id;
+        m->probe_matched++;
+    }
+    out->pending_count = 0;
+    out->probe_count = 0;
 }
 
 /* Keeps one row per key in `rows`, replacing it when `better` says the new one wins. */
@@ -293,16 +401,34 @@ static struct user *user_slot(struct model *m, const struct cell *user_id, int *
     return &m->users[*slot];
 }
 
-void model_seed_user(struct model *m, const struct cell *user_id, int64_t ts,
-                     const struct cell *level)
+/* Levels in the users rule's order: NULL below any text (compare_cells puts NULL last). */
+static int compare_levels(const struct cell *a, const struct cell *b)
+{
+    if (a->type == CELL_NULL || b->type == CELL_NULL)
+        return (a->type != CELL_NULL) - (b->type != CELL_NULL);
+    return cell_compare(a, b);
+}
+
+struct cell *model_user_ids(const struct model *m, size_t *count)
+{
+    struct cell *ids = xmalloc((m->user_count ? m->user_count : 1) * sizeof *ids);
+    for (size_t i = 0; i < m->user_count; i++)
+        ids[i] = m->users[i].user_id;
+    *count = m->user_count;
+    return ids;
+}
+
+void model_settle_user(struct model *m, const struct cell *user_id, int64_t ts,
+                       const struct cell *level)
 {
     if (user_id->type != CELL_TEXT)
         return;
-    int inserted;
-    struct user *u = user_slot(m, user_id, &inserted);
-    u->ts = ts;
-    u->level = arena_cell(&m->strings, level);
-    u->changed = false;
+    uint32_t *slot = strmap_find(&m->user_index, user_id->text.ptr, user_id->text.len);
+    if (!slot)
+        return;
+    struct user *u = &m->users[*slot];
+    if (u->ts < ts || (u->ts == ts && compare_levels(&u->level, level) <= 0))
+        u->changed = false; /* the warehouse's row wins, a full tie included */
 }
 
 static int same_cell(const struct cell *a, const struct cell *b)
@@ -326,15 +452,10 @@ static void update_user(struct model *m, const struct cell *event, int64_t ts)
         if (ts < u->ts)
             return;
         if (ts == u->ts) {
-            int c = cell_compare(&event[EVENT_LEVEL], &u->level);
-            /* NULL sorts below any level here: compare_cells puts NULL last, so flip it. */
-            if (event[EVENT_LEVEL].type == CELL_NULL || u->level.type == CELL_NULL)
-                c = (event[EVENT_LEVEL].type != CELL_NULL) - (u->level.type != CELL_NULL);
+            int c = compare_levels(&event[EVENT_LEVEL], &u->level);
             if (c < 0)
                 return;
             if (c == 0) {
-                if (!u->changed)
-                    return; /* the warehouse's row wins a full tie */
                 const struct cell *names[] = {&event[EVENT_FIRST_NAME], &event[EVENT_LAST_NAME],
                                               &event[EVENT_GENDER]};
                 const struct cell *mine[] = {&u->first_name, &u->last_name, &u->gender};
@@ -391,13 +512,25 @@ int model_add_event(struct model *m, const struct cell *record, struct model_out
     time_from_epoch_ms(&m->clock, ts->i, &when); /* in range: checked above */
 
     const struct match *match = NULL;
+    struct match *pending = NULL;
     const struct cell *song = &event[EVENT_SONG], *artist = &event[EVENT_ARTIST];
     if (song->type == CELL_TEXT && artist->type == CELL_TEXT &&
         event[EVENT_LENGTH].type == CELL_DOUBLE) {
         match_key(&m->key, song, artist, event[EVENT_LENGTH].d);
-        uint32_t *slot = strmap_find(&m->match_index, m->key.data, m->key.len);
-        if (slot)
-            match = &m->matches[*slot];
+        if (m->probe) {
+            pending = match_entry(m, song, artist, event[EVENT_LENGTH].d);
+        } else {
+            uint32_t *slot = strmap_find(&m->match_index, m->key.data, m->key.len);
+            if (slot && match_at(m, *slot)->song_id.type != CELL_NULL)
+                match = match_at(m, *slot);
+        }
+    }
+    if (pending) { /* the writer settles it (model_output_resolve) */
+        if (out->pending_count == out->pending_capacity) {
+            out->pending_capacity = out->pending_capacity ? out->pending_capacity * 2 : 1024;
+            out->pending = xrealloc(out->pending, out->pending_capacity * sizeof *out->pending);
+        }
+        out->pending[out->pending_count++] = (struct model_pending){out->songplays.rows, pending};
     }
 
     struct rowbuf *plays = &out->songplays;
@@ -437,7 +570,7 @@ void model_end_object(struct model *m)
 void model_counts(const struct model *m, struct model_counts *counts)
 {
     counts->songplays = m->songplays;
-    counts->matched = m->matched;
+    counts->matched = m->matched + m->probe_matched;
     counts->users = 0;
     for (size_t i = 0; i < m->user_count; i++)
         counts->users += m->users[i].changed;
@@ -446,7 +579,7 @@ void model_counts(const struct model *m, struct model_counts *counts)
 }
 
 void model_dimensions(struct model *m, const struct rowbuf **songs, const struct rowbuf **artists,
-                      const struct rowbuf **lookup, struct rowbuf *users)
+                      const struct rowbuf **lookup, struct rowbuf *users, struct rowbuf *latest)
 {
     /* In key order, so the warehouse appends instead of splitting pages. The indexes into
      * these rows are stale afterwards: this is the model's last use. */
@@ -466,5 +599,11 @@ void model_dimensions(struct model *m, const struct rowbuf **songs, const struct
         rowbuf_set_cell(users, &row[2], &u->last_name);
         rowbuf_set_cell(users, &row[3], &u->gender);
         rowbuf_set_cell(users, &row[4], &u->level);
+        struct time_parts when;
+        time_from_epoch_ms(&m->clock, u->ts, &when); /* a songplay's ts: in range */
+        row = rowbuf_add_row(latest);
+        rowbuf_set_cell(latest, &row[0], &u->user_id);
+        rowbuf_set_text(latest, &row[1], when.text, TIME_TEXT_LEN);
+        rowbuf_set_cell(latest, &row[2], &u->level);
     }
 }

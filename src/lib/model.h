@@ -2,8 +2,9 @@
  *
  * Songs are held in memory (one entry per song_id and per artist_id, chosen by the rules
  * below, and a hash index on title + artist name + duration for the match). Events stream
- * through: each NextSong event with a user becomes a songplay row at once; users keep their
- * latest (ts, level) in memory; time rows are de-duplicated per object and by the
+ * through: each NextSong event with a user becomes a songplay row at once; the run's users keep
+ * their latest (ts, level) in memory, and are settled against the warehouse's user_latest rows
+ * of those users only, after the events; time rows are de-duplicated per object and by the
  * warehouse's primary key across objects, so memory does not grow with the event count.
  *
  * Trailing spaces: Redshift ignores them when it compares VARCHAR values ("Trailing spaces in
@@ -55,14 +56,33 @@ int model_add_song(struct model *m, const struct cell *song, char *reason, size_
 /* Adds an entry to the match index only (a song loaded by an earlier run). */
 void model_add_song_lookup(struct model *m, const struct cell *lookup);
 
-/* Seeds a user's latest (ts, level) as the warehouse has it. */
-void model_seed_user(struct model *m, const struct cell *user_id, int64_t ts,
-                     const struct cell *level);
+/* The user_ids of the run's events (text cells owned by the model), `*count` of them
+ * (malloc'd array). */
+struct cell *model_user_ids(const struct model *m, size_t *count);
+
+/* Settles a user of the run against the warehouse's latest play of that user (user_latest's
+ * ts, level): the warehouse's row stands unless the run's latest event is later, or as late
+ * with a greater level. Call after the events, before model_dimensions. */
+void model_settle_user(struct model *m, const struct cell *user_id, int64_t ts,
+                       const struct cell *level);
+
+struct match;
+
+/* A songplay row whose match the writer settles (probe mode). */
+struct model_pending {
+    size_t row;
+    struct match *entry;
+};
 
 /* Where the event stream's rows go. */
 struct model_output {
     struct rowbuf songplays;
     struct rowbuf time;
+    struct model_pending *pending; /* probe mode: rows whose song_id the writer fills in */
+    size_t pending_count, pending_capacity;
+    struct match **probes; /* the keys of model_output_probe_keys */
+    struct cell *probe_keys;
+    size_t probe_count, probe_capacity;
 };
 
 void model_output_init(struct model_output *out);
@@ -74,6 +94,22 @@ void model_output_clear(struct model_output *out);
  * nothing has changed. Safe to call from one thread at a time. */
 int model_add_event(struct model *m, const struct cell *event, struct model_output *out,
                     char *reason, size_t reason_size);
+
+/* Probe mode, for a run whose warehouse's song_lookup holds rows: instead of reading every row
+ * of it first, each batch's new match keys are looked up in it by the thread writing the batch:
+ * model_output_probe_keys, model_output_found for each song_lookup row of a key, then
+ * model_output_resolve fills in the songplays' song_id and artist_id. Call after the songs,
+ * before the events. */
+void model_probe_warehouse(struct model *m);
+/* The match keys of `out` not asked for before: `*count` keys of three cells each (title, artist
+ * name, duration). Call from the writing thread. */
+const struct cell *model_output_probe_keys(struct model *m, struct model_output *out,
+                                           size_t *count);
+/* A song_lookup row for key `i` of the last model_output_probe_keys (the tie rule keeps one). */
+void model_output_found(struct model *m, struct model_output *out, size_t i,
+                        const struct cell *song_id, const struct cell *artist_id);
+/* Fills in `out`'s songplays' matches, once every key was asked for. */
+void model_output_resolve(struct model *m, struct model_output *out);
 
 /* Forgets the per-object time de-duplication (call between objects). */
 void model_end_object(struct model *m);
@@ -89,10 +125,10 @@ struct model_counts {
 void model_counts(const struct model *m, struct model_counts *counts);
 
 /* The run's songs, artists and song_lookup rows (owned by the model, sorted by key), and
- * appends the users whose row this run decides to `users`. The model takes no more songs or
- * events after this. */
+ * appends the users whose row this run decides to `users`, and their latest plays to `latest`
+ * (user_latest rows). The model takes no more songs or events after this. */
 void model_dimensions(struct model *m, const struct rowbuf **songs, const struct rowbuf **artists,
-                      const struct rowbuf **lookup, struct rowbuf *users);
+                      const struct rowbuf **lookup, struct rowbuf *users, struct rowbuf *latest);
 
 /* <0 when song row `a` wins over `b` (cells in songs-table order). */
 int model_compare_songs(const struct cell *a, const struct cell *b);

@@ -44,6 +44,11 @@ static const enum column_type song_lookup_types[] = {COLUMN_TEXT, COLUMN_TEXT, C
                                                      COLUMN_TEXT, COLUMN_TEXT};
 static const uint32_t song_lookup_text_bytes[] = {TEXT_BYTES_TITLE, TEXT_BYTES_TITLE, 0,
                                                   TEXT_BYTES_ID, TEXT_BYTES_ID};
+/* Each user's latest play as the warehouse holds it (start_time, then level), so that a run
+ * decides its users by probing their keys instead of reading every songplay. */
+static const char *const user_latest_columns[] = {"user_id", "start_time", "level"};
+static const enum column_type user_latest_types[] = {COLUMN_TEXT, COLUMN_TEXT, COLUMN_TEXT};
+static const uint32_t user_latest_text_bytes[] = {TEXT_BYTES_ID, 0, TEXT_BYTES_CODE};
 
 /* Bookkeeping text is sparkify's own, not the sources': short codes and times, and paths, keys
  * and messages of any length. */
@@ -87,6 +92,7 @@ const struct table_def table_defs[TABLE_COUNT] = {
     [TABLE_ARTISTS] = TABLE("artists", artists, "artist_id"),
     [TABLE_TIME] = TABLE("time", time, "start_time"),
     [TABLE_SONG_LOOKUP] = TABLE("song_lookup", song_lookup, NULL),
+    [TABLE_USER_LATEST] = TABLE("user_latest", user_latest, "user_id"),
     [TABLE_LOADED_OBJECTS] = TABLE("loaded_objects", loaded_objects, "kind, object_key"),
     [TABLE_LOAD_ERRORS] = TABLE("load_errors", load_errors, NULL),
     [TABLE_ETL_RUNS] = TABLE("etl_runs", etl_runs, NULL),
@@ -99,6 +105,7 @@ _Static_assert(COUNT(songs_text_bytes) == COUNT(songs_columns), "songs sizes");
 _Static_assert(COUNT(artists_text_bytes) == COUNT(artists_columns), "artists sizes");
 _Static_assert(COUNT(time_text_bytes) == COUNT(time_columns), "time sizes");
 _Static_assert(COUNT(song_lookup_text_bytes) == COUNT(song_lookup_columns), "song_lookup sizes");
+_Static_assert(COUNT(user_latest_text_bytes) == COUNT(user_latest_columns), "user_latest sizes");
 _Static_assert(COUNT(loaded_objects_text_bytes) == COUNT(loaded_objects_columns),
                "loaded_objects sizes");
 _Static_assert(COUNT(load_errors_text_bytes) == COUNT(load_errors_columns), "load_errors sizes");

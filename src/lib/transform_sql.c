@@ -1,9 +1,10 @@
 /* transform_sql.c - the SQL transform (see transform_sql.h for its dialect and purpose).
  *
  * Order matters: song_lookup gains this run's songs before songplays are matched against it
- * (so plays match every song the warehouse knows); users are decided before this run's
- * songplays exist (a user already in the warehouse keeps its row unless an event is later
- * than its latest play, or as late with a greater level). start_time is computed with
+ * (so plays match every song the warehouse knows); users are decided against user_latest, each
+ * user's latest play before this run (a user already in the warehouse keeps its row unless an
+ * event is later than that play, or as late with a greater level), probed by the run's users
+ * only, never by reading every songplay. start_time is computed with
  * integer arithmetic, exact to the millisecond for any ts.
  * Every text value from staging goes through RTRIM first (EVENTS, SONGS), so no comparison,
  * PARTITION BY or ORDER BY ever meets two values that only trailing spaces tell apart, where
@@ -32,6 +33,12 @@
     "RTRIM(artist_location, ' ') AS artist_location, artist_latitude, artist_longitude, year, "    \
     "duration FROM staging_songs)"
 #define SONGPLAY_EVENTS "page = 'NextSong' AND user_id IS NOT NULL AND user_id <> ''"
+
+const char transform_user_latest_fill[] =
+    "INSERT INTO user_latest (user_id, start_time, level) "
+    "SELECT user_id, start_time, level FROM (SELECT user_id, start_time, level, "
+    "ROW_NUMBER() OVER (PARTITION BY user_id ORDER BY start_time DESC, COALESCE(level, '') DESC, "
+    "level NULLS LAST) AS row_rank FROM songplays) ranked WHERE row_rank = 1";
 
 static const struct transform_statement statements[] = {
     {"analyze staging_events", "ANALYZE staging_events"},
@@ -88,19 +95,18 @@ static const struct transform_statement statements[] = {
                "ROW_NUMBER() OVER (PARTITION BY user_id ORDER BY ts DESC, level DESC NULLS LAST, "
                "first_name NULLS LAST, last_name NULLS LAST, gender NULLS LAST) AS row_rank "
                "FROM " EVENTS " e WHERE " SONGPLAY_EVENTS ") ranked WHERE row_rank = 1"},
-    /* A user keeps the warehouse's row when an earlier run's play is later than this run's
-     * latest event, or as late with a level as great: each such user's latest play (the greatest
-     * start_time, then level) is found by a join, not by a correlated EXISTS with an OR (see the
-     * song_lookup step). */
+    /* A user keeps the warehouse's row when its latest play before this run (user_latest) is
+     * later than this run's latest event, or as late with a level as great: a join on the run's
+     * users, not a correlated EXISTS with an OR (see the song_lookup step). */
     {"users: keep rows that earlier plays still decide",
-     "DELETE FROM user_winners WHERE user_id IN (SELECT w.user_id FROM user_winners w JOIN ("
-     "SELECT user_id, start_time, level FROM (SELECT p.user_id, p.start_time, "
-     "COALESCE(p.level, '') AS level, ROW_NUMBER() OVER (PARTITION BY p.user_id "
-     "ORDER BY p.start_time DESC, COALESCE(p.level, '') DESC) AS row_rank "
-     "FROM songplays p JOIN user_winners u ON u.user_id = p.user_id) ranked "
-     "WHERE row_rank = 1) latest ON latest.user_id = w.user_id "
+     "DELETE FROM user_winners WHERE user_id IN (SELECT w.user_id FROM user_winners w "
+     "JOIN user_latest latest ON latest.user_id = w.user_id "
      "WHERE latest.start_time > w.start_time OR (latest.start_time = w.start_time "
-     "AND latest.level >= COALESCE(w.level, '')))"},
+     "AND COALESCE(latest.level, '') >= COALESCE(w.level, '')))"},
+    {"user_latest: replace",
+     "DELETE FROM user_latest WHERE user_id IN (SELECT user_id FROM user_winners)"},
+    {"user_latest: insert", "INSERT INTO user_latest (user_id, start_time, level) "
+                            "SELECT user_id, start_time, level FROM user_winners"},
     {"users: replace", "DELETE FROM users WHERE user_id IN (SELECT user_id FROM user_winners)"},
     {"users: insert", "INSERT INTO users (user_id, first_name, last_name, gender, level) "
                       "SELECT user_id, first_name, last_name, gender, level FROM user_winners"},

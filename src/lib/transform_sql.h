@@ -16,6 +16,10 @@ struct transform_statement {
     const char *sql;
 };
 
+/* Fills user_latest from songplays: for a warehouse written before user_latest existed, whose
+ * songplays hold rows and user_latest none, once, before a run writes any songplay (etl.c). */
+extern const char transform_user_latest_fill[];
+
 /* The statements, in the order they must run, inside the run's transaction. */
 const struct transform_statement *transform_statements(size_t *count);
 

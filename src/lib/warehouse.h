@@ -53,8 +53,15 @@ struct warehouse_ops {
      * is refused (SP_USAGE); with it, the change is committed. */
     int (*user_query)(struct warehouse *wh, const char *sql, bool write, warehouse_row_fn fn,
                       void *ctx, struct sp_error *err);
-    /* Rows (user_id, start_time, level) of each user's latest songplay. */
-    int (*user_latest)(struct warehouse *wh, warehouse_row_fn fn, void *ctx, struct sp_error *err);
+    /* The user_latest rows (user_id, start_time, level) of those of the `count` user_ids (text
+     * cells) it holds: each user's latest play, found by key, never by reading songplays. */
+    int (*user_latest)(struct warehouse *wh, const struct cell *user_ids, size_t count,
+                       warehouse_row_fn fn, void *ctx, struct sp_error *err);
+    /* The song_lookup rows (i, song_id, artist_id) matching key i of the `count` keys (three
+     * cells each: title, artist_name, duration), found through its index, never by reading
+     * every row. */
+    int (*song_lookup_probe)(struct warehouse *wh, const struct cell *keys, size_t count,
+                             warehouse_row_fn fn, void *ctx, struct sp_error *err);
     void (*close)(struct warehouse *wh);
 };
 

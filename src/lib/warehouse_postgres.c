@@ -65,6 +65,8 @@ static const char *const create_sql[TABLE_COUNT] = {
         " NOT NULL, duration DOUBLE PRECISION NOT NULL, song_id " TEXT_C
         " NOT NULL, artist_id " TEXT_C
         ", UNIQUE (title, artist_name, duration, song_id, artist_id))",
+    [TABLE_USER_LATEST] = "CREATE TABLE IF NOT EXISTS user_latest (user_id " TEXT_C
+                          " PRIMARY KEY, start_time TIMESTAMP NOT NULL, level " TEXT_C ")",
     [TABLE_LOADED_OBJECTS] = "CREATE TABLE IF NOT EXISTS loaded_objects (kind " TEXT_C
                              " NOT NULL, object_key " TEXT_C " NOT NULL, size BIGINT NOT NULL, "
                              "version " TEXT_C " NOT NULL, loaded_at " TEXT_C
@@ -97,6 +99,8 @@ static const char *const merge_update_sql[TABLE_COUNT] = {
     [TABLE_USERS] = "UPDATE users u SET first_name = n.first_name, last_name = n.last_name, "
                     "gender = n.gender, level = n.level FROM tmp_users n "
                     "WHERE u.user_id = n.user_id",
+    [TABLE_USER_LATEST] = "UPDATE user_latest u SET start_time = n.start_time, level = n.level "
+                          "FROM tmp_user_latest n WHERE u.user_id = n.user_id",
     [TABLE_LOADED_OBJECTS] = "UPDATE loaded_objects o SET size = n.size, version = n.version, "
                              "loaded_at = n.loaded_at, fingerprint = n.fingerprint "
                              "FROM tmp_loaded_objects n "
@@ -120,6 +124,8 @@ static const char *const merge_insert_sql[TABLE_COUNT] = {
         "AND l.artist_id IS NOT DISTINCT FROM n.artist_id)",
     [TABLE_USERS] = "INSERT INTO users SELECT * FROM tmp_users n "
                     "WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.user_id = n.user_id)",
+    [TABLE_USER_LATEST] = "INSERT INTO user_latest SELECT * FROM tmp_user_latest n WHERE NOT "
+                          "EXISTS (SELECT 1 FROM user_latest u WHERE u.user_id = n.user_id)",
     [TABLE_LOADED_OBJECTS] = "INSERT INTO loaded_objects SELECT * FROM tmp_loaded_objects n "
                              "WHERE NOT EXISTS (SELECT 1 FROM loaded_objects o "
                              "WHERE o.kind = n.kind AND o.object_key = n.object_key)",
@@ -137,6 +143,13 @@ static struct postgres_warehouse *as_postgres(struct warehouse *wh)
 static int exec_sql(struct postgres_warehouse *w, const char *sql, struct sp_error *err)
 {
     return libpq_exec(&w->pq, sql, err);
+}
+
+static int found_row(void *ctx, size_t columns, const char *const *names, const struct cell *values)
+{
+    (void)columns, (void)names, (void)values;
+    *(bool *)ctx = true;
+    return SP_OK;
 }
 
 static int pg_create_tables(struct warehouse *wh, bool drop_first, struct sp_error *err)
@@ -157,12 +170,17 @@ static int pg_create_tables(struct warehouse *wh, bool drop_first, struct sp_err
     /* One statement at a time, so that an error names the table it concerns. */
     for (int t = 0; status == SP_OK && t < TABLE_COUNT; t++)
         status = exec_sql(w, create_sql[t], err);
-    /* A warehouse from before content fingerprints gains the column. */
+    /* A warehouse from before content fingerprints gains the column. Only its owner may alter
+     * the table, even with IF NOT EXISTS, so a role that loads but does not own asks first. */
+    bool has_fingerprint = false;
     if (status == SP_OK && !drop_first)
-        status = exec_sql(w,
-                          "ALTER TABLE loaded_objects ADD COLUMN IF NOT EXISTS "
-                          "fingerprint " TEXT_C,
-                          err);
+        status = libpq_query(&w->pq,
+                             "SELECT 1 FROM information_schema.columns WHERE table_schema = "
+                             "CURRENT_SCHEMA() AND table_name = 'loaded_objects' "
+                             "AND column_name = 'fingerprint'",
+                             found_row, &has_fingerprint, err);
+    if (status == SP_OK && !drop_first && !has_fingerprint)
+        status = exec_sql(w, "ALTER TABLE loaded_objects ADD COLUMN fingerprint " TEXT_C, err);
     return status;
 }
 
@@ -369,13 +387,80 @@ static int pg_user_query(struct warehouse *wh, const char *sql, bool write, ware
     return libpq_user_query(&as_postgres(wh)->pq, sql, write, fn, ctx, err);
 }
 
-static int pg_user_latest(struct warehouse *wh, warehouse_row_fn fn, void *ctx,
+/* Appends `c` as an SQL literal (libpq's quoting for text, round-trip digits for a double). */
+static int append_literal(struct postgres_warehouse *w, struct buffer *sql, const struct cell *c,
                           struct sp_error *err)
 {
-    return pg_query(wh,
-                    "SELECT DISTINCT ON (user_id) user_id, start_time, level FROM songplays "
-                    "ORDER BY user_id, start_time DESC, level DESC NULLS LAST",
-                    fn, ctx, err);
+    if (c->type == CELL_DOUBLE) {
+        buffer_printf(sql, "CAST('%.17g' AS DOUBLE PRECISION)", c->d);
+        return SP_OK;
+    }
+    if (c->type != CELL_TEXT) {
+        buffer_append_str(sql, "NULL");
+        return SP_OK;
+    }
+    char *quoted = PQescapeLiteral(w->pq.conn, c->text.ptr, c->text.len);
+    if (!quoted)
+        return libpq_fail(&w->pq, err, "quoting a value failed", NULL, NULL);
+    buffer_append_str(sql, quoted);
+    PQfreemem(quoted);
+    return SP_OK;
+}
+
+/* Runs `select` (a query over "keys", a VALUES list of (i, key cells...) named by `columns`)
+ * for the keys, a thousand per round trip; rows go to `fn`. Neither table probed is written
+ * before the run's end, so no merge of pending rows is needed first. */
+static int probe_keys(struct postgres_warehouse *w, const char *select, const char *columns,
+                      const struct cell *keys, size_t count, size_t width, warehouse_row_fn fn,
+                      void *ctx, struct sp_error *err)
+{
+    enum { BATCH = 1000 };
+    struct buffer sql;
+    buffer_init(&sql);
+    if (!w->pq.conn) { /* a dry run: there is no connection to quote with */
+        buffer_printf(&sql, "-- a real run looks up %zu keys, %d at a time: %s", count, BATCH,
+                      select);
+        warehouse_dry_run(&w->pq.base, sql.data);
+        buffer_release(&sql);
+        return SP_OK;
+    }
+    int status = SP_OK;
+    for (size_t first = 0; status == SP_OK && first < count; first += BATCH) {
+        buffer_clear(&sql);
+        buffer_printf(&sql, "WITH keys (%s) AS (VALUES ", columns);
+        for (size_t k = first; status == SP_OK && k < count && k < first + BATCH; k++) {
+            buffer_printf(&sql, "%s(%zu", k > first ? ", " : "", k);
+            for (size_t c = 0; status == SP_OK && c < width; c++) {
+                buffer_append_str(&sql, ", ");
+                status = append_literal(w, &sql, &keys[k * width + c], err);
+            }
+            buffer_append_char(&sql, ')');
+        }
+        buffer_printf(&sql, ") %s", select);
+        if (status == SP_OK)
+            status = libpq_query(&w->pq, sql.data, fn, ctx, err);
+    }
+    buffer_release(&sql);
+    return status;
+}
+
+static int pg_user_latest(struct warehouse *wh, const struct cell *user_ids, size_t count,
+                          warehouse_row_fn fn, void *ctx, struct sp_error *err)
+{
+    return probe_keys(as_postgres(wh),
+                      "SELECT l.user_id, l.start_time, l.level FROM keys "
+                      "JOIN user_latest l ON l.user_id = keys.user_id",
+                      "i, user_id", user_ids, count, 1, fn, ctx, err);
+}
+
+static int pg_song_lookup_probe(struct warehouse *wh, const struct cell *keys, size_t count,
+                                warehouse_row_fn fn, void *ctx, struct sp_error *err)
+{
+    return probe_keys(as_postgres(wh),
+                      "SELECT keys.i, l.song_id, l.artist_id FROM keys JOIN song_lookup l "
+                      "ON l.title = keys.title AND l.artist_name = keys.artist_name "
+                      "AND l.duration = keys.duration",
+                      "i, title, artist_name, duration", keys, count, 3, fn, ctx, err);
 }
 
 static void pg_close(struct warehouse *wh)
@@ -398,6 +483,7 @@ static const struct warehouse_ops postgres_ops = {
     .query = pg_query,
     .user_query = pg_user_query,
     .user_latest = pg_user_latest,
+    .song_lookup_probe = pg_song_lookup_probe,
     .close = pg_close,
 };
 

@@ -51,6 +51,8 @@ static const struct table_ddl table_ddl[TABLE_COUNT] = {
                     ", PRIMARY KEY (start_time)) DISTKEY (start_time) SORTKEY (start_time)"},
     [TABLE_SONG_LOOKUP] = {"title artist_name duration song_id ", NULL,
                            ") DISTSTYLE ALL SORTKEY (title)"},
+    [TABLE_USER_LATEST] = {"user_id start_time ", NULL,
+                           ", PRIMARY KEY (user_id)) DISTSTYLE ALL SORTKEY (user_id)"},
     [TABLE_LOADED_OBJECTS] = {"kind object_key size version loaded_at ", NULL,
                               ", PRIMARY KEY (kind, object_key)) DISTSTYLE ALL"},
     [TABLE_LOAD_ERRORS] = {"source line reason loaded_at ", NULL, ") DISTSTYLE EVEN"},

@@ -59,6 +59,8 @@ static const char *const create_sql[TABLE_COUNT] = {
         "CREATE TABLE IF NOT EXISTS song_lookup (title TEXT NOT NULL, artist_name TEXT NOT NULL, "
         "duration REAL NOT NULL, song_id TEXT NOT NULL, artist_id TEXT, "
         "UNIQUE (title, artist_name, duration, song_id, artist_id)) STRICT",
+    [TABLE_USER_LATEST] = "CREATE TABLE IF NOT EXISTS user_latest (user_id TEXT PRIMARY KEY, "
+                          "start_time TEXT NOT NULL, level TEXT) STRICT, WITHOUT ROWID",
     [TABLE_LOADED_OBJECTS] =
         "CREATE TABLE IF NOT EXISTS loaded_objects (kind TEXT NOT NULL, object_key TEXT NOT NULL, "
         "size INTEGER NOT NULL, version TEXT NOT NULL, loaded_at TEXT NOT NULL, "
@@ -79,6 +81,8 @@ static const char *const conflict_sql[TABLE_COUNT] = {
     [TABLE_USERS] = " ON CONFLICT (user_id) DO UPDATE SET first_name = excluded.first_name, "
                     "last_name = excluded.last_name, gender = excluded.gender, "
                     "level = excluded.level",
+    [TABLE_USER_LATEST] = " ON CONFLICT (user_id) DO UPDATE SET start_time = excluded.start_time, "
+                          "level = excluded.level",
     [TABLE_LOADED_OBJECTS] = " ON CONFLICT (kind, object_key) DO UPDATE SET "
                              "size = excluded.size, version = excluded.version, "
                              "loaded_at = excluded.loaded_at, fingerprint = excluded.fingerprint",
@@ -432,16 +436,71 @@ static int sqlite_user_query(struct warehouse *wh, const char *sql, bool write, 
     return status;
 }
 
-static int sqlite_user_latest(struct warehouse *wh, warehouse_row_fn fn, void *ctx,
-                              struct sp_error *err)
+/* Runs `sql` once per key (`width` cells each, bound as ?1..?width), handing each row to `fn`
+ * as (key index, the row's columns): an index probe per key, a few microseconds each, whatever
+ * the warehouse holds. */
+static int probe_keys(struct sqlite_warehouse *w, const char *sql, const struct cell *keys,
+                      size_t count, int width, warehouse_row_fn fn, void *ctx, struct sp_error *err)
 {
-    /* start_time is fixed-width text, so MAX over start_time || level finds the latest play
-     * and, among plays at that instant, the greatest level. */
-    return sqlite_query(wh,
-                        "SELECT user_id, substr(latest, 1, 23), substr(latest, 24) FROM "
-                        "(SELECT user_id, MAX(start_time || COALESCE(level, '')) AS latest "
-                        "FROM songplays GROUP BY user_id)",
-                        fn, ctx, err);
+    if (warehouse_dry_run(&w->base, sql))
+        return SP_OK;
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2(w->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+        return sp_fail(err, "%s: %s [%s]", w->path, sqlite3_errmsg(w->db), sql);
+    int columns = sqlite3_column_count(stmt);
+    const char *names[8] = {"i"};
+    struct cell values[8];
+    for (int c = 0; c < columns && c < 7; c++)
+        names[c + 1] = sqlite3_column_name(stmt, c);
+    int status = SP_OK;
+    for (size_t k = 0; status == SP_OK && k < count; k++) {
+        for (int b = 0; b < width; b++)
+            bind_cell(stmt, b + 1, &keys[k * (size_t)width + (size_t)b]);
+        values[0].type = CELL_INT;
+        values[0].i = (int64_t)k;
+        int rc;
+        while (status == SP_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+            for (int c = 0; c < columns && c < 7; c++)
+                column_cell(stmt, c, &values[c + 1]);
+            status = fn(ctx, (size_t)columns + 1, names, values);
+        }
+        if (status == SP_OK && rc != SQLITE_DONE)
+            status = sp_fail(err, "%s: %s [%s]", w->path, sqlite3_errmsg(w->db), sql);
+        sqlite3_reset(stmt);
+    }
+    sqlite3_finalize(stmt);
+    return status;
+}
+
+/* Hands a probe's row on without its key index. */
+struct skip_index {
+    warehouse_row_fn fn;
+    void *ctx;
+};
+
+static int without_index(void *ctx, size_t columns, const char *const *names,
+                         const struct cell *values)
+{
+    struct skip_index *s = ctx;
+    return s->fn(s->ctx, columns - 1, names + 1, values + 1);
+}
+
+static int sqlite_user_latest(struct warehouse *wh, const struct cell *user_ids, size_t count,
+                              warehouse_row_fn fn, void *ctx, struct sp_error *err)
+{
+    struct skip_index skip = {fn, ctx};
+    return probe_keys(as_sqlite(wh),
+                      "SELECT user_id, start_time, level FROM user_latest WHERE user_id = ?1",
+                      user_ids, count, 1, without_index, &skip, err);
+}
+
+static int sqlite_song_lookup_probe(struct warehouse *wh, const struct cell *keys, size_t count,
+                                    warehouse_row_fn fn, void *ctx, struct sp_error *err)
+{
+    return probe_keys(as_sqlite(wh),
+                      "SELECT song_id, artist_id FROM song_lookup "
+                      "WHERE title = ?1 AND artist_name = ?2 AND duration = ?3",
+                      keys, count, 3, fn, ctx, err);
 }
 
 static void sqlite_close(struct warehouse *wh)
@@ -469,6 +528,7 @@ static const struct warehouse_ops sqlite_ops = {
     .query = sqlite_query,
     .user_query = sqlite_user_query,
     .user_latest = sqlite_user_latest,
+    .song_lookup_probe = sqlite_song_lookup_probe,
     .close = sqlite_close,
 };
 

@@ -36,9 +36,10 @@ without_constraints() {
   load_sample
   run sp --target "$DB" check
   [ "$status" -eq 0 ]
-  [ "${#lines[@]}" -eq 26 ]
-  [ "${lines[25]}" = "25 checks: 25 passed, 0 failed" ]
-  [ "$(printf '%s\n' "${lines[@]:0:25}" | grep -c '^PASS  ')" -eq 25 ]
+  [ "${#lines[@]}" -eq 27 ]
+  [ "${lines[26]}" = "26 checks: 26 passed, 0 failed" ]
+  [ "$(printf '%s\n' "${lines[@]:0:26}" | grep -c '^PASS  ')" -eq 26 ]
+  [ "$(printf '%s\n' "$output" | grep 'user_latest' | tr -s ' ')" = "PASS user_latest = each user's latest play 0 rows" ]
   n=$(json_field "$expected" songplays)
   [ "$(printf '%s\n' "$output" | grep 'NextSong events' | tr -s ' ')" = "PASS songplays count = NextSong events loaded, each once distinct_plays $n, loaded_by_etl_runs $n" ]
   [ "$(printf '%s\n' "$output" | grep '^PASS  users is not empty' | tr -s ' ')" = "PASS users is not empty value $(json_field "$expected" users), expected at least 1" ]
@@ -47,9 +48,17 @@ without_constraints() {
 
 @test "check fails on a dangling user_id, naming it" {
   load_sample
+  # Its play is also a latest play user_latest does not know of.
   check_fails_with "UPDATE songplays SET user_id = '999' WHERE songplay_id = 100" \
-    "FAIL songplays.user_id in users 1 row (sample: user_id=999)"
-  [ "${lines[25]}" = "25 checks: 24 passed, 1 failed" ]
+    "FAIL songplays.user_id in users 1 row (sample: user_id=999)" \
+    "FAIL user_latest = each user's latest play 1 row (sample: user_id=999)"
+  [ "${lines[26]}" = "26 checks: 24 passed, 2 failed" ]
+}
+
+@test "check fails when user_latest, by which runs decide users, disagrees with songplays" {
+  load_sample
+  check_fails_with "UPDATE user_latest SET start_time = '2018-11-01 00:00:00.000' WHERE user_id = '15'; DELETE FROM user_latest WHERE user_id = '26'; INSERT INTO user_latest VALUES ('1000', '2018-11-02 00:00:00.000', 'free')" \
+    "FAIL user_latest = each user's latest play 3 rows (sample: user_id=1000)"
 }
 
 @test "check fails on a duplicate key, naming it" {
@@ -93,6 +102,7 @@ PY
 )
   n=$(json_field "$expected" songplays)
   check_fails_with "DELETE FROM songplays WHERE user_id = '15'" \
+    "FAIL user_latest = each user's latest play 1 row (sample: user_id=15)" \
     "FAIL songplays count = NextSong events loaded, each once distinct_plays $((n - plays_15)), loaded_by_etl_runs $n"
 }
 
@@ -133,8 +143,8 @@ max = 2.5
 EOF
   run sp --target "$DB" check --checks checks.ini
   [ "$status" -eq 1 ]
-  [ "${#lines[@]}" -eq 31 ]
-  [ "$(printf '%s\n' "${lines[@]:25:5}" | tr -s ' ')" = "$(printf '%s\n' "PASS paid users value $paid, expected $paid" "PASS songplays, fewer than events value $(json_field "$expected" songplays), expected 1 to $events" "PASS first level in byte order value free, expected free" "FAIL one more paid user than there is value $paid, expected $((paid + 1))")
+  [ "${#lines[@]}" -eq 32 ]
+  [ "$(printf '%s\n' "${lines[@]:26:5}" | tr -s ' ')" = "$(printf '%s\n' "PASS paid users value $paid, expected $paid" "PASS songplays, fewer than events value $(json_field "$expected" songplays), expected 1 to $events" "PASS first level in byte order value free, expected free" "FAIL one more paid user than there is value $paid, expected $((paid + 1))")
 FAIL average plays per user, at most value $(python3 -c "print(repr($(json_field "$expected" songplays) / $(json_field "$expected" users)))"), expected at most 2.5" ]
 }
 
@@ -191,7 +201,7 @@ FAIL average plays per user, at most value $(python3 -c "print(repr($(json_field
   need_sample
   run sp --target "$DB" etl --check --song-data "$DATA/s3_subset/song_data" --log-data "$DATA/log_data"
   [ "$status" -eq 0 ]
-  [ "${lines[1]}" = "25 data-quality checks passed" ]
+  [ "${lines[1]}" = "26 data-quality checks passed" ]
   [ "$(q 'SELECT COUNT(*) FROM songplays')" = "$(json_field "$(python_expected "$DATA/s3_subset/song_data" "$DATA/log_data")" songplays)" ]
 }
 
@@ -207,7 +217,7 @@ FAIL average plays per user, at most value $(python3 -c "print(repr($(json_field
   run sp --target "$DB" etl --check --log-data logs
   [ "$status" -eq 1 ]
   [ "$(printf '%s\n' "$output" | grep '^FAIL' | tr -s ' ')" = "FAIL songplays.level in (free, paid) 1 row (sample: songplay_id=$first_play)" ]
-  [ "${lines[-1]}" = "sparkify: 1 of 25 data-quality checks failed (listed above); the run was rolled back and nothing was written" ]
+  [ "${lines[-1]}" = "sparkify: 1 of 26 data-quality checks failed (listed above); the run was rolled back and nothing was written" ]
   cmp w.db before.db
   # Without --check the same run loads.
   sp -q --target "$DB" etl --log-data logs
@@ -225,5 +235,5 @@ FAIL average plays per user, at most value $(python3 -c "print(repr($(json_field
   cmp w.db before.db
   run sp --target "$DB" etl --checks checks.ini --log-data "$DATA/log_data/2018/11/2018-11-1[0-4]-events.json"
   [ "$status" -eq 0 ]
-  [[ "$output" == *"26 data-quality checks passed"* ]]
+  [[ "$output" == *"27 data-quality checks passed"* ]]
 }

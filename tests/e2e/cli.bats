@@ -13,7 +13,7 @@ load_sample() {
   run sp --target "$DB" create-tables --force
   [ "$status" -eq 0 ]
   [ "$output" = "created tables in $DB" ]
-  [ "$(q "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name)")" = "artists etl_runs load_errors loaded_objects song_lookup songplays songs staging_events staging_songs time users" ]
+  [ "$(q "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name)")" = "artists etl_runs load_errors loaded_objects song_lookup songplays songs staging_events staging_songs time user_latest users" ]
   [ "$(q 'SELECT COUNT(*) FROM songplays')" = 0 ]
   [ "$(q 'SELECT COUNT(*) FROM loaded_objects')" = 0 ]
 }

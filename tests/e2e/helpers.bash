@@ -39,6 +39,7 @@ star_contents() {
     "SELECT * FROM songs ORDER BY song_id"
     "SELECT * FROM artists ORDER BY artist_id"
     "SELECT * FROM time ORDER BY start_time"
+    "SELECT user_id, start_time, level FROM user_latest ORDER BY user_id"
   )
   for sql in "${sqls[@]}"; do
     "$SPARKIFY" --target "$target" query --format csv "$sql"
@@ -192,12 +193,13 @@ moto_stop() {
 
 # ---- the Redshift stand-in (scripts/redshift_standin.sh), one per test file ----
 
-# Starts the stand-in for the file's tests (setup_file); skips without Python's moto, or with
-# `optional`, returns 1 so that the file's tests run on the other targets only.
+# Starts the stand-in for the file's tests (setup_file). Without Python's moto it returns 1 and
+# standin_env skips each test (this bats cannot skip from setup_file), or, with `optional`, lets
+# the file's tests run on the other targets only.
 standin_start() {
   if ! python3 -c 'import moto, boto3, flask' 2>/dev/null; then
-    [ "${1:-}" = optional ] && return 1
-    skip "Python's moto (with Flask) and boto3 are absent (python3 -c 'import moto, boto3'): the stand-in has no other S3 with IAM and STS"
+    export STANDIN_ABSENT="Python's moto (with Flask) and boto3 are absent (python3 -c 'import moto, boto3'): the stand-in has no other S3 with IAM and STS"
+    return 1
   fi
   STANDIN_DIR=$(mktemp -d /tmp/sparkify-standin.XXXXXX)
   chmod 755 "$STANDIN_DIR"
@@ -217,7 +219,7 @@ standin_stop() {
 # The stand-in's settings (SPARKIFY_TARGET, AWS_*, SPARKIFY_IAM_ROLE, SPARKIFY_STAGING), which
 # setup() clears: a test file's own setup() calls this after helpers.bash's.
 standin_env() {
-  [ -f "${STANDIN_DIR:-}/env" ] || { [ "${1:-}" = optional ] && return 0; skip "the stand-in is not running"; }
+  [ -f "${STANDIN_DIR:-}/env" ] || { [ "${1:-}" = optional ] && return 0; skip "${STANDIN_ABSENT:-the stand-in is not running}"; }
   set -a
   . "$STANDIN_DIR/env"
   set +a

@@ -38,6 +38,20 @@ load helpers
   [ "$("$SPARKIFY" --target "$late_first" query --format csv 'SELECT * FROM users ORDER BY user_id' | tr -d '\r' | tail -n +2)" = "$expected" ]
 }
 
+@test "a warehouse written before user_latest gains it from songplays on its next run, once" {
+  need_sample
+  sp -q --target "$DB" etl --song-data "$DATA/s3_subset/song_data" --log-data "$DATA/log_data"
+  one_run=$(star_contents)
+  old="sqlite:$TMP/old.db"
+  sp -q --target "$old" etl --song-data "$DATA/s3_subset/song_data" --log-data "$DATA/log_data/2018/11/2018-11-1*"
+  sp -q --target "$old" query --write "DROP TABLE user_latest"
+  # Days before and after those loaded: some users' latest plays are the warehouse's, some new.
+  sp -q --target "$old" etl --log-data "$DATA/log_data"
+  [ "$(star_contents "$old")" = "$one_run" ]
+  run sp --target "$old" check
+  [ "$status" -eq 0 ]
+}
+
 @test "song files split across runs give the same songs and artists as one run" {
   need_sample
   sp -q --target "$DB" etl --song-data "$DATA/s3_subset/song_data"

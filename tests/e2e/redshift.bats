@@ -14,7 +14,7 @@ setup() {
 }
 
 setup_file() {
-  standin_start
+  standin_start || return 0
   if [ -d "$SPARKIFY_SHARED/data/udacity/log_data" ]; then
     aws mkbucket udacity-dend us-west-2
     aws put-tree udacity-dend log_data "$SPARKIFY_SHARED/data/udacity/log_data"
@@ -161,7 +161,7 @@ PY
   [ "$(star_contents "$(standin_target "$db")")" = "$(star_contents)" ]
   [ "$(rsp "$db" query --format csv 'SELECT SUM(log_objects), SUM(song_objects) FROM etl_runs' | tail -n 1 | tr -d '\r')" = "30,71" ]
   # Every table a run writes is locked at the start of its transaction.
-  grep -q "^LOCK staging_events, staging_songs, songplays, users, songs, artists, time, song_lookup, loaded_objects, load_errors, etl_runs;$" "$STANDIN_DIR/statements.sql"
+  grep -q "^LOCK staging_events, staging_songs, songplays, users, songs, artists, time, song_lookup, user_latest, loaded_objects, load_errors, etl_runs;$" "$STANDIN_DIR/statements.sql"
 }
 
 @test "a bucket in another Region than the COPY's fails the run before any COPY, saying what to change" {

@@ -57,16 +57,21 @@ dumped() {
 @test "every statement the Redshift target can issue parses as Redshift SQL" {
   need_sqlfluff
   dumped
-  # DDL of all eleven tables (the staging tables again, as a run empties them by dropping and
+  # DDL of all twelve tables (the staging tables again, as a run empties them by dropping and
   # creating them), COPY in each variant, the load-error query, the bookkeeping writes and the
   # transform, each a statement of its own.
-  [ "$(grep -c 'create_table_statement:' "$TMP/tree")" -eq 13 ]
+  [ "$(grep -c 'create_table_statement:' "$TMP/tree")" -eq 14 ]
   [ "$(grep -c 'copy_statement:' "$TMP/tree")" -eq 4 ]
   # The load errors of the session's latest COPY, failed or not, from the SYS views that
   # provisioned clusters and Serverless both have.
   [ "$(grep -c ' FROM sys_load_error_detail WHERE query_id = (SELECT MAX(query_id) FROM sys_load_history WHERE session_id = PG_BACKEND_PID())' all.sql)" -eq 1 ]
   ! grep -q 'stl_load_errors\|PG_LAST_COPY_ID' all.sql
   [ "$(grep -c '^INSERT INTO song_lookup\|^INSERT INTO songplays\|^INSERT INTO time' all.sql)" -eq 3 ]
+  # Users are decided by user_latest, probed by the run's users: after the one-time fill of a
+  # warehouse written before it, no transform statement reads songplays.
+  [ "$(grep -c '^INSERT INTO user_latest' all.sql)" -eq 2 ]
+  [ "$(grep -c ' FROM songplays)\| JOIN songplays\|FROM songplays [a-z]' all.sql)" -eq 1 ]
+  grep -q '^INSERT INTO user_latest (user_id, start_time, level) SELECT .* FROM songplays) ranked WHERE row_rank = 1;$' all.sql
   grep -q 'DISTKEY (start_time) SORTKEY (start_time)' all.sql
   grep -q ') BACKUP NO DISTSTYLE EVEN;' all.sql
   grep -q 'songplay_id BIGINT IDENTITY(0, 1) NOT NULL' all.sql
@@ -166,7 +171,7 @@ PY
   need_sqlfluff
   "$DUMP_ANALYTICS_SQL" > analytics.sql
   [ "$(grep -c '^-- report: ' analytics.sql)" -eq 12 ]
-  [ "$(grep -c '^-- check: ' analytics.sql)" -eq 25 ]
+  [ "$(grep -c '^-- check: ' analytics.sql)" -eq 26 ]
   parses analytics.sql
 }
 
@@ -174,9 +179,9 @@ PY
   need_sqlfluff
   dumped
   # A quote, a semicolon and a comment in a path stay inside the literal: the only DROP TABLE
-  # statements are the eleven of create-tables, the two staging tables' and the transform's.
+  # statements are the twelve of create-tables, the two staging tables' and the transform's.
   grep -q "COPY staging_songs FROM 's3://bucket/it''s; DROP TABLE users; --' IAM_ROLE" all.sql
-  [ "$(grep -c 'drop_table_statement:' "$TMP/tree")" -eq 14 ]
+  [ "$(grep -c 'drop_table_statement:' "$TMP/tree")" -eq 15 ]
   # Redshift reads a backslash as an escape, so it is doubled, as its QUOTE_LITERAL does.
   grep -q "'/data/back\\\\\\\\slash.json'" all.sql
   grep -q "'{\"ts\": \"x\\\\\\\\\"y\"}'" all.sql
@@ -191,10 +196,10 @@ PY
   ! grep -q Sup3rSecret run.sql stderr
   [ "$(cat stderr)" = "dry run: no warehouse was connected and nothing was written; a run would load 30 log and 71 song objects (3.8 MB)" ]
   # Every table it writes is locked first, as AWS advises for serializable isolation.
-  grep -qx "LOCK staging_events, staging_songs, songplays, users, songs, artists, time, song_lookup, loaded_objects, load_errors, etl_runs;" run.sql
+  grep -qx "LOCK staging_events, staging_songs, songplays, users, songs, artists, time, song_lookup, user_latest, loaded_objects, load_errors, etl_runs;" run.sql
   # The staging tables are dropped and created again (no rows left for VACUUM), the rest emptied
   # with DELETE (TRUNCATE would commit), inside BEGIN ... COMMIT.
-  [ "$(grep -c '^DELETE FROM [a-z_]*;$' run.sql)" -eq 9 ]
+  [ "$(grep -c '^DELETE FROM [a-z_]*;$' run.sql)" -eq 10 ]
   grep -qx 'DROP TABLE IF EXISTS staging_events;' run.sql
   grep -qx 'DROP TABLE IF EXISTS staging_songs;' run.sql
   [ "$(grep -v '^--' run.sql | sed -n 2p)" = "BEGIN;" ]
@@ -262,16 +267,16 @@ PY
 @test "create-tables, query, report and check print their statements in a dry run on every target" {
   for target in "$CLUSTER" "postgresql://u:Sup3rSecret@db.example.invalid/x" "$DB"; do
     sp -q --target "$target" --dry-run create-tables > ddl.sql
-    [ "$(grep -c '^CREATE TABLE IF NOT EXISTS .*;$' ddl.sql)" -eq 11 ]
+    [ "$(grep -c '^CREATE TABLE IF NOT EXISTS .*;$' ddl.sql)" -eq 12 ]
     grep -q '^DROP TABLE IF EXISTS .*load_errors' ddl.sql
     [ "$(tail -n 1 ddl.sql)" = "COMMIT;" ]
     sp --target "$target" query --dry-run "SELECT COUNT(*) FROM songplays" > query.sql
     grep -qx "SELECT COUNT(\*) FROM songplays;" query.sql
     sp --target "$target" report --dry-run > report.sql
     grep -q "FROM songplays p JOIN songs s ON s.song_id = p.song_id" report.sql
-    # Checks are shown, not judged: 25 queries and a clean exit.
+    # Checks are shown, not judged: 26 queries and a clean exit.
     sp --target "$target" check --dry-run > check.sql
-    [ "$(grep -c '^SELECT .*;$' check.sql)" -eq 25 ]
+    [ "$(grep -c '^SELECT .*;$' check.sql)" -eq 26 ]
     grep -q "FROM etl_runs" check.sql
     ! grep -q Sup3rSecret ddl.sql query.sql report.sql check.sql
   done

@@ -88,6 +88,7 @@ int main(void)
 
     size_t count;
     const struct transform_statement *statements = transform_statements(&count);
+    print_statement(NULL, transform_user_latest_fill);
     for (size_t i = 0; i < count; i++)
         print_statement(NULL, statements[i].sql);
     must(wh->ops->commit(wh, &err), &err);

@@ -9,6 +9,8 @@
 
 #include "model.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static struct cell text(const char *s)
@@ -135,6 +137,84 @@ static const struct cell *user_row(const struct rowbuf *users, const char *id)
     return NULL;
 }
 
+/* A key of a probe, as text: "title|artist|duration". */
+static void probe_key_text(const struct cell *k, char *out, size_t size)
+{
+    snprintf(out, size, "%.*s|%.*s|%g", (int)k[0].text.len, k[0].text.ptr, (int)k[1].text.len,
+             k[1].text.ptr, k[2].d);
+}
+
+static void probe_mode_asks_each_key_once_and_keeps_the_tie_rule_across_the_warehouse(void **state)
+{
+    (void)state;
+    struct model *m = model_new();
+    /* This run's songs: "Old" has a smaller song_id in the warehouse, "New" a larger one. */
+    song(m, "SOM", "Old", "ARM", "Artist", 100.0);
+    song(m, "SOB", "New", "ARB", "Artist", 200.0);
+    model_probe_warehouse(m);
+    struct model_output out;
+    model_output_init(&out);
+    struct cell e[EVENT_FIELD_COUNT];
+    char reason[128];
+    event(e, "NextSong", "1", 1000, "free", "Old", "Artist", 100.0);
+    model_add_event(m, e, &out, reason, sizeof reason);
+    event(e, "NextSong", "1", 2000, "free", "New", "Artist", 200.0);
+    model_add_event(m, e, &out, reason, sizeof reason);
+    event(e, "NextSong", "1", 3000, "free", "Known", "Artist", 300.0); /* the warehouse's only */
+    model_add_event(m, e, &out, reason, sizeof reason);
+    event(e, "NextSong", "1", 4000, "free", "Nowhere", "Artist", 400.0);
+    model_add_event(m, e, &out, reason, sizeof reason);
+    event(e, "NextSong", "1", 5000, "free", "Old", "Artist", 100.0); /* asked for once */
+    model_add_event(m, e, &out, reason, sizeof reason);
+    /* Nothing is matched until the writer has asked. */
+    assert_int_equal(rowbuf_row(&out.songplays, 0)[3].type, CELL_NULL);
+
+    size_t count;
+    const struct cell *keys = model_output_probe_keys(m, &out, &count);
+    assert_int_equal(count, 4);
+    char text_key[64];
+    const char *expected[] = {"Old|Artist|100", "New|Artist|200", "Known|Artist|300",
+                              "Nowhere|Artist|400"};
+    for (size_t i = 0; i < count; i++) {
+        probe_key_text(&keys[3 * i], text_key, sizeof text_key);
+        assert_string_equal(text_key, expected[i]);
+    }
+    /* The warehouse's song_lookup rows for the keys. */
+    struct cell so_a = text("SOA"), ar_a = text("ARA"), so_z = text("SOZ"), ar_z = text("ARZ");
+    struct cell so_k = text("SOK"), ar_k = text("ARK");
+    model_output_found(m, &out, 0, &so_a, &ar_a);
+    model_output_found(m, &out, 1, &so_z, &ar_z);
+    model_output_found(m, &out, 2, &so_z, &ar_z);
+    model_output_found(m, &out, 2, &so_k, &ar_k); /* two songs with the key: the smaller wins */
+    model_output_resolve(m, &out);
+    const char *songs[] = {"SOA", "SOB", "SOK", NULL, "SOA"};
+    for (size_t i = 0; i < 5; i++) {
+        const struct cell *row = rowbuf_row(&out.songplays, i);
+        if (songs[i])
+            assert_string_equal(row[3].text.ptr, songs[i]);
+        else
+            assert_int_equal(row[3].type, CELL_NULL);
+    }
+    /* The next batch: a key asked for before is not asked again, and still matches. */
+    model_output_clear(&out);
+    event(e, "NextSong", "1", 6000, "free", "Known", "Artist", 300.0);
+    model_add_event(m, e, &out, reason, sizeof reason);
+    event(e, "NextSong", "1", 7000, "free", "Nowhere", "Artist", 400.0);
+    model_add_event(m, e, &out, reason, sizeof reason);
+    model_output_probe_keys(m, &out, &count);
+    assert_int_equal(count, 0);
+    model_output_resolve(m, &out);
+    assert_string_equal(rowbuf_row(&out.songplays, 0)[3].text.ptr, "SOK");
+    assert_string_equal(rowbuf_row(&out.songplays, 0)[4].text.ptr, "ARK");
+    assert_int_equal(rowbuf_row(&out.songplays, 1)[3].type, CELL_NULL);
+    struct model_counts counts;
+    model_counts(m, &counts);
+    assert_int_equal(counts.songplays, 7);
+    assert_int_equal(counts.matched, 5);
+    model_output_release(&out);
+    model_free(m);
+}
+
 static void users_take_the_level_of_their_latest_event_in_any_order(void **state)
 {
     (void)state;
@@ -153,21 +233,47 @@ static void users_take_the_level_of_their_latest_event_in_any_order(void **state
     model_add_event(m, e, &out, reason, sizeof reason);
     event(e, "NextSong", "2", 5000, "free", NULL, NULL, 0);
     model_add_event(m, e, &out, reason, sizeof reason);
-    /* A user the warehouse already has at a later time keeps its row. */
-    struct cell id3 = text("3"), paid = text("paid");
-    model_seed_user(m, &id3, 9000, &paid);
     event(e, "NextSong", "3", 8000, "free", NULL, NULL, 0);
     model_add_event(m, e, &out, reason, sizeof reason);
+    event(e, "NextSong", "4", 7000, "paid", NULL, NULL, 0);
+    model_add_event(m, e, &out, reason, sizeof reason);
+    event(e, "NextSong", "5", 6000, "free", NULL, NULL, 0);
+    model_add_event(m, e, &out, reason, sizeof reason);
+    size_t count;
+    struct cell *ids = model_user_ids(m, &count);
+    assert_int_equal(count, 5);
+    assert_int_equal(ids[4].text.len, 1);
+    assert_memory_equal(ids[4].text.ptr, "5", 1);
+    free(ids);
+    /* Settled against the warehouse's latest plays: a user it has at a later time keeps its
+     * row (3), as does one it has at the same instant and level (4, a full tie); an earlier play
+     * (5) or a lower level at the same instant (2) loses to the run's; one it has not (1). */
+    struct cell id2 = text("2"), id3 = text("3"), id4 = text("4"), id5 = text("5");
+    struct cell paid = text("paid"), free_level = text("free");
+    model_settle_user(m, &id2, 5000, &free_level);
+    model_settle_user(m, &id3, 9000, &free_level);
+    model_settle_user(m, &id4, 7000, &paid);
+    model_settle_user(m, &id5, 5999, &paid);
 
     const struct rowbuf *songs, *artists, *lookup;
-    struct rowbuf users;
+    struct rowbuf users, latest;
     rowbuf_init(&users, TABLE_USERS);
-    model_dimensions(m, &songs, &artists, &lookup, &users);
-    assert_int_equal(users.rows, 2);
+    rowbuf_init(&latest, TABLE_USER_LATEST);
+    model_dimensions(m, &songs, &artists, &lookup, &users, &latest);
+    assert_int_equal(users.rows, 3);
     assert_string_equal(user_row(&users, "1")[4].text.ptr, "paid");
     assert_string_equal(user_row(&users, "2")[4].text.ptr, "paid");
     assert_null(user_row(&users, "3"));
+    assert_null(user_row(&users, "4"));
+    assert_string_equal(user_row(&users, "5")[4].text.ptr, "free");
+    /* The user_latest rows of the users written: their latest play's instant and level. */
+    assert_int_equal(latest.rows, 3);
+    assert_string_equal(user_row(&latest, "1")[1].text.ptr, "1970-01-01 00:00:03.000");
+    assert_string_equal(user_row(&latest, "2")[1].text.ptr, "1970-01-01 00:00:05.000");
+    assert_string_equal(user_row(&latest, "2")[2].text.ptr, "paid");
+    assert_string_equal(user_row(&latest, "5")[1].text.ptr, "1970-01-01 00:00:06.000");
     rowbuf_release(&users);
+    rowbuf_release(&latest);
     model_output_release(&out);
     model_free(m);
 }
@@ -234,14 +340,16 @@ static void songs_rule_takes_the_smallest_row_nulls_last(void **state)
     song(m, "SO1", "Alpha", "AR1", "X", 1.0);
     song(m, "SO1", "Beta", "AR1", "X", 1.0);
     const struct rowbuf *songs, *artists, *lookup;
-    struct rowbuf users;
+    struct rowbuf users, latest;
     rowbuf_init(&users, TABLE_USERS);
-    model_dimensions(m, &songs, &artists, &lookup, &users);
+    rowbuf_init(&latest, TABLE_USER_LATEST);
+    model_dimensions(m, &songs, &artists, &lookup, &users, &latest);
     assert_int_equal(songs->rows, 1);
     assert_string_equal(rowbuf_row(songs, 0)[1].text.ptr, "Alpha");
     assert_int_equal(artists->rows, 1);
     assert_int_equal(lookup->rows, 3);
     rowbuf_release(&users);
+    rowbuf_release(&latest);
     model_free(m);
 }
 
@@ -286,9 +394,10 @@ static void trailing_spaces_are_not_part_of_any_value(void **state)
     assert_int_equal(rowbuf_row(&out.songplays, 1)[3].text.len, 3);
 
     const struct rowbuf *songs, *artists, *lookup;
-    struct rowbuf users;
+    struct rowbuf users, latest;
     rowbuf_init(&users, TABLE_USERS);
-    model_dimensions(m, &songs, &artists, &lookup, &users);
+    rowbuf_init(&latest, TABLE_USER_LATEST);
+    model_dimensions(m, &songs, &artists, &lookup, &users, &latest);
     /* Keys that differ only in trailing spaces are one row, stored without them. */
     assert_int_equal(songs->rows, 1);
     assert_int_equal(rowbuf_row(songs, 0)[0].text.len, 3);
@@ -301,6 +410,7 @@ static void trailing_spaces_are_not_part_of_any_value(void **state)
     for (size_t i = 0; i < lookup->rows; i++)
         assert_int_equal(rowbuf_row(lookup, i)[0].text.len, 4);
     rowbuf_release(&users);
+    rowbuf_release(&latest);
     model_output_release(&out);
     model_free(m);
 }
@@ -322,13 +432,15 @@ static void an_artist_location_of_spaces_is_empty_in_the_artists_rule(void **sta
         assert_int_equal(model_add_song(m, s, reason, sizeof reason), 0);
     }
     const struct rowbuf *songs, *artists, *lookup;
-    struct rowbuf users;
+    struct rowbuf users, latest;
     rowbuf_init(&users, TABLE_USERS);
-    model_dimensions(m, &songs, &artists, &lookup, &users);
+    rowbuf_init(&latest, TABLE_USER_LATEST);
+    model_dimensions(m, &songs, &artists, &lookup, &users, &latest);
     /* A location wins over none, and spaces are none: the longer name with "Here" is kept. */
     assert_int_equal(artists->rows, 1);
     assert_memory_equal(rowbuf_row(artists, 0)[2].text.ptr, "Here", 4);
     rowbuf_release(&users);
+    rowbuf_release(&latest);
     model_free(m);
 }
 
@@ -337,6 +449,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(only_nextsong_events_with_a_user_become_songplays),
         cmocka_unit_test(matching_is_exact_and_ties_take_the_smallest_song_id),
+        cmocka_unit_test(probe_mode_asks_each_key_once_and_keeps_the_tie_rule_across_the_warehouse),
         cmocka_unit_test(users_take_the_level_of_their_latest_event_in_any_order),
         cmocka_unit_test(time_rows_are_written_once_per_instant_per_object),
         cmocka_unit_test(artists_rule_prefers_complete_rows_then_short_names),
