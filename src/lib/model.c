@@ -26,6 +26,10 @@ struct match {
     bool probed; /* the warehouse's song_lookup was asked */
 };
 
+/* The most instants the per-object de-duplication of time rows holds (16 MB of slots): past it,
+ * it starts afresh, and the warehouse's key drops the few repeats that let through. */
+#define TIME_DEDUPE_MAX (1u << 20)
+
 /* Entries never move (the writing thread holds pointers to them while the reading one adds). */
 #define MATCH_BLOCK 4096
 
@@ -548,6 +552,10 @@ int model_add_event(struct model *m, const struct cell *record, struct model_out
     rowbuf_set_cell(plays, &row[7], &event[EVENT_USER_AGENT]);
     m->songplays++;
 
+    if (m->object_times.count >= TIME_DEDUPE_MAX) { /* a bound, not a rule: see model.h */
+        i64set_release(&m->object_times);
+        i64set_init(&m->object_times);
+    }
     if (i64set_add(&m->object_times, ts->i)) {
         struct cell *t = rowbuf_add_row(&out->time);
         rowbuf_set_text(&out->time, &t[0], when.text, TIME_TEXT_LEN);

@@ -4,8 +4,9 @@
  * below, and a hash index on title + artist name + duration for the match). Events stream
  * through: each NextSong event with a user becomes a songplay row at once; the run's users keep
  * their latest (ts, level) in memory, and are settled against the warehouse's user_latest rows
- * of those users only, after the events; time rows are de-duplicated per object and by the
- * warehouse's primary key across objects, so memory does not grow with the event count.
+ * of those users only, after the events; time rows are de-duplicated per object (up to a
+ * million instants at a time) and by the warehouse's primary key across objects, so memory does
+ * not grow with the event count, nor with the size of one object.
  *
  * Trailing spaces: Redshift ignores them when it compares VARCHAR values ("Trailing spaces in
  * VARCHAR values are ignored when string values are compared",

@@ -209,6 +209,18 @@ standin_start() {
   standin_env
 }
 
+# The real sample as Udacity's bucket holds it (where the sample is present), in us-west-2, and
+# an empty bucket in another Region, eu-data.
+standin_buckets() {
+  if [ -d "$SPARKIFY_SHARED/data/udacity/log_data" ]; then
+    aws mkbucket udacity-dend us-west-2
+    aws put-tree udacity-dend log_data "$SPARKIFY_SHARED/data/udacity/log_data"
+    aws put-tree udacity-dend song_data "$SPARKIFY_SHARED/data/udacity/song_data"
+    aws put udacity-dend log_json_path.json "$SPARKIFY_SHARED/data/udacity/log_json_path.json"
+  fi
+  aws mkbucket eu-data eu-central-1
+}
+
 standin_stop() {
   if [ -n "${STANDIN_DIR:-}" ]; then
     "$SPARKIFY_SOURCE/scripts/redshift_standin.sh" stop "$STANDIN_DIR"

@@ -15,13 +15,7 @@ setup() {
 
 setup_file() {
   standin_start || return 0
-  if [ -d "$SPARKIFY_SHARED/data/udacity/log_data" ]; then
-    aws mkbucket udacity-dend us-west-2
-    aws put-tree udacity-dend log_data "$SPARKIFY_SHARED/data/udacity/log_data"
-    aws put-tree udacity-dend song_data "$SPARKIFY_SHARED/data/udacity/song_data"
-    aws put udacity-dend log_json_path.json "$SPARKIFY_SHARED/data/udacity/log_json_path.json"
-  fi
-  aws mkbucket eu-data eu-central-1
+  standin_buckets
 }
 
 teardown_file() {

@@ -106,6 +106,10 @@ static struct warehouse *small_warehouse(void)
                                     "4);"
                                     "INSERT INTO songs VALUES ('S', 't', 'A', 2000, 1.5);"
                                     "INSERT INTO artists VALUES ('A', 'n', NULL, NULL, NULL);"
+                                    "INSERT INTO user_latest VALUES "
+                                    "('1', '2018-11-01 00:00:00.000', 'free'), "
+                                    "('7', '2018-11-01 00:00:01.000', 'paid'), "
+                                    "('2', '2018-11-02 00:00:00.000', 'premium');"
                                     "INSERT INTO etl_runs VALUES ('now', 1, 1, 3, 3, 0)",
                                     NULL, NULL, &err),
                      SP_OK);
@@ -143,6 +147,9 @@ static void built_in_checks_count_offending_rows_and_name_a_sample(void **state)
     r = result_named(results, list.count, "songplays count = NextSong events loaded, each once");
     assert_true(r->passed);
     assert_string_equal(r->detail, "distinct_plays 3, loaded_by_etl_runs 3");
+    r = result_named(results, list.count, "user_latest = each user's latest play");
+    assert_true(r->passed);
+    assert_string_equal(r->detail, "0 rows");
     r = result_named(results, list.count, "users is not empty");
     assert_true(r->passed);
     assert_string_equal(r->detail, "value 2, expected at least 1");
