@@ -22,7 +22,9 @@
 struct match {
     struct cell song_id; /* CELL_NULL: no song has the key (yet) */
     struct cell artist_id;
-    struct cell key[3];
+    const char *title, *artist; /* the key, in probe mode */
+    uint32_t title_len, artist_len;
+    double duration;
     bool probed; /* the warehouse's song_lookup was asked */
 };
 
@@ -201,6 +203,16 @@ static struct match *match_at(const struct model *m, uint32_t slot)
     return &m->match_blocks[slot / MATCH_BLOCK][slot % MATCH_BLOCK];
 }
 
+static void set_match_key(struct match *entry, const char *title, size_t title_len,
+                          const char *artist, size_t artist_len, double duration)
+{
+    entry->title = title;
+    entry->title_len = (uint32_t)title_len;
+    entry->artist = artist;
+    entry->artist_len = (uint32_t)artist_len;
+    entry->duration = duration;
+}
+
 /* The entry of the key in m->key, created without a song (and, in probe mode, with its key
  * copied) when new. */
 static struct match *match_entry(struct model *m, const struct cell *title,
@@ -220,12 +232,11 @@ static struct match *match_entry(struct model *m, const struct cell *title,
     memset(entry, 0, sizeof *entry);
     entry->song_id.type = CELL_NULL;
     entry->artist_id.type = CELL_NULL;
-    if (m->probe) {
-        entry->key[0] = arena_cell(&m->strings, title);
-        entry->key[1] = arena_cell(&m->strings, artist_name);
-        entry->key[2].type = CELL_DOUBLE;
-        entry->key[2].d = duration;
-    }
+    if (m->probe)
+        set_match_key(entry, arena_copy(&m->strings, title->text.ptr, title->text.len),
+                      title->text.len,
+                      arena_copy(&m->strings, artist_name->text.ptr, artist_name->text.len),
+                      artist_name->text.len, duration);
     return entry;
 }
 
@@ -262,9 +273,8 @@ void model_probe_warehouse(struct model *m)
         const struct cell *row = rowbuf_row(&m->lookup, i);
         match_key(&m->key, &row[0], &row[1], row[2].d);
         struct match *entry = match_at(m, *strmap_find(&m->match_index, m->key.data, m->key.len));
-        entry->key[0] = row[0];
-        entry->key[1] = row[1];
-        entry->key[2] = row[2];
+        set_match_key(entry, row[0].text.ptr, row[0].text.len, row[1].text.ptr, row[1].text.len,
+                      row[2].d);
     }
 }
 
@@ -284,7 +294,10 @@ const struct cell *model_output_probe_keys(struct model *m, struct model_output 
                 xrealloc(out->probe_keys, 3 * out->probe_capacity * sizeof *out->probe_keys);
         }
         out->probes[out->probe_count] = entry;
-        memcpy(&out->probe_keys[3 * out->probe_count], entry->key, sizeof entry->key);
+        struct cell *key = &out->probe_keys[3 * out->probe_count];
+        key[0] = (struct cell){.type = CELL_TEXT, .text = {entry->title, entry->title_len}};
+        key[1] = (struct cell){.type = CELL_TEXT, .text = {entry->artist, entry->artist_len}};
+        key[2] = (struct cell){.type = CELL_DOUBLE, .d = entry->duration};
         out->probe_count++;
     }
     *count = out->probe_count;
