@@ -26,16 +26,16 @@
 static const char *const star_tables[] = {"songplays", "users", "songs", "artists", "time"};
 #define TABLE_COUNT (sizeof star_tables / sizeof star_tables[0])
 
-/* One column value; text and blobs point into the table's byte arena by offset. */
+/* One column value in 16 bytes (10M songplays are held at once); text and blobs are an
+ * offset into the table's byte arena and a size. */
 struct cell {
-    int type;
     union {
         sqlite3_int64 integer;
         double real;
-        struct {
-            size_t offset, size;
-        } bytes;
+        uint64_t offset;
     } v;
+    uint32_t size;
+    int32_t type;
 };
 
 struct table {
@@ -128,8 +128,10 @@ static void load_rows(sqlite3 *db, struct table *t)
                 t->arena = grow(t->arena, &t->arena_capacity, t->arena_size + size + 1, 1);
                 if (size)
                     memcpy(t->arena + t->arena_size, data, size);
-                cell->v.bytes.offset = t->arena_size;
-                cell->v.bytes.size = size;
+                if (size > UINT32_MAX)
+                    die("a value over 4 GiB", NULL);
+                cell->v.offset = t->arena_size;
+                cell->size = (uint32_t)size;
                 t->arena_size += size;
                 break;
             }
@@ -184,11 +186,11 @@ static void bind_row(sqlite3_stmt *stmt, const struct table *t, size_t row, int 
             sqlite3_bind_double(stmt, param, cell->v.real);
             break;
         case SQLITE_TEXT:
-            sqlite3_bind_text(stmt, param, t->arena + cell->v.bytes.offset, (int)cell->v.bytes.size,
+            sqlite3_bind_text(stmt, param, t->arena + cell->v.offset, (int)cell->size,
                               SQLITE_STATIC);
             break;
         case SQLITE_BLOB:
-            sqlite3_bind_blob(stmt, param, t->arena + cell->v.bytes.offset, (int)cell->v.bytes.size,
+            sqlite3_bind_blob(stmt, param, t->arena + cell->v.offset, (int)cell->size,
                               SQLITE_STATIC);
             break;
         default:
