@@ -1,13 +1,18 @@
 #!/usr/bin/env python3
-"""Times `sparkify etl` (SQLite) against DuckDB doing the same job, in the same run.
+"""Times `sparkify etl` against DuckDB and Polars doing the same job, and against the floor.
 
 For each dataset: generate it once (cached under --data), then run each tool --runs times on a
 fresh database, keep the median wall time and the largest peak RSS (from /usr/bin/time), check
-that both produced the same row counts and the same number of matched songplays, and print a
-table with the ratio DuckDB time / sparkify time. Run through bench/run.sh, which builds and
-installs what this needs.
+that all produced the same row counts and the same number of matched songplays, and print a
+table with the ratios DuckDB time / sparkify time and Polars time / sparkify time. The floor
+is measured in the same run: simdjson parsing the input alone plus SQLite inserting the star
+rows alone (bench/floor/); sparkify's time over the floor is printed beside it. Then the cost
+of one more day: a warehouse holding days 1-29, and day 30 loaded into it (with --scale, a
+31st day into the 10x warehouse). Run through bench/run.sh, which builds and installs what
+this needs.
 """
 import argparse
+import datetime
 import json
 import os
 import shutil
@@ -37,13 +42,13 @@ def timed(command, env=None):
     return float(seconds), int(kilobytes) / 1024, result.stdout
 
 
-def generate(args, name, events, songs, one_file):
+def generate(args, name, events, songs, one_file, extra=()):
     path = os.path.join(args.data, name)
     if os.path.exists(os.path.join(path, ".complete")):
         return path
     shutil.rmtree(path, ignore_errors=True)
     command = [args.sparkify, "-q", "generate", "--out", path, "--events", str(events),
-               "--songs", str(songs), "--seed", "1"]
+               "--songs", str(songs), "--seed", "1"] + list(extra)
     if one_file:
         command.append("--songs-in-one-file")
     print(f"generating {name} ...", file=sys.stderr, flush=True)
@@ -52,17 +57,32 @@ def generate(args, name, events, songs, one_file):
     return path
 
 
-def run_sparkify(args, data, workdir):
-    db = os.path.join(workdir, "sparkify.db")
+def remove_database(db):
     for suffix in ("", "-journal"):
         if os.path.exists(db + suffix):
             os.remove(db + suffix)
+
+
+def sqlite_etl(args, data, db):
+    """`sparkify etl` of data's song_data and log_data into db; returns (seconds, peak MB)."""
     seconds, rss, _ = timed([args.sparkify, "-q", "--target", f"sqlite:{db}", "etl",
                              "--song-data", os.path.join(data, "song_data"),
                              "--log-data", os.path.join(data, "log_data")])
+    return seconds, rss
+
+
+def sqlite_counts(args, db):
     out = subprocess.run([args.sparkify, "--target", f"sqlite:{db}", "query", "--format", "json",
                           COUNTS_SQL], check=True, stdout=subprocess.PIPE, text=True).stdout
-    return seconds, rss, json.loads(out)[0]
+    return json.loads(out)[0]
+
+
+def run_sparkify(args, data, workdir):
+    """Leaves its warehouse in workdir/sparkify.db: the floor's insert reads its star rows."""
+    db = os.path.join(workdir, "sparkify.db")
+    remove_database(db)
+    seconds, rss = sqlite_etl(args, data, db)
+    return seconds, rss, sqlite_counts(args, db)
 
 
 def run_postgres(args, data, workdir, transform):
@@ -99,9 +119,111 @@ def run_duckdb(args, data, workdir):
     return seconds, rss, json.loads(out)
 
 
+def run_polars(args, data, workdir):
+    out = os.path.join(workdir, "polars")
+    shutil.rmtree(out, ignore_errors=True)
+    seconds, rss, printed = timed(["node", os.path.join(HERE, "polars_etl.mjs"), data, out])
+    return seconds, rss, json.loads(printed)
+
+
+def run_floor(args, data, workdir):
+    """The floor, in two programs that time themselves (process start-up excluded): simdjson
+    parsing every input file, and SQLite inserting the star rows of workdir/sparkify.db (the
+    warehouse run_sparkify left) into a fresh file. Returns their seconds and reports."""
+    _, _, printed = timed([os.path.join(args.floor, "parse_floor"),
+                           os.path.join(data, "log_data"), os.path.join(data, "song_data")])
+    parse = json.loads(printed)
+    fresh = os.path.join(workdir, "floor.db")
+    _, _, printed = timed([os.path.join(args.floor, "insert_floor"),
+                           os.path.join(workdir, "sparkify.db"), fresh])
+    insert = json.loads(printed)
+    remove_database(fresh)
+    return parse["seconds"], insert["seconds"], parse, insert
+
+
+def measure_floor(args, data, workdir):
+    parses, inserts, reports = [], [], None
+    for _ in range(args.runs):
+        parse_seconds, insert_seconds, parse, insert = run_floor(args, data, workdir)
+        parses.append(parse_seconds)
+        inserts.append(insert_seconds)
+        reports = (parse, insert)
+    return statistics.median(parses), statistics.median(inserts), reports
+
+
+def floor_disagreement(counts, events, songs, parse, insert):
+    """What the floor's programs saw that the ETL's counts or the dataset contradict, if any."""
+    problems = []
+    for table in ("songplays", "users", "songs", "artists", "time"):
+        if insert[table] != counts[table]:
+            problems.append(f"floor inserted {insert[table]} {table} rows, sparkify has "
+                            f"{counts[table]}")
+    if parse["events"] != events:
+        problems.append(f"floor parsed {parse['events']} events, the dataset has {events}")
+    if songs is not None and parse["songs"] != songs:
+        problems.append(f"floor parsed {parse['songs']} songs, the dataset has {songs}")
+    return problems
+
+
+def log_files(data):
+    """The dataset's log files (one per day, named by date), in date order."""
+    found = []
+    for base, _, names in os.walk(os.path.join(data, "log_data")):
+        found.extend(os.path.join(base, n) for n in names if n.endswith(".json"))
+    return sorted(found, key=os.path.basename)
+
+
+def linked_dataset(data, dest, days):
+    """dest/song_data links to data's song_data; dest/log_data holds links to the first `days`
+    log files. A day added later is one more link in the same directory, so a run with the same
+    sources finds the objects it loaded before under the paths it loaded them from."""
+    shutil.rmtree(dest, ignore_errors=True)
+    os.makedirs(os.path.join(dest, "log_data"))
+    os.symlink(os.path.abspath(os.path.join(data, "song_data")), os.path.join(dest, "song_data"))
+    for path in log_files(data)[:days]:
+        add_day(dest, path)
+    return dest
+
+
+def add_day(linked, log_file):
+    os.symlink(os.path.abspath(log_file), os.path.join(linked, "log_data",
+                                                       os.path.basename(log_file)))
+
+
+def plus_one_day(args, linked, base_db, new_log, workdir):
+    """Day `new_log` loaded into a copy of base_db (a warehouse of linked's other days) by the
+    daily run's command: the same sources, one new file among them. Returns the median
+    seconds, the largest peak MB, the warehouse's counts after the run and the day's events."""
+    add_day(linked, new_log)
+    warm(os.path.dirname(new_log))
+    with open(new_log, "rb") as f:
+        day_events = sum(1 for line in f if line.strip())
+    db = os.path.join(workdir, "plus1.db")
+    times, peaks = [], []
+    for _ in range(args.runs):
+        remove_database(db)
+        shutil.copyfile(base_db, db)
+        # The copy's pages are written out now: the run's commit fsyncs the file, and would
+        # otherwise pay for writing the whole copy.
+        with open(db, "rb+") as f:
+            os.fsync(f.fileno())
+        seconds, rss = sqlite_etl(args, linked, db)
+        times.append(seconds)
+        peaks.append(rss)
+    counts = sqlite_counts(args, db)
+    remove_database(db)
+    return statistics.median(times), max(peaks), counts, day_events
+
+
+def next_day(log_file):
+    """The date after a log file's (YYYY-MM-DD-events.json), as YYYY-MM-DD."""
+    day = datetime.date.fromisoformat(os.path.basename(log_file)[:10])
+    return (day + datetime.timedelta(days=1)).isoformat()
+
+
 def warm(data):
     """Reads every file once so that no tool pays for a cold page cache the other did not."""
-    for base, _, names in os.walk(data):
+    for base, _, names in os.walk(data, followlinks=True):
         for name in names:
             with open(os.path.join(base, name), "rb") as f:
                 while f.read(1 << 20):
@@ -170,11 +292,14 @@ def s3_bench(args):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sparkify", required=True, help="the binary under test")
+    parser.add_argument("--floor", required=True,
+                        help="directory holding parse_floor and insert_floor (bench/floor)")
     parser.add_argument("--data", default=os.path.join(HERE, "data"), help="dataset cache")
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--songs", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=3, help="runs per tool; the median counts")
-    parser.add_argument("--scale", action="store_true", help="also 10x the events (sparkify only)")
+    parser.add_argument("--scale", action="store_true",
+                        help="also 10x the events (sparkify, the floor and +1 day only)")
     parser.add_argument("--s3-objects", type=int, default=10_000,
                         help="small objects for the S3 fetch benchmark (0 skips it)")
     parser.add_argument("--s3-latency", type=int, default=20, help="added latency, ms")
@@ -186,24 +311,52 @@ def main():
     args = parser.parse_args()
     os.makedirs(args.data, exist_ok=True)
 
+    # (name, data, events, songs); songs is None where the dataset's song count is not known.
     datasets = [
         (f"{args.events} events, {args.songs} song files",
-         generate(args, f"e{args.events}-s{args.songs}-files", args.events, args.songs, False), args.events),
+         generate(args, f"e{args.events}-s{args.songs}-files", args.events, args.songs, False),
+         args.events, args.songs),
         (f"{args.events} events, songs in one file",
-         generate(args, f"e{args.events}-s{args.songs}-onefile", args.events, args.songs, True), args.events),
+         generate(args, f"e{args.events}-s{args.songs}-onefile", args.events, args.songs, True),
+         args.events, args.songs),
     ]
     if os.path.isdir(os.path.join(args.real, "log_data")):
-        datasets.append(("real sample (8,056 events, 71 songs)", os.path.abspath(args.real), 8056))
+        datasets.append(("real sample (8,056 events, 71 songs)", os.path.abspath(args.real), 8056,
+                         71))
     else:
         print(f"bench: real sample absent at {args.real}; skipped", file=sys.stderr)
     scaled = None
     if args.scale:
-        scaled = (f"{args.events * 10} events, {args.songs} song files (scale)",
-                  generate(args, f"e{args.events * 10}-s{args.songs}-files", args.events * 10,
-                           args.songs, False), args.events * 10)
+        scaled_events = args.events * 10
+        scaled_data = generate(args, f"e{scaled_events}-s{args.songs}-files", scaled_events,
+                               args.songs, False)
+        # One more day of the same users and catalogue, dated the day after the last one.
+        last = log_files(scaled_data)[-1]
+        days = len(log_files(scaled_data))
+        extra_day = generate(
+            args, f"e{scaled_events}-s{args.songs}-day-after", scaled_events // days, args.songs,
+            True, ["--days", "1", "--start-date", next_day(last),
+                   "--users", str(max(10, scaled_events // 80))])
+        scaled = (f"{scaled_events} events, {args.songs} song files (scale)", scaled_data,
+                  scaled_events, args.songs, log_files(extra_day)[0])
 
+    # rows: (dataset, tool, seconds, events/s, peak MB, note)
     rows, failures = [], []
     server = None
+
+    def floor_rows(name, data, events, songs, s_time, s_counts, workdir):
+        """The floor's three rows for the table, and whether its programs agree with sparkify."""
+        parse_s, insert_s, (parse, insert) = measure_floor(args, data, workdir)
+        floor = parse_s + insert_s
+        problems = floor_disagreement(s_counts, events, songs, parse, insert)
+        failures.extend(f"{name}: {p}" for p in problems)
+        return [(name, "floor: parse", parse_s, events / parse_s, None,
+                 f"simdjson, {parse['bytes'] / 1e6 / parse_s:,.0f} MB/s"),
+                (name, "floor: insert", insert_s, events / insert_s, None,
+                 f"SQLite, {insert['rows']:,} star rows"),
+                (name, "floor", floor, events / floor, None,
+                 f"sparkify sqlite / floor = {s_time / floor:.2f}x (goal <= 1.3x)")], not problems
+
     with tempfile.TemporaryDirectory() as workdir:
         if not args.no_postgres:
             server = tempfile.mkdtemp(prefix="sparkify-bench-pg.")
@@ -212,23 +365,35 @@ def main():
                 [os.path.join(HERE, "..", "scripts", "pg_server.sh"), "start", server + "/s"],
                 check=True, stdout=subprocess.PIPE, text=True,
                 env=dict(os.environ, PG_FSYNC="on")).stdout.strip()
+        full_load = None
         try:
-            for name, data, events in datasets:
+            for name, data, events, songs in datasets:
                 print(f"timing {name} ...", file=sys.stderr, flush=True)
                 s_time, s_rss, s_counts = measure(args, run_sparkify, data, workdir)
+                if full_load is None:
+                    full_load = (name, data, s_time, s_counts)
+                floor, floor_agrees = floor_rows(name, data, events, songs, s_time, s_counts,
+                                                 workdir)
                 d_time, d_rss, d_counts = measure(args, run_duckdb, data, workdir)
+                p_time, p_rss, p_counts = measure(args, run_polars, data, workdir)
                 results = [("sparkify sqlite", s_time, s_rss, s_counts)]
                 if server:
                     for tool, runner in (("sparkify pg", run_postgres_direct),
                                          ("sparkify pg sql", run_postgres_sql)):
-                        p_time, p_rss, p_counts = measure(args, runner, data, workdir)
-                        results.append((tool, p_time, p_rss, p_counts))
+                        pg_time, pg_rss, pg_counts = measure(args, runner, data, workdir)
+                        results.append((tool, pg_time, pg_rss, pg_counts))
                 for tool, seconds, rss, counts in results:
                     if counts != d_counts:
                         failures.append(f"{name}: {tool} {counts} != duckdb {d_counts}")
-                    rows.append((name, tool, seconds, events / seconds, rss, d_time / seconds))
-                rows.append((name, "duckdb", d_time, events / d_time, d_rss, None))
-                same = all(counts == d_counts for _, _, _, counts in results)
+                    rows.append((name, tool, seconds, events / seconds, rss,
+                                 f"duckdb {d_time / seconds:.2f}x, polars {p_time / seconds:.2f}x"))
+                rows.append((name, "duckdb", d_time, events / d_time, d_rss, ""))
+                rows.append((name, "polars", p_time, events / p_time, p_rss, ""))
+                if p_counts != d_counts:
+                    failures.append(f"{name}: polars {p_counts} != duckdb {d_counts}")
+                rows.extend(floor)
+                same = (floor_agrees and p_counts == d_counts
+                        and all(counts == d_counts for _, _, _, counts in results))
                 rows.append((name, "  same counts" if same else "  COUNTS DIFFER",
                              None, None, None, json.dumps(s_counts)))
         finally:
@@ -236,25 +401,58 @@ def main():
                 subprocess.run([os.path.join(HERE, "..", "scripts", "pg_server.sh"), "stop",
                                 server + "/s"], check=False)
                 shutil.rmtree(server, ignore_errors=True)
-        if scaled:
-            name, data, events = scaled
-            print(f"timing {name} ...", file=sys.stderr, flush=True)
-            s_time, s_rss, _ = measure(args, run_sparkify, data, workdir)
-            rows.append((name, "sparkify sqlite", s_time, events / s_time, s_rss, None))
 
-    print(f"{'dataset':<44} {'tool':<16} {'seconds':>8} {'events/s':>11} {'peak MB':>8}  ratio")
-    for name, tool, seconds, rate, rss, ratio in rows:
+        # +1 day: days 1-29 of the first dataset in a warehouse, then day 30 into it.
+        name, data, full_time, full_counts = full_load
+        print(f"timing +1 day on {name} ...", file=sys.stderr, flush=True)
+        logs = log_files(data)
+        linked = linked_dataset(data, os.path.join(workdir, "plus1"), len(logs) - 1)
+        base = os.path.join(workdir, "plus1-base.db")
+        sqlite_etl(args, linked, base)
+        seconds, rss, counts, day_events = plus_one_day(args, linked, base, logs[-1], workdir)
+        remove_database(base)
+        same = counts == full_counts
+        if not same:
+            failures.append(f"{name}: days 1-29 then day 30 {counts} != one load {full_counts}")
+        rows.append((name, f"+1 day (day {len(logs)})", seconds, day_events / seconds, rss,
+                     f"{seconds / full_time:.2f} of the full load (goal <= 0.15)"))
+        rows.append((name, "  +1 day = one load" if same else "  COUNTS DIFFER",
+                     None, None, None, json.dumps(counts)))
+
+        if scaled:
+            name, data, events, songs, extra_log = scaled
+            print(f"timing {name} ...", file=sys.stderr, flush=True)
+            # Loaded through a directory of links, so that the day after is one more link.
+            linked = linked_dataset(data, os.path.join(workdir, "scale"), len(log_files(data)))
+            s_time, s_rss, s_counts = measure(args, run_sparkify, linked, workdir)
+            rows.append((name, "sparkify sqlite", s_time, events / s_time, s_rss, ""))
+            floor, floor_agrees = floor_rows(name, data, events, songs, s_time, s_counts, workdir)
+            rows.extend(floor)
+            if not floor_agrees:
+                rows.append((name, "  COUNTS DIFFER", None, None, None, json.dumps(s_counts)))
+            base = os.path.join(workdir, "scale-base.db")
+            os.replace(os.path.join(workdir, "sparkify.db"), base)
+            print(f"timing +1 day on {name} ...", file=sys.stderr, flush=True)
+            seconds, rss, counts, day_events = plus_one_day(args, linked, base, extra_log, workdir)
+            remove_database(base)
+            rows.append((name, "+1 day", seconds, day_events / seconds, rss,
+                         f"goal < 1 s and < 100 MB; "
+                         f"{counts['songplays'] - s_counts['songplays']:,} songplays added"))
+
+    print(f"{'dataset':<44} {'tool':<16} {'seconds':>8} {'events/s':>11} {'peak MB':>8}  notes")
+    for name, tool, seconds, rate, rss, note in rows:
         if seconds is None:
-            print(f"{name:<44} {tool:<16} {ratio}")
+            print(f"{name:<44} {tool:<16} {note}")
             continue
-        shown = f"{ratio:.2f}x" if ratio is not None else ""
-        print(f"{name:<44} {tool:<16} {seconds:>8.2f} {rate:>11,.0f} {rss:>8.0f}  {shown}")
-    print("ratio = DuckDB seconds / sparkify seconds (median of %d runs each)" % args.runs)
+        shown_rss = f"{rss:>8.0f}" if rss is not None else f"{'':>8}"
+        print(f"{name:<44} {tool:<16} {seconds:>8.2f} {rate:>11,.0f} {shown_rss}  {note}")
+    print(f"duckdb/polars Nx = that tool's seconds / sparkify's seconds; median of {args.runs} "
+          "runs each; floor = parse + insert; +1 day = the last day loaded into a warehouse "
+          "holding the others")
     if args.s3_objects > 0:
         s3_bench(args)
     if failures:
         sys.exit("bench: the tools disagree:\n" + "\n".join(failures))
-
 
 if __name__ == "__main__":
     main()

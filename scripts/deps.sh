@@ -17,8 +17,8 @@ case "${1:-build}" in
   test) packages+=("${test_packages[@]}") ;;
   bench) packages+=("${bench_packages[@]}") ;;
 esac
-# Node.js and npm run the peer (DuckDB's Node API) in the benchmark and its test; a machine
-# that already has a node on PATH keeps it.
+# Node.js and npm run the peers (DuckDB's Node API, nodejs-polars) in the benchmark and its
+# test; a machine that already has a node on PATH keeps it.
 if [ "${1:-build}" != build ] && ! command -v npm >/dev/null; then
   packages+=(nodejs npm)
 fi
