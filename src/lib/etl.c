@@ -890,7 +890,8 @@ static int run_in_transaction(struct run *run, struct source_list *songs, struct
 int etl_plan(struct warehouse *wh, struct loaded_record *loaded, struct source_list *songs,
              struct source_list *logs, size_t *skipped, struct sp_error *err)
 {
-    int status = wh ? loaded_record_read(wh, loaded, err) : SP_OK;
+    int status =
+        wh ? loaded_record_read(wh, loaded, songs->count > 0, logs->count > 0, err) : SP_OK;
     if (status == SP_OK)
         status = loaded_record_plan(loaded, "song", songs, true, skipped, err);
     if (status == SP_OK)

@@ -119,12 +119,17 @@ static int on_row(void *ctx, size_t columns, const char *const *names, const str
     return SP_OK;
 }
 
-int loaded_record_read(struct warehouse *wh, struct loaded_record *r, struct sp_error *err)
+int loaded_record_read(struct warehouse *wh, struct loaded_record *r, bool songs, bool logs,
+                       struct sp_error *err)
 {
-    return wh->ops->query(wh,
-                          "SELECT kind, object_key, size, version, loaded_at, fingerprint "
-                          "FROM loaded_objects",
-                          on_row, r, err);
+    if (!songs && !logs)
+        return SP_OK;
+    const char *where = !songs ? " WHERE kind = 'log'" : !logs ? " WHERE kind = 'song'" : "";
+    char sql[160];
+    snprintf(sql, sizeof sql,
+             "SELECT kind, object_key, size, version, loaded_at, fingerprint FROM loaded_objects%s",
+             where);
+    return wh->ops->query(wh, sql, on_row, r, err);
 }
 
 static void add_seen(struct loaded_record *r, const char *kind, const struct source_object *o,

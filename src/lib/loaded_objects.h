@@ -52,8 +52,10 @@ struct loaded_record {
 /* `run_at` ("YYYY-MM-DD HH:MM:SS", UTC) must outlive the record. */
 void loaded_record_init(struct loaded_record *r, const char *run_at);
 void loaded_record_release(struct loaded_record *r);
-/* Reads every row of loaded_objects. */
-int loaded_record_read(struct warehouse *wh, struct loaded_record *r, struct sp_error *err);
+/* Reads the rows of loaded_objects of the kinds a run lists objects of (every plan compares an
+ * object with rows of its own kind only): a run of log files reads no song file's row. */
+int loaded_record_read(struct warehouse *wh, struct loaded_record *r, bool songs, bool logs,
+                       struct sp_error *err);
 
 /* Plans `list` (objects of one kind, "song" or "log"): removes the objects loaded already,
  * counting them in `skipped`, and sets start/prefix_fingerprint/check_content on the rest.
