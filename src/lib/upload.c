@@ -363,7 +363,7 @@ int upload_batch_add(struct upload_batch *b, struct source_object *o, enum uploa
         }
         if (len) {
             added->lines += count_lines(data, len);
-            feed(b, file, pos - start, data, len);
+            feed(b, file, pos, data, len);
             pos += len;
             last = data[len - 1];
         }
