@@ -189,7 +189,9 @@ def s3_upload_bench(args):
     """Uploads the --s3-objects small song files to s3rver through the test front, as a Redshift
     run uploads local files (tests/unit/upload_files.c drives the same library code), with no
     added latency and then with --s3-latency ms, and compares objects/s with both bounds; then
-    one --s3-upload-mb file, sent in parts of 16 MiB, in MB/s."""
+    one --s3-upload-mb file, sent in parts of 16 MiB, in MB/s. The two latencies alternate,
+    --runs times (this machine is shared: a pair run back to back sees the same load), and the
+    medians count."""
     tool = args.upload_files or os.path.join(os.path.dirname(os.path.abspath(args.sparkify)),
                                              "tests", "upload_files")
     if not os.access(tool, os.X_OK):
@@ -208,37 +210,47 @@ def s3_upload_bench(args):
     if not os.path.isdir(os.path.join(tests_s3, "node_modules", "s3rver")):
         subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
                        cwd=tests_s3, check=True)
-    objects, large = [], []
-    for latency in (0, args.s3_latency):
-        with tempfile.TemporaryDirectory() as workdir, s3_server(tests_s3, workdir, latency) as ports:
-            env = dict(os.environ, AWS_ACCESS_KEY_ID="S3RVER", AWS_SECRET_ACCESS_KEY="x",
-                       AWS_ENDPOINT_URL=f"http://127.0.0.1:{ports['front']}")
-            for source, results in ((os.path.join(data, "song_data"), objects), (big, large)):
-                _, rss, out = timed([tool, "--concurrency", str(args.s3_concurrency), source,
-                                     f"s3://bench/up-{len(results)}"], env=env)
-                report = json.loads(out)
-                stats = json.loads(subprocess.run(
-                    ["curl", "-s", f"http://127.0.0.1:{ports['front']}/__stats"],
-                    check=True, stdout=subprocess.PIPE, text=True).stdout)
-                results.append((latency, report, rss, stats["maxInFlight"]))
-    ceiling = objects[0][1]["objects"] / objects[0][1]["send_seconds"]
+    latencies = (0, args.s3_latency)
+    objects = {latency: [] for latency in latencies}
+    large = {latency: [] for latency in latencies}
+    for _ in range(max(1, args.runs)):
+        for latency in latencies:
+            with tempfile.TemporaryDirectory() as workdir, \
+                    s3_server(tests_s3, workdir, latency) as ports:
+                env = dict(os.environ, AWS_ACCESS_KEY_ID="S3RVER", AWS_SECRET_ACCESS_KEY="x",
+                           AWS_ENDPOINT_URL=f"http://127.0.0.1:{ports['front']}")
+                for source, results in ((os.path.join(data, "song_data"), objects), (big, large)):
+                    _, rss, out = timed([tool, "--concurrency", str(args.s3_concurrency), source,
+                                         f"s3://bench/up-{len(results[latency])}-{source == big}"],
+                                        env=env)
+                    report = json.loads(out)
+                    stats = json.loads(subprocess.run(
+                        ["curl", "-s", f"http://127.0.0.1:{ports['front']}/__stats"],
+                        check=True, stdout=subprocess.PIPE, text=True).stdout)
+                    results[latency].append((report["objects"] / report["send_seconds"],
+                                             report["bytes"] / 1e6 / report["send_seconds"],
+                                             stats["maxInFlight"], report["read_seconds"], rss))
+    median = lambda rows, i: statistics.median(row[i] for row in rows)
+    ceiling = median(objects[0], 0)
+    achieved = median(objects[args.s3_latency], 0)
     bound = args.s3_concurrency / (args.s3_latency / 1000.0)
     print(f"\nS3 uploads: {count} one-object song files to s3rver on 127.0.0.1, "
-          f"concurrency {args.s3_concurrency}")
+          f"concurrency {args.s3_concurrency} (median of {max(1, args.runs)})")
     print(f"{'added latency':<16} {'objects/s':>10} {'max in flight':>14} {'read pass s':>12}")
-    for latency, report, _, in_flight in objects:
-        rate = report["objects"] / report["send_seconds"]
-        print(f"{str(latency) + ' ms':<16} {rate:>10.0f} {in_flight:>14} "
-              f"{report['read_seconds']:>12.2f}")
-    achieved = objects[1][1]["objects"] / objects[1][1]["send_seconds"]
+    for latency in latencies:
+        rows = objects[latency]
+        print(f"{str(latency) + ' ms':<16} {median(rows, 0):>10.0f} {max(r[2] for r in rows):>14} "
+              f"{median(rows, 3):>12.2f}")
     achievable = min(bound, ceiling)
     print(f"bound at {args.s3_latency} ms: concurrency/latency = {bound:.0f}/s; s3rver ceiling "
           f"(no added latency) = {ceiling:.0f}/s; achieved {achieved:.0f}/s = "
           f"{100 * achieved / achievable:.0f}% of min(bound, ceiling)")
-    rates = [report["bytes"] / 1e6 / report["send_seconds"] for _, report, _, _ in large]
+    rates = [median(large[latency], 1) for latency in latencies]
     print(f"S3 uploads: one {args.s3_upload_mb} MB file in parts of 16 MiB: "
           f"{rates[0]:.0f} MB/s with no added latency, {rates[1]:.0f} MB/s with {args.s3_latency} ms "
-          f"({100 * rates[1] / rates[0]:.0f}%); peak RSS {max(r for _, _, r, _ in large):.0f} MB")
+          f"({100 * rates[1] / rates[0]:.0f}%); peak RSS "
+          f"{max(r[4] for rows in large.values() for r in rows):.0f} MB")
+
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
