@@ -6,10 +6,12 @@
  * objects, commit. --full-refresh empties the tables and COPYs whole prefixes instead. Local
  * sources are uploaded to the staging prefix first: log files one object each, song files
  * bundled into parts of up to 64 MB (COPY is slow on many tiny files; AWS advises 1 MB-1 GB),
- * with a map that turns a load error's part:line back into the song file's own file:line.
+ * with a map that turns a load error's part:line back into the song file's own file:line; each
+ * file is read once to plan them, then all are streamed from disk at once (upload.h).
  * A failed COPY aborts the transaction; the load errors are then read from STL_LOAD_ERRORS
  * (SYS_LOAD_ERROR_DETAIL on Serverless) and the first is reported as file:line: column: reason.
- * Uploads are not undone when a run fails: they are unique to the run and harmless.
+ * Uploads are not undone when a run fails: they are unique to the run and harmless (a multipart
+ * upload that fails is aborted, so that no parts are left stored).
  */
 #include "etl_internal.h"
 
