@@ -148,11 +148,6 @@ uint64_t s3_part_size(const struct s3_client *c)
     return c->part_size;
 }
 
-int s3_max_attempts(const struct s3_client *c)
-{
-    return c->max_attempts;
-}
-
 /* The URL of bucket/key; `query` must already be canonical (sorted, encoded). */
 static void object_url(const struct s3_client *c, struct buffer *url, const char *bucket,
                        const char *key, const char *query)

@@ -31,7 +31,7 @@ struct s3_config {
     int path_style;       /* 1 path-style, 0 virtual-hosted, -1 path-style iff a custom endpoint */
     bool sign;            /* false: anonymous requests (public buckets) */
     const char *access_key, *secret_key, *session_token;
-    int concurrency;    /* requests in flight when fetching many objects; 0 = 32 */
+    int concurrency;    /* requests in flight, fetching or uploading many objects; 0 = 32 */
     int max_attempts;   /* per request; 0 = 6 */
     long max_keys;      /* listing page size; 0 = 1000 */
     uint64_t part_size; /* uploads larger than this go in parts of this size; 0 = 16 MiB */
@@ -142,7 +142,6 @@ int s3_transfer_many(struct s3_client *c, s3_next_fn next, s3_complete_fn comple
 void s3_query_encode(struct buffer *out, const char *s);
 /* The part size of uploads (s3_config.part_size). */
 uint64_t s3_part_size(const struct s3_client *c);
-int s3_max_attempts(const struct s3_client *c);
 
 /* ---- uploads of many objects (s3_upload.c) ---- */
 

@@ -323,9 +323,11 @@ int upload_batch_add(struct upload_batch *b, struct source_object *o, enum uploa
     b->undo_files = b->file_count;
     b->undo_length = obj->length;
     b->undo_gzip = obj->gzip;
-    uint64_t size, end;
-    bool gzip;
-    int status = survey(o, range, &size, &gzip, &end, &added->open_line, err);
+    /* A whole file (a song file: many and small) needs no survey: the stream stops at its
+     * listed size or its end, and tells plain from gzip. */
+    uint64_t size = o->size, end = o->size;
+    bool gzip = false, whole = range == UPLOAD_ALL && o->start == 0;
+    int status = whole ? SP_OK : survey(o, range, &size, &gzip, &end, &added->open_line, err);
     if (status != SP_OK)
         return status;
     uint64_t start = o->start;
@@ -371,6 +373,9 @@ int upload_batch_add(struct upload_batch *b, struct source_object *o, enum uploa
     piece_close(b);
     if (status == SP_OK) {
         source_stream_finish(s, &limited);
+        gzip = limited.gzip;
+        if (whole)
+            end = pos;
         if (!gzip && (pos != end || (added->open_line && end > start && last != '\n')))
             status = sp_fail(err, "%s: changed while it was read (%llu bytes, not %llu)", o->key,
                              (unsigned long long)pos, (unsigned long long)end);
