@@ -12,6 +12,7 @@ of one more day: a warehouse holding days 1-29, and day 30 loaded into it (with 
 this needs.
 """
 import argparse
+import contextlib
 import datetime
 import json
 import os
@@ -292,6 +293,90 @@ def s3_bench(args):
           f"{100 * results[1][1] / achievable:.0f}% of min(bound, ceiling)")
 
 
+
+@contextlib.contextmanager
+def s3_server(tests_s3, workdir, latency):
+    """s3rver behind the test front (no signature check), every request held `latency` ms;
+    yields the ports."""
+    env = dict(os.environ, S3_TEST_LATENCY_MS=str(latency), S3_TEST_VERIFY="0")
+    server = subprocess.Popen(
+        ["node", "--openssl-legacy-provider", os.path.join(tests_s3, "server.mjs"),
+         os.path.join(workdir, "s3"), "bench"],
+        stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        yield json.loads(server.stdout.readline())
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def s3_upload_bench(args):
+    """Uploads the --s3-objects small song files to s3rver through the test front, as a Redshift
+    run uploads local files (tests/unit/upload_files.c drives the same library code), with no
+    added latency and then with --s3-latency ms, and compares objects/s with both bounds; then
+    one --s3-upload-mb file, sent in parts of 16 MiB, in MB/s. The two latencies alternate,
+    --runs times (this machine is shared: a pair run back to back sees the same load), and the
+    medians count."""
+    tool = args.upload_files or os.path.join(os.path.dirname(os.path.abspath(args.sparkify)),
+                                             "tests", "upload_files")
+    if not os.access(tool, os.X_OK):
+        print(f"\nS3 uploads: skipped, no {tool} (it is built with the tests)")
+        return
+    count = args.s3_objects
+    data = generate(args, f"s3-songs-{count}", 0, count, False)
+    big = os.path.join(args.data, f"s3-upload-{args.s3_upload_mb}mb")
+    if not os.path.exists(os.path.join(big, ".complete")):
+        os.makedirs(big, exist_ok=True)
+        line = json.dumps({"page": "NextSong", "userId": "7", "song": "x" * 400}).encode() + b"\n"
+        with open(os.path.join(big, "big.json"), "wb") as f:
+            f.write(line * (args.s3_upload_mb * (1 << 20) // len(line)))
+        open(os.path.join(big, ".complete"), "w").close()
+    tests_s3 = os.path.join(HERE, "..", "tests", "s3")
+    if not os.path.isdir(os.path.join(tests_s3, "node_modules", "s3rver")):
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+                       cwd=tests_s3, check=True)
+    latencies = (0, args.s3_latency)
+    objects = {latency: [] for latency in latencies}
+    large = {latency: [] for latency in latencies}
+    for _ in range(max(1, args.runs)):
+        for latency in latencies:
+            with tempfile.TemporaryDirectory() as workdir, \
+                    s3_server(tests_s3, workdir, latency) as ports:
+                env = dict(os.environ, AWS_ACCESS_KEY_ID="S3RVER", AWS_SECRET_ACCESS_KEY="x",
+                           AWS_ENDPOINT_URL=f"http://127.0.0.1:{ports['front']}")
+                for source, results in ((os.path.join(data, "song_data"), objects), (big, large)):
+                    _, rss, out = timed([tool, "--concurrency", str(args.s3_concurrency), source,
+                                         f"s3://bench/up-{len(results[latency])}-{source == big}"],
+                                        env=env)
+                    report = json.loads(out)
+                    stats = json.loads(subprocess.run(
+                        ["curl", "-s", f"http://127.0.0.1:{ports['front']}/__stats"],
+                        check=True, stdout=subprocess.PIPE, text=True).stdout)
+                    results[latency].append((report["objects"] / report["send_seconds"],
+                                             report["bytes"] / 1e6 / report["send_seconds"],
+                                             stats["maxInFlight"], report["read_seconds"], rss))
+    median = lambda rows, i: statistics.median(row[i] for row in rows)
+    ceiling = median(objects[0], 0)
+    achieved = median(objects[args.s3_latency], 0)
+    bound = args.s3_concurrency / (args.s3_latency / 1000.0)
+    print(f"\nS3 uploads: {count} one-object song files to s3rver on 127.0.0.1, "
+          f"concurrency {args.s3_concurrency} (median of {max(1, args.runs)})")
+    print(f"{'added latency':<16} {'objects/s':>10} {'max in flight':>14} {'read pass s':>12}")
+    for latency in latencies:
+        rows = objects[latency]
+        print(f"{str(latency) + ' ms':<16} {median(rows, 0):>10.0f} {max(r[2] for r in rows):>14} "
+              f"{median(rows, 3):>12.2f}")
+    achievable = min(bound, ceiling)
+    print(f"bound at {args.s3_latency} ms: concurrency/latency = {bound:.0f}/s; s3rver ceiling "
+          f"(no added latency) = {ceiling:.0f}/s; achieved {achieved:.0f}/s = "
+          f"{100 * achieved / achievable:.0f}% of min(bound, ceiling)")
+    rates = [median(large[latency], 1) for latency in latencies]
+    print(f"S3 uploads: one {args.s3_upload_mb} MB file in parts of 16 MiB: "
+          f"{rates[0]:.0f} MB/s with no added latency, {rates[1]:.0f} MB/s with {args.s3_latency} ms "
+          f"({100 * rates[1] / rates[0]:.0f}%); peak RSS "
+          f"{max(r[4] for rows in large.values() for r in rows):.0f} MB")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sparkify", required=True, help="the binary under test")
@@ -307,6 +392,10 @@ def main():
                         help="small objects for the S3 fetch benchmark (0 skips it)")
     parser.add_argument("--s3-latency", type=int, default=20, help="added latency, ms")
     parser.add_argument("--s3-concurrency", type=int, default=32)
+    parser.add_argument("--s3-upload-mb", type=int, default=256,
+                        help="the large file of the S3 upload benchmark, MB")
+    parser.add_argument("--upload-files", help="tests/unit/upload_files.c's binary (default: "
+                        "tests/upload_files beside --sparkify)")
     parser.add_argument("--no-postgres", action="store_true",
                         help="skip the PostgreSQL target")
     parser.add_argument("--real", default=os.path.join(HERE, "..", "..", "shared", "data", "udacity"),
@@ -459,6 +548,7 @@ def main():
           "holding the others")
     if args.s3_objects > 0:
         s3_bench(args)
+        s3_upload_bench(args)
     if failures:
         sys.exit("bench: the tools disagree:\n" + "\n".join(failures))
 

@@ -43,12 +43,15 @@ static void usage(void)
         "                       [IAM_ROLE] ARN)\n"
         "  --staging S3URL      prefix for COPY manifests, uploads of local sources and the\n"
         "                       JSONPaths file (SPARKIFY_STAGING, [S3] STAGING)\n\n"
-        "S3 sources (s3://bucket/prefix):\n"
+        "S3 (sources at s3://bucket/prefix, and a Redshift run's staging prefix):\n"
         "  --s3-endpoint URL    an S3-compatible store (AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL);\n"
         "                       path-style addressing unless --s3-virtual-hosted\n"
         "  --s3-region REGION   signing region (AWS_REGION, AWS_DEFAULT_REGION; us-west-2)\n"
         "  --no-sign-request    anonymous requests, for public buckets\n"
-        "  --s3-concurrency N   requests in flight for song files (default 32)\n"
+        "  --s3-concurrency N   requests in flight: S3 objects read, local files uploaded\n"
+        "                       (default 32)\n"
+        "  --s3-part-size MIB   uploads larger than this go in parts of this size, 5 to 5120\n"
+        "                       (default 16)\n"
         "  --s3-max-attempts N  tries per request on 5xx, SlowDown, timeouts (default 6)\n"
         "  --s3-max-keys N      listing page size (default 1000)\n"
         "Credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN, then\n"
@@ -114,6 +117,7 @@ int cmd_etl(int argc, char **argv, struct cli *cli)
         S3_VIRTUAL_HOSTED,
         S3_MAX_KEYS,
         S3_MAX_ATTEMPTS,
+        S3_PART_SIZE,
         IAM_ROLE,
         STAGING,
         CHECK,
@@ -136,6 +140,7 @@ int cmd_etl(int argc, char **argv, struct cli *cli)
         {"s3-virtual-hosted", no_argument, NULL, S3_VIRTUAL_HOSTED},
         {"s3-max-keys", required_argument, NULL, S3_MAX_KEYS},
         {"s3-max-attempts", required_argument, NULL, S3_MAX_ATTEMPTS},
+        {"s3-part-size", required_argument, NULL, S3_PART_SIZE},
         {"iam-role", required_argument, NULL, IAM_ROLE},
         {"staging", required_argument, NULL, STAGING},
         {"check", no_argument, NULL, CHECK},
@@ -209,6 +214,18 @@ int cmd_etl(int argc, char **argv, struct cli *cli)
                 s3.max_keys = (long)n;
             else
                 s3.max_attempts = (int)n;
+            break;
+        case S3_PART_SIZE:
+            /* S3 takes parts of 5 MiB to 5 GiB
+             * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html). */
+            if (cli_parse_count(optarg, (long long)(S3_PART_SIZE_MAX >> 20), &n) != 0 ||
+                (uint64_t)n < S3_PART_SIZE_MIN >> 20)
+                return cli_usage_error("etl",
+                                       "--s3-part-size takes a number of MiB from %llu to %llu "
+                                       "(S3's limits for a part), not '%s'",
+                                       (unsigned long long)(S3_PART_SIZE_MIN >> 20),
+                                       (unsigned long long)(S3_PART_SIZE_MAX >> 20), optarg);
+            s3.part_size = (uint64_t)n << 20;
             break;
         case TRANSFORM:
             if (strcmp(optarg, "sql") != 0 && strcmp(optarg, "c") != 0)

@@ -6,16 +6,19 @@
  * objects, commit. --full-refresh empties the tables and COPYs whole prefixes instead. Local
  * sources are uploaded to the staging prefix first: log files one object each, song files
  * bundled into parts of up to 64 MB (COPY is slow on many tiny files; AWS advises 1 MB-1 GB),
- * with a map that turns a load error's part:line back into the song file's own file:line.
+ * with a map that turns a load error's part:line back into the song file's own file:line; each
+ * file is read once to plan them, then all are streamed from disk at once (upload.h).
  * A failed COPY aborts the transaction; the load errors are then read from STL_LOAD_ERRORS
  * (SYS_LOAD_ERROR_DETAIL on Serverless) and the first is reported as file:line: column: reason.
- * Uploads are not undone when a run fails: they are unique to the run and harmless.
+ * Uploads are not undone when a run fails: they are unique to the run and harmless (a multipart
+ * upload that fails is aborted, so that no parts are left stored).
  */
 #include "etl_internal.h"
 
 #include "json.h"
 #include "redshift.h"
 #include "transform_sql.h"
+#include "upload.h"
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
@@ -27,8 +30,6 @@
 #include <unistd.h>
 
 #define PART_BYTES (64u << 20)
-/* Local sources are read whole before they are uploaded. */
-#define UPLOAD_CONTENT_MAX ((size_t)1 << 30)
 
 /* Where the lines of an uploaded object came from. */
 struct upload_origin {
@@ -272,48 +273,26 @@ static int copy_into(struct copy_run *run, struct redshift_copy *copy, struct sp
 
 /* ---- sources ---- */
 
-/* The bytes of a local log file to upload: [o->start, end), where the bytes before o->start
- * are checked against what was loaded (a file that grew) and an unfinished last line of a file
- * that may still be being written is left for the next run, as the C path leaves it. Sets
- * o->loaded and o->fingerprint; *lines_before is the number of lines before o->start. */
-static int log_upload_range(struct copy_run *run, struct source_object *o,
-                            const struct buffer *data, size_t *end, size_t *lines_before,
-                            struct sp_error *err)
+static const char PHASE_READ[] = "read";
+static const char PHASE_UPLOAD[] = "upload";
+
+static void upload_progress(void *ctx, size_t objects_done, size_t objects, uint64_t bytes_done,
+                            uint64_t bytes)
 {
-    size_t start = (size_t)o->start;
-    *lines_before = 0;
-    if (start > 0) {
-        char prefix[SOURCE_FINGERPRINT_SIZE] = "";
-        if (data->len >= start)
-            source_fingerprint(data->data, start, prefix);
-        if (source_check_prefix(o, prefix, err) != SP_OK)
-            return SP_FAIL;
-        for (size_t i = 0; i < start; i++)
-            *lines_before += data->data[i] == '\n';
-    }
-    *end = data->len;
-    if (o->gzip)
-        return SP_OK; /* loaded whole: source_read_object fingerprinted its stored bytes */
-    size_t open_from = data->len;
-    while (open_from > start && data->data[open_from - 1] != '\n')
-        open_from--;
-    if (open_from < data->len &&
-        json_text_is_incomplete(data->data + open_from, data->len - open_from)) {
-        *end = open_from;
-        run->result->open_lines++;
-        o->loaded = *end;
-        source_fingerprint(data->data, *end, o->fingerprint);
-    }
-    return SP_OK;
+    progress(ctx, PHASE_UPLOAD, objects_done, objects, bytes_done, bytes);
 }
 
-/* Uploads local objects to the run's prefix and replaces `uploads` with what COPY reads. */
+/* Uploads local objects to the run's prefix and replaces `uploads` with what COPY reads. Every
+ * file is read once first, as a load reads it (fingerprint; a grown log file's new lines after
+ * its loaded bytes are checked; an unfinished last line of a file that may still be being
+ * written left for the next run, as the C path leaves it); then all of them are sent at once,
+ * streamed from disk (upload.h). */
 static int upload_local(struct copy_run *run, struct copy_kind *k, struct source_list *uploads,
                         struct sp_error *err)
 {
-    struct buffer data, part, url;
-    buffer_init(&data);
-    buffer_init(&part);
+    uint64_t part_size = run->s3 ? s3_part_size(run->s3) : S3_PART_SIZE_DEFAULT;
+    struct upload_batch *batch = upload_batch_new(part_size);
+    struct buffer url;
     buffer_init(&url);
     int status = SP_OK;
     size_t part_lines = 0, parts = 0;
@@ -334,58 +313,75 @@ static int upload_local(struct copy_run *run, struct copy_kind *k, struct source
         if (count > 0)
             part_target = (k->objects->total_size + count - 1) / count;
     }
-    for (size_t i = 0; status == SP_OK && i <= k->objects->count; i++) {
-        bool last = i == k->objects->count;
-        if (bundle && part.len && (last || part.len >= part_target)) {
-            buffer_clear(&url);
-            buffer_printf(&url, "%s/song/part-%05zu.json", run->run_prefix, ++parts);
-            status = put(run, url.data, part.data, part.len, "song files", err);
-            struct source_object o = {.key = url.data, .size = part.len};
-            source_list_append(uploads, &o);
-            buffer_clear(&part);
-            part_lines = 0;
-        }
-        if (last || status != SP_OK)
-            break;
+    for (size_t i = 0; status == SP_OK && i < k->objects->count; i++) {
         struct source_object *src = &k->objects->items[i];
-        status = source_read_object(src, NULL, JSON_PADDING, UPLOAD_CONTENT_MAX, &data, err);
-        if (status != SP_OK)
-            break;
-        done += src->size;
-        progress(run, "upload", i + 1, k->objects->count, done, k->objects->total_size);
+        struct upload_added added;
         if (bundle) {
-            if (src->check_content && loaded_record_check_content(run->loaded, k->kind, src)) {
-                src->skip = true; /* its content is loaded already, or earlier in this run */
-                continue;
+            if (parts == 0 || upload_batch_length(batch) >= part_target) {
+                buffer_clear(&url);
+                buffer_printf(&url, "%s/song/part-%05zu.json", run->run_prefix, ++parts);
+                upload_batch_begin(batch, url.data);
+                part_lines = 0;
             }
-            buffer_clear(&url);
-            buffer_printf(&url, "%s/song/part-%05zu.json", run->run_prefix, parts + 1);
-            add_origin(run, url.data, part_lines + 1, 0, src->key);
-            buffer_append(&part, data.data, data.len);
-            buffer_append_char(&part, '\n');
-            for (size_t b = 0; b < data.len; b++)
-                part_lines += data.data[b] == '\n';
-            part_lines++;
-        } else {
-            size_t end = 0, lines_before = 0;
-            status = log_upload_range(run, src, &data, &end, &lines_before, err);
+            status = upload_batch_add(batch, src, UPLOAD_ALL, true, &added, err);
             if (status != SP_OK)
                 break;
+            if (src->check_content && loaded_record_check_content(run->loaded, k->kind, src)) {
+                upload_batch_undo(batch);
+                src->skip = true; /* its content is loaded already, or earlier in this run */
+            } else {
+                add_origin(run, url.data, part_lines + 1, 0, src->key);
+                part_lines += added.lines + 1;
+            }
+        } else {
             char name[300];
             snprintf(name, sizeof name, "%s", base_name(src->key));
             if (source_has_gzip_name(name))
                 name[strlen(name) - 3] = '\0'; /* uploaded inflated */
             buffer_clear(&url);
             buffer_printf(&url, "%s/log/%05zu-%s", run->run_prefix, i + 1, name);
-            add_origin(run, url.data, 1, lines_before, src->key);
-            size_t from = (size_t)src->start;
-            status = put(run, url.data, data.data + from, end - from, "log file", err);
-            struct source_object o = {.key = url.data, .size = end - from};
-            source_list_append(uploads, &o);
+            upload_batch_begin(batch, url.data);
+            status = upload_batch_add(batch, src, UPLOAD_NEW_LINES, false, &added, err);
+            if (status != SP_OK)
+                break;
+            run->result->open_lines += added.open_line;
+            add_origin(run, url.data, 1, added.lines_before, src->key);
         }
+        done += src->size;
+        progress(run, PHASE_READ, i + 1, k->objects->count, done, k->objects->total_size);
     }
-    buffer_release(&data);
-    buffer_release(&part);
+    if (bundle)
+        upload_batch_drop_empty(batch); /* every song file of the last part was loaded already */
+    size_t count = upload_batch_count(batch);
+    if (status == SP_OK && run->dry) {
+        for (size_t i = 0; i < count; i++) {
+            const char *object_url;
+            uint64_t length;
+            uint32_t requests;
+            upload_batch_object(batch, i, &object_url, &length, &requests);
+            char in_parts[64] = "";
+            if (requests > 1)
+                snprintf(in_parts, sizeof in_parts, ", in %u parts of %llu MiB", requests,
+                         (unsigned long long)(part_size >> 20));
+            note(run, "upload %s (%s, %llu bytes%s)", object_url,
+                 bundle ? "song files" : "log file", (unsigned long long)length, in_parts);
+        }
+    } else if (status == SP_OK && count > 0) {
+        if (!run->s3)
+            status = sp_usage(err, "%s: no S3 client configured for the staging prefix",
+                              run->run_prefix);
+        else
+            status = upload_batch_send(batch, run->s3, upload_progress, run, err);
+    }
+    for (size_t i = 0; status == SP_OK && i < count; i++) {
+        const char *object_url;
+        uint64_t length;
+        uint32_t requests;
+        upload_batch_object(batch, i, &object_url, &length, &requests);
+        struct source_object o = {.key = (char *)object_url, .size = length};
+        source_list_append(uploads, &o);
+    }
+    upload_batch_free(batch);
     buffer_release(&url);
     return status;
 }

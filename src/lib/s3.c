@@ -1,9 +1,10 @@
 /* s3.c - the S3 client (see s3.h for what it covers and why).
  *
  * One easy handle per request, configured by request_setup(); the multi interface drives
- * many of them for s3_fetch_many. A request that fails transiently is retried after
- * backoff_ms(attempt): 100 ms doubling to at most 5 s, a uniformly random fraction of it
- * (full jitter), so that many clients do not retry in step.
+ * many of them in s3_transfer_many, which s3_fetch_many and s3_upload_many are built on. A
+ * request that fails transiently is retried after backoff_ms(attempt): 100 ms doubling to at
+ * most 5 s, a uniformly random fraction of it (full jitter), so that many clients do not retry
+ * in step. A streamed body starts again from its first byte on every try.
  */
 #include "s3.h"
 
@@ -35,6 +36,7 @@ struct s3_client {
     char sigv4[96];
     int concurrency, max_attempts;
     long max_keys;
+    uint64_t part_size;
     unsigned random_state;
 };
 
@@ -90,6 +92,7 @@ int s3_client_new(const struct s3_config *config, struct s3_client **out, struct
     c->concurrency = config->concurrency > 0 ? config->concurrency : 32;
     c->max_attempts = config->max_attempts > 0 ? config->max_attempts : 6;
     c->max_keys = config->max_keys > 0 ? config->max_keys : 1000;
+    c->part_size = config->part_size > 0 ? config->part_size : S3_PART_SIZE_DEFAULT;
     c->random_state = (unsigned)time(NULL) ^ (unsigned)getpid();
     *out = c;
     return SP_OK;
@@ -135,6 +138,16 @@ static void uri_encode(struct buffer *out, const char *s, bool keep_slash)
     }
 }
 
+void s3_query_encode(struct buffer *out, const char *s)
+{
+    uri_encode(out, s, false);
+}
+
+uint64_t s3_part_size(const struct s3_client *c)
+{
+    return c->part_size;
+}
+
 /* The URL of bucket/key; `query` must already be canonical (sorted, encoded). */
 static void object_url(const struct s3_client *c, struct buffer *url, const char *bucket,
                        const char *key, const char *query)
@@ -162,32 +175,73 @@ struct request {
     bool range_ignored; /* a resumed request got the whole object again */
     char range[64];
     char *url_text;
-    const char *upload; /* PUT body, or NULL for GET */
+    const char *method; /* "PUT", "POST", "DELETE", or NULL for GET */
+    const char *upload; /* a body in memory, or NULL */
     size_t upload_len;
+    const struct s3_body *stream; /* or a body read as it is sent */
+    struct sp_error stream_err;   /* why reading `stream` failed */
+    bool stream_failed;
     const char *content_type;
-    char payload_hash[65];  /* hex SHA-256 of the body */
+    char payload_hash[65];  /* hex SHA-256 of an in-memory body */
     bool head;              /* a HEAD request: headers only */
     char bucket_region[64]; /* the x-amz-bucket-region header of the answer */
+    char etag[80];          /* the ETag header of the answer */
 };
 
-/* Keeps the bucket's region, which S3 names in every answer about a bucket, even a redirect. */
+/* The value of header `name` (with its colon) in one header line, trimmed, or NULL. */
+static const char *header_value(const char *line, size_t n, const char *name, size_t *len)
+{
+    size_t name_len = strlen(name);
+    if (n <= name_len || strncasecmp(line, name, name_len) != 0)
+        return NULL;
+    const char *v = line + name_len;
+    size_t l = n - name_len;
+    while (l && (*v == ' ' || *v == '\t')) {
+        v++;
+        l--;
+    }
+    while (l && (v[l - 1] == '\r' || v[l - 1] == '\n' || v[l - 1] == ' '))
+        l--;
+    *len = l;
+    return v;
+}
+
+/* Keeps the bucket's region, which S3 names in every answer about a bucket, even a redirect, and
+ * the ETag of an uploaded part. */
 static size_t on_header(char *data, size_t size, size_t count, void *ctx)
 {
     struct request *r = ctx;
-    size_t n = size * count;
-    static const char name[] = "x-amz-bucket-region:";
-    if (n > sizeof name - 1 && strncasecmp(data, name, sizeof name - 1) == 0) {
-        const char *v = data + sizeof name - 1;
-        size_t len = n - (sizeof name - 1);
-        while (len && (*v == ' ' || *v == '\t')) {
-            v++;
-            len--;
-        }
-        while (len && (v[len - 1] == '\r' || v[len - 1] == '\n' || v[len - 1] == ' '))
-            len--;
+    size_t n = size * count, len;
+    const char *v;
+    if ((v = header_value(data, n, "x-amz-bucket-region:", &len)) != NULL)
         snprintf(r->bucket_region, sizeof r->bucket_region, "%.*s", (int)len, v);
-    }
+    else if ((v = header_value(data, n, "etag:", &len)) != NULL)
+        snprintf(r->etag, sizeof r->etag, "%.*s", (int)len, v);
     return n;
+}
+
+static size_t on_read(char *data, size_t size, size_t count, void *ctx)
+{
+    struct request *r = ctx;
+    long n = r->stream->read(r->stream->ctx, data, size * count, &r->stream_err);
+    if (n < 0) {
+        r->stream_failed = true;
+        return CURL_READFUNC_ABORT;
+    }
+    return (size_t)n;
+}
+
+/* libcurl rewinds a body itself when it sends a request again on a new connection. */
+static int on_seek(void *ctx, curl_off_t offset, int origin)
+{
+    struct request *r = ctx;
+    if (origin != SEEK_SET || offset < 0)
+        return CURL_SEEKFUNC_CANTSEEK;
+    if (r->stream->seek(r->stream->ctx, (uint64_t)offset, &r->stream_err) != SP_OK) {
+        r->stream_failed = true;
+        return CURL_SEEKFUNC_FAIL;
+    }
+    return CURL_SEEKFUNC_OK;
 }
 
 static size_t on_body(char *data, size_t size, size_t count, void *ctx)
@@ -231,6 +285,8 @@ static void request_setup(struct s3_client *c, struct request *r, const char *ur
     r->headers = NULL;
     free(r->url_text);
     r->url_text = xstrdup(url);
+    r->etag[0] = '\0';
+    r->stream_failed = false;
     curl_easy_setopt(h, CURLOPT_URL, r->url_text);
     /* An S3 key may hold "." and ".." segments: they name other objects than the collapsed
      * path would. */
@@ -241,29 +297,55 @@ static void request_setup(struct s3_client *c, struct request *r, const char *ur
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 30L);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "sparkify/0.1");
-    if (r->head) {
+    if (r->head)
         curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
-        curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-        curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
-    }
-    if (r->upload) {
+    const char *payload_hash = EMPTY_SHA256;
+    if (r->stream) {
+        curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+        curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
+        curl_easy_setopt(h, CURLOPT_READDATA, r);
+        curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, on_seek);
+        curl_easy_setopt(h, CURLOPT_SEEKDATA, r);
+        curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)r->stream->length);
+        /* Fewer, larger reads of the body: 64 KB is libcurl's default. */
+        curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 256L * 1024);
+        if (r->method && strcmp(r->method, "PUT") != 0)
+            curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, r->method);
+        payload_hash = "UNSIGNED-PAYLOAD";
+    } else if (r->upload) {
         /* libcurl 7.88 hashes CURLOPT_POSTFIELDS into the signature, so the body goes there
-         * (with the method changed to PUT) rather than through a read callback. */
-        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "PUT");
+         * (with the method changed to PUT where it is not a POST) rather than through a read
+         * callback. */
+        if (r->method && strcmp(r->method, "POST") != 0)
+            curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, r->method);
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, r->upload);
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->upload_len);
+        payload_hash = r->payload_hash;
+    } else if (r->method) {
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, r->method);
+    }
+    if (r->stream || r->upload) {
+        /* The body goes at once, without waiting for the answer to "Expect: 100-continue": a
+         * refusal is rare here, and the wait costs a round trip on every upload (a second on
+         * servers that never answer it). The header itself stays: one given in
+         * CURLOPT_HTTPHEADER, even an empty one that removes it, would be signed by libcurl
+         * 7.88 as sent. */
+        curl_easy_setopt(h, CURLOPT_EXPECT_100_TIMEOUT_MS, 0L);
         char header[128];
-        snprintf(header, sizeof header, "Content-Type: %s", r->content_type);
+        snprintf(header, sizeof header, "Content-Type: %s",
+                 r->content_type ? r->content_type : "application/octet-stream");
         r->headers = curl_slist_append(r->headers, header);
     }
     if (c->sign) {
         curl_easy_setopt(h, CURLOPT_AWS_SIGV4, c->sigv4);
         curl_easy_setopt(h, CURLOPT_USERPWD, c->userpwd);
-        /* S3 requires the payload hash header; libcurl 7.88 signs the hash of the same body. */
+        /* S3 requires the payload hash header, and libcurl 7.88 signs the value it finds there
+         * (the body's SHA-256, or UNSIGNED-PAYLOAD for a streamed body). */
         char header[128];
-        snprintf(header, sizeof header, "x-amz-content-sha256: %s",
-                 r->upload ? r->payload_hash : EMPTY_SHA256);
+        snprintf(header, sizeof header, "x-amz-content-sha256: %s", payload_hash);
         r->headers = curl_slist_append(r->headers, header);
         if (c->token_header)
             r->headers = curl_slist_append(r->headers, c->token_header);
@@ -271,6 +353,16 @@ static void request_setup(struct s3_client *c, struct request *r, const char *ur
     if (r->range[0])
         r->headers = curl_slist_append(r->headers, r->range);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, r->headers);
+}
+
+/* The hex SHA-256 of an in-memory body, which the signature covers. */
+static void hash_payload(struct request *r)
+{
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int digest_len = 0;
+    EVP_Digest(r->upload, r->upload_len, digest, &digest_len, EVP_sha256(), NULL);
+    for (unsigned int i = 0; i < digest_len && i < 32; i++)
+        snprintf(r->payload_hash + 2 * i, 3, "%02x", digest[i]);
 }
 
 static void request_release(struct request *r)
@@ -364,6 +456,8 @@ static int perform(struct s3_client *c, struct request *r, const char *url, cons
         if (r->fd >= 0 && r->written > 0)
             snprintf(r->range, sizeof r->range, "Range: bytes=%llu-",
                      (unsigned long long)r->written);
+        if (r->stream && r->stream->seek(r->stream->ctx, 0, err) != SP_OK)
+            return err->status;
         request_setup(c, r, url);
         if (r->body)
             buffer_clear(r->body);
@@ -371,6 +465,10 @@ static int perform(struct s3_client *c, struct request *r, const char *url, cons
         long code = 0;
         curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &code);
         bool last = attempt + 1 >= c->max_attempts;
+        if (r->stream_failed) {
+            *err = r->stream_err;
+            return err->status ? err->status : SP_FAIL;
+        }
         if (rc == CURLE_OK && code >= 200 && code < 300)
             return SP_OK;
         if (rc == CURLE_WRITE_ERROR && r->range_ignored)
@@ -486,14 +584,11 @@ int s3_put_object(struct s3_client *c, const char *url, const void *data, size_t
     /* An empty body must still be a PUT with a body, not a GET. */
     struct request r = {.body = &body,
                         .fd = -1,
+                        .method = "PUT",
                         .upload = len ? data : "",
                         .upload_len = len,
                         .content_type = content_type};
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int digest_len = 0;
-    EVP_Digest(data, len, digest, &digest_len, EVP_sha256(), NULL);
-    for (unsigned int i = 0; i < digest_len && i < 32; i++)
-        snprintf(r.payload_hash + 2 * i, 3, "%02x", digest[i]);
+    hash_payload(&r);
     int status = perform(c, &r, target.data, url, err);
     request_release(&r);
     buffer_release(&target);
@@ -604,14 +699,16 @@ int s3_list_objects(struct s3_client *c, const char *url, struct source_list *li
     return status;
 }
 
-/* ---- many objects at once ---- */
+/* ---- many requests at once ---- */
 
 struct transfer {
     struct request request;
-    size_t index;
+    struct s3_request spec; /* the caller's */
+    bool busy;
     int attempt;
     long not_before_ms; /* retry time, or 0 */
     struct buffer target;
+    struct buffer scratch; /* the answer's body when the caller keeps none */
 };
 
 static long now_ms(void)
@@ -621,117 +718,282 @@ static long now_ms(void)
     return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
-static void transfer_start(struct s3_client *c, CURLM *multi, struct transfer *t)
+static const char *method_name(enum s3_method method)
 {
+    switch (method) {
+    case S3_PUT:
+        return "PUT";
+    case S3_POST:
+        return "POST";
+    case S3_DELETE:
+        return "DELETE";
+    case S3_GET:
+        break;
+    }
+    return NULL;
+}
+
+/* Sets a transfer up for the request in t->spec. */
+static int transfer_prepare(struct s3_client *c, struct transfer *t, struct sp_error *err)
+{
+    const struct s3_request *q = &t->spec;
+    char *bucket, *key;
+    if (s3_parse_url(q->url, &bucket, &key) != 0)
+        return sp_usage(err, "%s: not an s3://bucket/key URL", q->url);
+    object_url(c, &t->target, bucket, key, q->query);
+    free(bucket);
+    free(key);
+    struct request *r = &t->request;
+    r->body = q->response ? q->response : &t->scratch;
+    r->padding = q->padding;
+    r->fd = -1;
+    r->written = 0;
+    r->range_ignored = false;
+    r->range[0] = '\0';
+    r->method = method_name(q->method);
+    r->content_type = q->content_type;
+    r->stream = q->body;
+    r->upload = NULL;
+    r->upload_len = 0;
+    if (!q->body && (q->data || q->method == S3_PUT || q->method == S3_POST)) {
+        r->upload = q->data ? q->data : ""; /* an empty body is still a body */
+        r->upload_len = q->data_len;
+        hash_payload(r);
+    }
+    t->attempt = 0;
+    t->not_before_ms = 0;
+    return SP_OK;
+}
+
+/* (Re)starts a transfer: a streamed body from its first byte. */
+static int transfer_start(struct s3_client *c, CURLM *multi, struct transfer *t,
+                          struct sp_error *err)
+{
+    const struct s3_body *body = t->request.stream;
+    if (body && body->seek(body->ctx, 0, err) != SP_OK)
+        return err->status ? err->status : SP_FAIL;
     request_setup(c, &t->request, t->target.data);
     buffer_clear(t->request.body);
     curl_multi_add_handle(multi, t->request.easy);
+    return SP_OK;
+}
+
+/* Whether a 2xx answer is an <Error> document (CompleteMultipartUpload may answer 200 and fail
+ * later: https://docs.aws.amazon.com/AmazonS3/latest/API/API_CompleteMultipartUpload.html);
+ * *transient when its Code says to try again. */
+static bool error_document(const struct buffer *body, bool *transient)
+{
+    *transient = false;
+    if (!body->len)
+        return false;
+    xmlDocPtr doc = xmlReadMemory(body->data, (int)body->len, NULL, NULL,
+                                  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
+    bool error = root && xmlStrcmp(root->name, BAD_CAST "Error") == 0;
+    for (xmlNodePtr n = error ? root->children : NULL; n; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE || xmlStrcmp(n->name, BAD_CAST "Code") != 0)
+            continue;
+        xmlChar *text = xmlNodeGetContent(n);
+        const char *code = (const char *)text;
+        *transient = strcmp(code, "InternalError") == 0 || strcmp(code, "SlowDown") == 0 ||
+                     strcmp(code, "ServiceUnavailable") == 0;
+        xmlFree(text);
+    }
+    xmlFreeDoc(doc);
+    return error;
+}
+
+/* What became of a transfer that ended: SP_OK, a failure in `err`, or -1 when it is to be tried
+ * again (t->not_before_ms is then set). */
+static int transfer_outcome(struct s3_client *c, struct transfer *t, CURLcode rc, long code,
+                            struct sp_error *err)
+{
+    struct request *r = &t->request;
+    const char *what = t->spec.what ? t->spec.what : t->spec.url;
+    if (r->stream_failed) {
+        *err = r->stream_err;
+        return err->status ? err->status : SP_FAIL;
+    }
+    bool ok = rc == CURLE_OK && code >= 200 && code < 300;
+    bool transient = rc != CURLE_OK ? retryable_curl(rc) : retryable_http(code);
+    if (ok && t->spec.error_in_body && error_document(r->body, &transient))
+        ok = false;
+    if (ok) {
+        buffer_reserve(r->body, r->padding);
+        memset(r->body->data + r->body->len, 0, r->padding + 1);
+        return SP_OK;
+    }
+    if (transient && t->attempt + 1 < c->max_attempts) {
+        t->not_before_ms = now_ms() + backoff_ms(c, t->attempt++);
+        return -1;
+    }
+    if (rc != CURLE_OK)
+        return sp_fail(err, "%s: %s%s", what, curl_easy_strerror(rc),
+                       transient ? " (gave up after retries)" : "");
+    char why[512];
+    describe_failure(r->body, code, why, sizeof why);
+    return sp_fail(err, "%s: %s%s%s", what, why, hint_for(code),
+                   transient ? " (gave up after retries)" : "");
+}
+
+struct engine {
+    CURLM *multi;
+    struct transfer *transfers;
+    size_t slots, active;
+    bool ended, stop;
+    s3_complete_fn complete;
+    void *ctx;
+};
+
+/* Hands a finished request to the caller and does what it asks next. */
+static void engine_complete(struct engine *e, struct transfer *t, int status,
+                            const struct sp_error *err)
+{
+    t->busy = false;
+    e->active--;
+    int after = e->complete(e->ctx, &t->spec, status, status == SP_OK ? NULL : err);
+    if (after == S3_STOP) {
+        e->stop = true;
+    } else if (after == S3_CANCEL) {
+        for (size_t s = 0; s < e->slots; s++) {
+            struct transfer *other = &e->transfers[s];
+            if (other->busy && other->spec.cancellable) {
+                curl_multi_remove_handle(e->multi, other->request.easy);
+                other->busy = false;
+                e->active--;
+            }
+        }
+    }
+}
+
+/* Starts requests in the free slots while the caller has some ready. */
+static void engine_fill(struct s3_client *c, struct engine *e, void *ctx, s3_next_fn next)
+{
+    struct sp_error err;
+    for (size_t s = 0; s < e->slots && !e->ended && !e->stop; s++) {
+        struct transfer *t = &e->transfers[s];
+        if (t->busy)
+            continue;
+        memset(&t->spec, 0, sizeof t->spec);
+        int got = next(ctx, &t->spec);
+        if (got == S3_NEXT_END)
+            e->ended = true;
+        if (got != S3_NEXT_READY)
+            break;
+        t->busy = true;
+        e->active++;
+        int status = transfer_prepare(c, t, &err);
+        if (status == SP_OK)
+            status = transfer_start(c, e->multi, t, &err);
+        if (status != SP_OK)
+            engine_complete(e, t, status, &err);
+    }
+}
+
+int s3_transfer_many(struct s3_client *c, s3_next_fn next, s3_complete_fn complete, void *ctx)
+{
+    struct engine e = {.multi = curl_multi_init(),
+                       .slots = (size_t)c->concurrency,
+                       .complete = complete,
+                       .ctx = ctx};
+    curl_multi_setopt(e.multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)c->concurrency);
+    e.transfers = xcalloc(e.slots, sizeof *e.transfers);
+    for (size_t s = 0; s < e.slots; s++) {
+        e.transfers[s].request.fd = -1;
+        buffer_init(&e.transfers[s].target);
+        buffer_init(&e.transfers[s].scratch);
+    }
+    struct sp_error err;
+    while (!e.stop && (!e.ended || e.active > 0)) {
+        engine_fill(c, &e, ctx, next);
+        int running;
+        curl_multi_perform(e.multi, &running);
+        CURLMsg *msg;
+        int left;
+        while (!e.stop && (msg = curl_multi_info_read(e.multi, &left)) != NULL) {
+            if (msg->msg != CURLMSG_DONE)
+                continue;
+            struct transfer *t = NULL;
+            for (size_t s = 0; s < e.slots && !t; s++)
+                if (e.transfers[s].busy && e.transfers[s].request.easy == msg->easy_handle)
+                    t = &e.transfers[s];
+            if (!t)
+                continue; /* dropped */
+            CURLcode rc = msg->data.result;
+            long code = 0;
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &code);
+            curl_multi_remove_handle(e.multi, msg->easy_handle);
+            int status = transfer_outcome(c, t, rc, code, &err);
+            if (status < 0)
+                continue; /* restarted below when its time comes */
+            t->spec.http_status = code;
+            snprintf(t->spec.etag, sizeof t->spec.etag, "%s", t->request.etag);
+            engine_complete(&e, t, status, &err);
+        }
+        /* Restart transfers whose backoff has passed. */
+        long now = now_ms();
+        for (size_t s = 0; s < e.slots && !e.stop; s++) {
+            struct transfer *t = &e.transfers[s];
+            if (t->busy && t->not_before_ms && t->not_before_ms <= now) {
+                t->not_before_ms = 0;
+                int status = transfer_start(c, e.multi, t, &err);
+                if (status != SP_OK)
+                    engine_complete(&e, t, status, &err);
+            }
+        }
+        if (!e.stop)
+            curl_multi_poll(e.multi, NULL, 0, e.active > 0 ? 50 : 5, NULL);
+    }
+    for (size_t s = 0; s < e.slots; s++) {
+        if (e.transfers[s].request.easy) {
+            curl_multi_remove_handle(e.multi, e.transfers[s].request.easy);
+            request_release(&e.transfers[s].request);
+        }
+        buffer_release(&e.transfers[s].target);
+        buffer_release(&e.transfers[s].scratch);
+    }
+    free(e.transfers);
+    curl_multi_cleanup(e.multi);
+    return e.stop ? SP_FAIL : SP_OK;
+}
+
+/* ---- many objects fetched at once ---- */
+
+struct fetch_many {
+    const struct source_list *objects;
+    size_t padding, next;
+    s3_slot_fn slot;
+    s3_done_fn done;
+    void *ctx;
+};
+
+static int fetch_next(void *ctx, struct s3_request *q)
+{
+    struct fetch_many *f = ctx;
+    if (f->next >= f->objects->count)
+        return S3_NEXT_END;
+    /* No room for this object yet: keep driving the transfers in flight (the oldest of them may
+     * be the one the consumer waits for) and try again later. */
+    struct buffer *body = f->slot(f->ctx, f->next);
+    if (!body)
+        return S3_NEXT_WAIT;
+    q->method = S3_GET;
+    q->url = f->objects->items[f->next].key;
+    q->response = body;
+    q->padding = f->padding;
+    q->index = f->next++;
+    return S3_NEXT_READY;
+}
+
+static int fetch_complete(void *ctx, struct s3_request *q, int status, const struct sp_error *err)
+{
+    struct fetch_many *f = ctx;
+    return f->done(f->ctx, q->index, status, err) ? S3_STOP : S3_GO_ON;
 }
 
 int s3_fetch_many(struct s3_client *c, const struct source_list *objects, size_t padding,
                   s3_slot_fn slot, s3_done_fn done, void *ctx)
 {
-    CURLM *multi = curl_multi_init();
-    curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)c->concurrency);
-    size_t slots = (size_t)c->concurrency;
-    struct transfer *transfers = xcalloc(slots, sizeof *transfers);
-    size_t next = 0, active = 0;
-    int stop = 0;
-    struct sp_error err;
-    while (!stop && (next < objects->count || active > 0)) {
-        /* Fill free transfer slots with the next objects. */
-        for (size_t s = 0; s < slots && next < objects->count && !stop; s++) {
-            struct transfer *t = &transfers[s];
-            if (t->request.easy && t->request.body)
-                continue; /* busy */
-            /* No room for this object yet: keep driving the transfers in flight (the oldest
-             * of them may be the one the consumer waits for) and try again later. */
-            struct buffer *body = slot(ctx, next);
-            if (!body)
-                break;
-            char *bucket, *key;
-            const char *url = objects->items[next].key;
-            if (s3_parse_url(url, &bucket, &key) != 0) {
-                sp_usage(&err, "%s: not an s3://bucket/key URL", url);
-                stop = done(ctx, next, SP_USAGE, &err);
-                next++;
-                continue;
-            }
-            t->index = next++;
-            t->attempt = 0;
-            t->not_before_ms = 0;
-            t->request.fd = -1;
-            t->request.padding = padding;
-            t->request.body = body;
-            buffer_init(&t->target);
-            object_url(c, &t->target, bucket, key, NULL);
-            free(bucket);
-            free(key);
-            transfer_start(c, multi, t);
-            active++;
-        }
-        int running;
-        curl_multi_perform(multi, &running);
-        CURLMsg *msg;
-        int left;
-        while ((msg = curl_multi_info_read(multi, &left)) != NULL) {
-            if (msg->msg != CURLMSG_DONE)
-                continue;
-            struct transfer *t = NULL;
-            for (size_t s = 0; s < slots; s++)
-                if (transfers[s].request.easy == msg->easy_handle)
-                    t = &transfers[s];
-            CURLcode rc = msg->data.result;
-            long code = 0;
-            curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &code);
-            curl_multi_remove_handle(multi, msg->easy_handle);
-            const char *url = objects->items[t->index].key;
-            bool ok = rc == CURLE_OK && code >= 200 && code < 300;
-            bool transient = rc != CURLE_OK ? retryable_curl(rc) : retryable_http(code);
-            if (!ok && transient && t->attempt + 1 < c->max_attempts) {
-                t->not_before_ms = now_ms() + backoff_ms(c, t->attempt++);
-                continue; /* restarted below when its time comes */
-            }
-            int status = SP_OK;
-            if (!ok && rc != CURLE_OK) {
-                status = sp_fail(&err, "%s: %s%s", url, curl_easy_strerror(rc),
-                                 transient ? " (gave up after retries)" : "");
-            } else if (!ok) {
-                char why[512];
-                describe_failure(t->request.body, code, why, sizeof why);
-                status = sp_fail(&err, "%s: %s%s%s", url, why, hint_for(code),
-                                 transient ? " (gave up after retries)" : "");
-            } else {
-                struct buffer *b = t->request.body;
-                buffer_reserve(b, padding);
-                memset(b->data + b->len, 0, padding + 1);
-            }
-            t->request.body = NULL; /* the slot is free again */
-            buffer_release(&t->target);
-            active--;
-            if (done(ctx, t->index, status, status == SP_OK ? NULL : &err))
-                stop = 1;
-        }
-        /* Restart transfers whose backoff has passed. */
-        long now = now_ms();
-        for (size_t s = 0; s < slots && !stop; s++) {
-            struct transfer *t = &transfers[s];
-            if (t->request.body && t->not_before_ms && t->not_before_ms <= now) {
-                t->not_before_ms = 0;
-                transfer_start(c, multi, t);
-            }
-        }
-        if (!stop)
-            curl_multi_poll(multi, NULL, 0, active > 0 ? 50 : 5, NULL);
-    }
-    for (size_t s = 0; s < slots; s++) {
-        if (transfers[s].request.easy) {
-            curl_multi_remove_handle(multi, transfers[s].request.easy);
-            request_release(&transfers[s].request);
-        }
-        buffer_release(&transfers[s].target);
-    }
-    free(transfers);
-    curl_multi_cleanup(multi);
-    return stop ? SP_FAIL : SP_OK;
+    struct fetch_many f = {objects, padding, 0, slot, done, ctx};
+    return s3_transfer_many(c, fetch_next, fetch_complete, &f);
 }

@@ -152,8 +152,9 @@ s3sp() {
     "$SPARKIFY" "$@" --s3-endpoint "http://127.0.0.1:$S3_FRONT"
 }
 
+# faults MODE COUNT [MATCH]: see tests/s3/server.mjs.
 faults() {
-  curl -s -X POST "http://127.0.0.1:$S3_FRONT/__faults?mode=$1&count=$2" >/dev/null
+  curl -s -X POST "http://127.0.0.1:$S3_FRONT/__faults?mode=$1&count=$2&match=${3:-}" >/dev/null
 }
 
 # The keys under s3://BUCKET/PREFIX, one per line in byte order, read from s3rver directly.
@@ -167,6 +168,49 @@ for key in ET.parse(sys.stdin).getroot().iterfind("{*}Contents/{*}Key"):
 # The bytes of s3://BUCKET/KEY, read from s3rver directly.
 s3_get() {
   curl -sf "http://127.0.0.1:$S3RVER/$1/$2"
+}
+
+# The test front (tests/s3/server.mjs) before another S3 server at URL $1 (the stand-in's moto),
+# which checks the signatures: the front only injects faults (`faults`, with a match) and holds
+# requests until `release`. $S3_FRONT is its port.
+fault_front_start() {
+  FRONT_DIR=$(mktemp -d)
+  (cd "$SPARKIFY_SOURCE/tests/s3" && { [ -d node_modules/s3rver ] || npm ci --no-audit --no-fund --loglevel=error; })
+  S3_TEST_UPSTREAM=$1 S3_TEST_VERIFY=0 node "$SPARKIFY_SOURCE/tests/s3/server.mjs" \
+    >"$FRONT_DIR/ports" 2>"$FRONT_DIR/server.log" &
+  echo $! >"$FRONT_DIR/pid"
+  for _ in $(seq 1 200); do
+    [ -s "$FRONT_DIR/ports" ] && break
+    sleep 0.1
+  done
+  S3_FRONT=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["front"])' "$FRONT_DIR/ports")
+  export FRONT_DIR S3_FRONT
+}
+
+fault_front_stop() {
+  if [ -n "${FRONT_DIR:-}" ]; then
+    kill "$(cat "$FRONT_DIR/pid")" 2>/dev/null || true
+    rm -rf "$FRONT_DIR"
+    FRONT_DIR=
+  fi
+}
+
+# The front's counters: forwarded, faulted, maxInFlight, held.
+front_stat() {
+  curl -s "http://127.0.0.1:$S3_FRONT/__stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"
+}
+
+# Waits (up to 30 s) until the front holds a request.
+wait_until_held() {
+  for _ in $(seq 1 300); do
+    [ "$(front_stat held)" -ge 1 ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+release() {
+  curl -s -X POST "http://127.0.0.1:$S3_FRONT/__release" >/dev/null
 }
 
 # Python's moto server (in this machine's image, not in Debian): S3 and AWS's other services on

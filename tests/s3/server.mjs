@@ -1,16 +1,23 @@
 // The S3 test server: s3rver on 127.0.0.1 behind a front that does what s3rver does not.
 // - It verifies every request's AWS Signature V4 with the AWS SDK's own signer
 //   (@smithy/signature-v4) and a known secret, answering 403 SignatureDoesNotMatch otherwise.
-// - It injects faults on request: POST /__faults?mode=503|drop|none&count=N makes the next N
-//   requests (-1: all) answer 503 SlowDown or lose their connection.
-// - GET /__stats reports how many requests it forwarded, how many it answered with a fault, and
-//   the most in flight at once.
+// - It injects faults on request: POST /__faults?mode=503|drop|403|hold|none&count=N&match=TEXT
+//   makes the next N requests (-1: all) whose method and URL contain TEXT (any, without match)
+//   answer 503 SlowDown, lose their connection, answer 403 AccessDenied, or wait, unread, until
+//   POST /__release lets every held request through.
+// - GET /__stats reports how many requests it forwarded, how many it answered with a fault, the
+//   most in flight at once, and how many are held.
 // - S3_TEST_LATENCY_MS=N holds every request N ms before forwarding it (the benchmark's added
 //   latency: this machine's kernel has no netem); S3_TEST_VERIFY=0 skips the signature check
 //   so that the benchmark measures the transport alone.
-// Prints {"front": port, "s3rver": port} on stdout once listening; stops on SIGTERM.
+// - S3_TEST_UPSTREAM=URL puts the front before another S3 server (the Redshift stand-in's moto)
+//   instead of s3rver; the upstream then checks signatures (set S3_TEST_VERIFY=0), and the
+//   front only adds faults and latency.
+// Prints {"front": port, "s3rver": port} on stdout once listening ("s3rver": null with an
+// upstream); stops on SIGTERM.
 //
 // usage: node --openssl-legacy-provider server.mjs DIRECTORY BUCKET [BUCKET...]
+//        S3_TEST_UPSTREAM=URL S3_TEST_VERIFY=0 node server.mjs
 // (s3rver's listing continuation tokens use DES, which OpenSSL 3 keeps in its legacy provider)
 import http from 'node:http';
 import { fork } from 'node:child_process';
@@ -23,6 +30,7 @@ const ACCESS_KEY = 'S3RVER';
 const SECRET_KEY = process.env.S3_TEST_SECRET || 'S3RVER-test-secret';
 const LATENCY_MS = Number(process.env.S3_TEST_LATENCY_MS || 0);
 const VERIFY = process.env.S3_TEST_VERIFY !== '0';
+const UPSTREAM = process.env.S3_TEST_UPSTREAM ? new URL(process.env.S3_TEST_UPSTREAM) : null;
 
 // s3rver runs in a child process, so that it and the front each have an event loop (and a
 // core) of their own: the front's signature checks and delays do not slow s3rver down.
@@ -42,14 +50,19 @@ if (process.env.S3RVER_CHILD) {
 }
 
 async function runFront() {
-const child = fork(new URL(import.meta.url).pathname, process.argv.slice(2), {
+const child = UPSTREAM ? null : fork(new URL(import.meta.url).pathname, process.argv.slice(2), {
   env: { ...process.env, S3RVER_CHILD: '1' },
   execArgv: process.execArgv,
 });
-const s3Port = await new Promise((resolve) => child.once('message', (m) => resolve(m.port)));
+const s3Port = UPSTREAM
+  ? Number(UPSTREAM.port)
+  : await new Promise((resolve) => child.once('message', (m) => resolve(m.port)));
+const s3Host = UPSTREAM ? UPSTREAM.hostname : '127.0.0.1';
 
 let faultMode = 'none';
 let faultCount = 0;
+let faultMatch = '';
+let held = [];
 let forwarded = 0;
 let faulted = 0;
 let inFlight = 0;
@@ -99,22 +112,38 @@ const front = http.createServer(async (req, res) => {
   if (url.pathname === '/__faults') {
     faultMode = url.searchParams.get('mode') || 'none';
     faultCount = Number(url.searchParams.get('count') || 0);
+    faultMatch = url.searchParams.get('match') || '';
     res.end('ok\n');
     return;
   }
-  if (url.pathname === '/__stats') {
-    res.end(JSON.stringify({ forwarded, faulted, maxInFlight }) + '\n');
+  if (url.pathname === '/__release') {
+    const waiting = held;
+    held = [];
+    for (const release of waiting) release();
+    res.end(`released ${waiting.length}\n`);
     return;
   }
-  if (faultMode !== 'none' && faultCount !== 0) {
+  if (url.pathname === '/__stats') {
+    res.end(JSON.stringify({ forwarded, faulted, maxInFlight, held: held.length }) + '\n');
+    return;
+  }
+  if (faultMode !== 'none' && faultCount !== 0 && `${req.method} ${req.url}`.includes(faultMatch)) {
     if (faultCount > 0) faultCount--;
     faulted++;
     if (faultMode === 'drop') {
       req.socket.destroy();
       return;
     }
-    xmlError(res, 503, 'SlowDown', 'Please reduce your request rate.');
-    return;
+    if (faultMode === 'hold') {
+      req.pause();
+      await new Promise((resolve) => held.push(resolve));
+    } else if (faultMode === '403') {
+      xmlError(res, 403, 'AccessDenied', 'Access Denied');
+      return;
+    } else {
+      xmlError(res, 503, 'SlowDown', 'Please reduce your request rate.');
+      return;
+    }
   }
   if (LATENCY_MS > 0) await new Promise((resolve) => setTimeout(resolve, LATENCY_MS));
   if (VERIFY && !(await signatureIsValid(req))) {
@@ -126,7 +155,7 @@ const front = http.createServer(async (req, res) => {
   inFlight++;
   maxInFlight = Math.max(maxInFlight, inFlight);
   const upstream = http.request(
-    { host: '127.0.0.1', port: s3Port, method: req.method, path: req.url, headers: req.headers },
+    { host: s3Host, port: s3Port, method: req.method, path: req.url, headers: req.headers },
     (up) => {
       res.writeHead(up.statusCode, up.headers);
       up.pipe(res);
@@ -141,11 +170,12 @@ const front = http.createServer(async (req, res) => {
 });
 front.keepAliveTimeout = 30000;
 front.listen(0, '127.0.0.1', () => {
-  console.log(JSON.stringify({ front: front.address().port, s3rver: s3Port }));
+  console.log(JSON.stringify({ front: front.address().port, s3rver: UPSTREAM ? null : s3Port }));
 });
 
 process.on('SIGTERM', () => {
   front.close();
+  if (!child) process.exit(0);
   child.disconnect();
   child.once('exit', () => process.exit(0));
 });
