@@ -244,56 +244,6 @@ def measure(args, runner, data, workdir):
     return statistics.median(times), max(peaks), counts
 
 
-def s3_bench(args):
-    """Fetches --s3-objects small song files from s3rver through the test front, first with no
-    added latency (s3rver's own ceiling: it spends about 1.2 ms of CPU per GET), then with
-    --s3-latency ms added to every request, and compares objects/s with both bounds."""
-    count = args.s3_objects
-    data = generate(args, f"s3-songs-{count}", 0, count, False)
-    tests_s3 = os.path.join(HERE, "..", "tests", "s3")
-    if not os.path.isdir(os.path.join(tests_s3, "node_modules", "s3rver")):
-        subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-                       cwd=tests_s3, check=True)
-    results = []
-    for latency in (0, args.s3_latency):
-        with tempfile.TemporaryDirectory() as workdir:
-            env = dict(os.environ, S3_TEST_LATENCY_MS=str(latency), S3_TEST_VERIFY="0")
-            server = subprocess.Popen(
-                ["node", "--openssl-legacy-provider", os.path.join(tests_s3, "server.mjs"),
-                 os.path.join(workdir, "s3"), "bench"],
-                stdout=subprocess.PIPE, text=True, env=env)
-            try:
-                ports = json.loads(server.stdout.readline())
-                subprocess.run(["node", os.path.join(tests_s3, "upload.mjs"), str(ports["s3rver"]),
-                                "bench", "song_data", os.path.join(data, "song_data")],
-                               check=True, stdout=subprocess.DEVNULL)
-                db = os.path.join(workdir, "s3.db")
-                env = dict(os.environ, AWS_ACCESS_KEY_ID="S3RVER", AWS_SECRET_ACCESS_KEY="x")
-                seconds, rss, _ = timed([args.sparkify, "-q", "--target", f"sqlite:{db}", "etl",
-                                         "--s3-endpoint", f"http://127.0.0.1:{ports['front']}",
-                                         "--s3-concurrency", str(args.s3_concurrency),
-                                         "--song-data", "s3://bench/song_data"], env=env)
-                stats = json.loads(subprocess.run(
-                    ["curl", "-s", f"http://127.0.0.1:{ports['front']}/__stats"],
-                    check=True, stdout=subprocess.PIPE, text=True).stdout)
-            finally:
-                server.terminate()
-                server.wait()
-        results.append((latency, count / seconds, stats["maxInFlight"]))
-    ceiling = results[0][1]
-    bound = args.s3_concurrency / (args.s3_latency / 1000.0)
-    print(f"\nS3: {count} one-object song files through s3rver on 127.0.0.1, "
-          f"concurrency {args.s3_concurrency}")
-    print(f"{'added latency':<16} {'objects/s':>10} {'max in flight':>14}")
-    for latency, rate, in_flight in results:
-        print(f"{str(latency) + ' ms':<16} {rate:>10.0f} {in_flight:>14}")
-    achievable = min(bound, ceiling)
-    print(f"bound at {args.s3_latency} ms: concurrency/latency = {bound:.0f}/s; s3rver ceiling "
-          f"(no added latency) = {ceiling:.0f}/s; achieved {results[1][1]:.0f}/s = "
-          f"{100 * results[1][1] / achievable:.0f}% of min(bound, ceiling)")
-
-
-
 @contextlib.contextmanager
 def s3_server(tests_s3, workdir, latency):
     """s3rver behind the test front (no signature check), every request held `latency` ms;
@@ -308,6 +258,47 @@ def s3_server(tests_s3, workdir, latency):
     finally:
         server.terminate()
         server.wait()
+
+
+def s3_bench(args):
+    """Fetches --s3-objects small song files from s3rver through the test front, first with no
+    added latency (s3rver's own ceiling: it spends about 1.2 ms of CPU per GET), then with
+    --s3-latency ms added to every request, and compares objects/s with both bounds."""
+    count = args.s3_objects
+    data = generate(args, f"s3-songs-{count}", 0, count, False)
+    tests_s3 = os.path.join(HERE, "..", "tests", "s3")
+    if not os.path.isdir(os.path.join(tests_s3, "node_modules", "s3rver")):
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+                       cwd=tests_s3, check=True)
+    results = []
+    for latency in (0, args.s3_latency):
+        with tempfile.TemporaryDirectory() as workdir, \
+                s3_server(tests_s3, workdir, latency) as ports:
+            subprocess.run(["node", os.path.join(tests_s3, "upload.mjs"), str(ports["s3rver"]),
+                            "bench", "song_data", os.path.join(data, "song_data")],
+                           check=True, stdout=subprocess.DEVNULL)
+            db = os.path.join(workdir, "s3.db")
+            env = dict(os.environ, AWS_ACCESS_KEY_ID="S3RVER", AWS_SECRET_ACCESS_KEY="x")
+            seconds, rss, _ = timed([args.sparkify, "-q", "--target", f"sqlite:{db}", "etl",
+                                     "--s3-endpoint", f"http://127.0.0.1:{ports['front']}",
+                                     "--s3-concurrency", str(args.s3_concurrency),
+                                     "--song-data", "s3://bench/song_data"], env=env)
+            stats = json.loads(subprocess.run(
+                ["curl", "-s", f"http://127.0.0.1:{ports['front']}/__stats"],
+                check=True, stdout=subprocess.PIPE, text=True).stdout)
+        results.append((latency, count / seconds, stats["maxInFlight"]))
+    ceiling = results[0][1]
+    bound = args.s3_concurrency / (args.s3_latency / 1000.0)
+    print(f"\nS3: {count} one-object song files through s3rver on 127.0.0.1, "
+          f"concurrency {args.s3_concurrency}")
+    print(f"{'added latency':<16} {'objects/s':>10} {'max in flight':>14}")
+    for latency, rate, in_flight in results:
+        print(f"{str(latency) + ' ms':<16} {rate:>10.0f} {in_flight:>14}")
+    achievable = min(bound, ceiling)
+    print(f"bound at {args.s3_latency} ms: concurrency/latency = {bound:.0f}/s; s3rver ceiling "
+          f"(no added latency) = {ceiling:.0f}/s; achieved {results[1][1]:.0f}/s = "
+          f"{100 * results[1][1] / achievable:.0f}% of min(bound, ceiling)")
+
 
 
 def s3_upload_bench(args):

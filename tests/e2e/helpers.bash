@@ -265,6 +265,13 @@ standin_buckets() {
   aws mkbucket eu-data eu-central-1
 }
 
+# rsp DB ARGS...: sparkify on the stand-in's database DB.
+rsp() {
+  local db=$1
+  shift
+  "$SPARKIFY" --target "$(standin_target "$db")" "$@"
+}
+
 standin_stop() {
   if [ -n "${STANDIN_DIR:-}" ]; then
     "$SPARKIFY_SOURCE/scripts/redshift_standin.sh" stop "$STANDIN_DIR"

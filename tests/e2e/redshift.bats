@@ -22,13 +22,6 @@ teardown_file() {
   standin_stop
 }
 
-# rsp DB ARGS...: sparkify on the stand-in's database DB.
-rsp() {
-  local db=$1
-  shift
-  "$SPARKIFY" --target "$(standin_target "$db")" "$@"
-}
-
 # The real sample, loaded from local files into SQLite ($DB): what every Redshift run must equal.
 sqlite_sample() {
   sp -q --target "$DB" etl --song-data "$DATA/song_data" --log-data "$DATA/log_data" "$@"

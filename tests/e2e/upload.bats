@@ -30,13 +30,6 @@ teardown() {
   helpers_teardown
 }
 
-# rsp DB ARGS...: sparkify on the stand-in's database DB.
-rsp() {
-  local db=$1
-  shift
-  "$SPARKIFY" --target "$(standin_target "$db")" "$@"
-}
-
 # The keys under the test's staging prefix, one per line.
 staged() {
   python3 - <<'PY'
