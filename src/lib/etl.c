@@ -617,7 +617,7 @@ static int write_batch(struct run *run, struct batch *b, struct sp_error *err)
     struct warehouse *wh = run->wh;
     if (run->model) { /* probe mode: the batch's new match keys, looked up in song_lookup */
         size_t count;
-        const struct cell *keys = model_output_probe_keys(run->model, &b->out, &count);
+        const struct cell *keys = model_output_probe_keys(&b->out, &count);
         struct probe_answer answer = {run->model, &b->out};
         if (count &&
             wh->ops->song_lookup_probe(wh, keys, count, on_probe_row, &answer, err) != SP_OK)

@@ -278,9 +278,8 @@ void model_probe_warehouse(struct model *m)
     }
 }
 
-const struct cell *model_output_probe_keys(struct model *m, struct model_output *out, size_t *count)
+const struct cell *model_output_probe_keys(struct model_output *out, size_t *count)
 {
-    (void)m;
     out->probe_count = 0;
     for (size_t i = 0; i < out->pending_count; i++) {
         struct match *entry = out->pending[i].entry;
@@ -393,11 +392,6 @@ int model_add_song(struct model *m, const struct cell *record, char *reason, siz
                   artist_id);
     }
     return 0;
-}
-
-void model_add_song_lookup(struct model *m, const struct cell *lookup)
-{
-    add_match(m, &lookup[0], &lookup[1], &lookup[2], &lookup[3], &lookup[4]);
 }
 
 /* ---- users ---- */

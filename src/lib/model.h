@@ -54,9 +54,6 @@ int model_check_event(const struct cell *event, char *reason, size_t reason_size
 /* Adds one song record. Returns 0, or -1 with `reason` (a record the model cannot use). */
 int model_add_song(struct model *m, const struct cell *song, char *reason, size_t reason_size);
 
-/* Adds an entry to the match index only (a song loaded by an earlier run). */
-void model_add_song_lookup(struct model *m, const struct cell *lookup);
-
 /* The user_ids of the run's events (text cells owned by the model), `*count` of them
  * (malloc'd array). */
 struct cell *model_user_ids(const struct model *m, size_t *count);
@@ -104,8 +101,7 @@ int model_add_event(struct model *m, const struct cell *event, struct model_outp
 void model_probe_warehouse(struct model *m);
 /* The match keys of `out` not asked for before: `*count` keys of three cells each (title, artist
  * name, duration). Call from the writing thread. */
-const struct cell *model_output_probe_keys(struct model *m, struct model_output *out,
-                                           size_t *count);
+const struct cell *model_output_probe_keys(struct model_output *out, size_t *count);
 /* A song_lookup row for key `i` of the last model_output_probe_keys (the tie rule keeps one). */
 void model_output_found(struct model *m, struct model_output *out, size_t i,
                         const struct cell *song_id, const struct cell *artist_id);

@@ -113,18 +113,31 @@ new_database() {
 # s3rver (npm) behind tests/s3/server.mjs, a front that verifies every request's SigV4
 # signature and injects faults: $S3_FRONT is the port sparkify talks to, $S3RVER s3rver's own
 # (unsigned requests, for the tests' uploads and reads). Buckets: udacity-dend, staging.
-s3_server_start() {
-  S3_DIR=$(mktemp -d)
+# front_launch DIR ARGS...: starts tests/s3/server.mjs with ARGS in the background (its pid in
+# DIR/pid, its log in DIR/server.log) and waits up to 20 s for the ports it prints (DIR/ports).
+front_launch() {
+  local dir=$1
+  shift
   (cd "$SPARKIFY_SOURCE/tests/s3" && { [ -d node_modules/s3rver ] || npm ci --no-audit --no-fund --loglevel=error; })
-  node --openssl-legacy-provider "$SPARKIFY_SOURCE/tests/s3/server.mjs" "$S3_DIR/data" udacity-dend staging \
-    >"$S3_DIR/ports" 2>"$S3_DIR/server.log" &
-  echo $! >"$S3_DIR/pid"
-  for _ in $(seq 1 100); do
-    [ -s "$S3_DIR/ports" ] && break
+  node --openssl-legacy-provider "$SPARKIFY_SOURCE/tests/s3/server.mjs" "$@" \
+    >"$dir/ports" 2>"$dir/server.log" &
+  echo $! >"$dir/pid"
+  for _ in $(seq 1 200); do
+    [ -s "$dir/ports" ] && break
     sleep 0.1
   done
-  S3_FRONT=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["front"])' "$S3_DIR/ports")
-  S3RVER=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["s3rver"])' "$S3_DIR/ports")
+}
+
+# front_port DIR NAME: a port front_launch's server printed ("front" or "s3rver").
+front_port() {
+  python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1/ports" "$2"
+}
+
+s3_server_start() {
+  S3_DIR=$(mktemp -d)
+  front_launch "$S3_DIR" "$S3_DIR/data" udacity-dend staging
+  S3_FRONT=$(front_port "$S3_DIR" front)
+  S3RVER=$(front_port "$S3_DIR" s3rver)
   export S3_DIR S3_FRONT S3RVER
 }
 
@@ -175,15 +188,8 @@ s3_get() {
 # requests until `release`. $S3_FRONT is its port.
 fault_front_start() {
   FRONT_DIR=$(mktemp -d)
-  (cd "$SPARKIFY_SOURCE/tests/s3" && { [ -d node_modules/s3rver ] || npm ci --no-audit --no-fund --loglevel=error; })
-  S3_TEST_UPSTREAM=$1 S3_TEST_VERIFY=0 node "$SPARKIFY_SOURCE/tests/s3/server.mjs" \
-    >"$FRONT_DIR/ports" 2>"$FRONT_DIR/server.log" &
-  echo $! >"$FRONT_DIR/pid"
-  for _ in $(seq 1 200); do
-    [ -s "$FRONT_DIR/ports" ] && break
-    sleep 0.1
-  done
-  S3_FRONT=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["front"])' "$FRONT_DIR/ports")
+  S3_TEST_UPSTREAM=$1 S3_TEST_VERIFY=0 front_launch "$FRONT_DIR"
+  S3_FRONT=$(front_port "$FRONT_DIR" front)
   export FRONT_DIR S3_FRONT
 }
 
