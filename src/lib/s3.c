@@ -910,6 +910,7 @@ int s3_transfer_many(struct s3_client *c, s3_next_fn next, s3_complete_fn comple
         curl_multi_perform(e.multi, &running);
         CURLMsg *msg;
         int left;
+        bool finished = false;
         while (!e.stop && (msg = curl_multi_info_read(e.multi, &left)) != NULL) {
             if (msg->msg != CURLMSG_DONE)
                 continue;
@@ -929,6 +930,7 @@ int s3_transfer_many(struct s3_client *c, s3_next_fn next, s3_complete_fn comple
             t->spec.http_status = code;
             snprintf(t->spec.etag, sizeof t->spec.etag, "%s", t->request.etag);
             engine_complete(&e, t, status, &err);
+            finished = true;
         }
         /* Restart transfers whose backoff has passed. */
         long now = now_ms();
@@ -941,7 +943,9 @@ int s3_transfer_many(struct s3_client *c, s3_next_fn next, s3_complete_fn comple
                     engine_complete(&e, t, status, &err);
             }
         }
-        if (!e.stop)
+        /* Slots freed by this round take their next transfers before any wait: waiting first
+         * leaves them idle until another transfer stirs. */
+        if (!e.stop && !finished)
             curl_multi_poll(e.multi, NULL, 0, e.active > 0 ? 50 : 5, NULL);
     }
     for (size_t s = 0; s < e.slots; s++) {
