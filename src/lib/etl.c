@@ -719,27 +719,48 @@ static int on_user_row(void *ctx, size_t columns, const char *const *names,
     return SP_OK;
 }
 
-static int write_dimensions(struct run *run, struct sp_error *err)
+/* The run's users a chunk at a time: their user_latest rows probed, settled, and the rows the
+ * run decides written, so that a run of a million users holds no million rows at once. */
+static int write_users(struct run *run, struct sp_error *err)
 {
-    int status = SP_OK;
-    if (!run->options->full_refresh) { /* a full refresh has emptied user_latest */
-        size_t count;
-        struct cell *ids = model_user_ids(run->model, &count);
-        if (count)
-            status = run->wh->ops->user_latest(run->wh, ids, count, on_user_row, run->model, err);
-        free(ids);
-    }
-    const struct rowbuf *songs, *artists, *lookup;
+    enum { USER_CHUNK = 65536 };
+    struct cell *ids = xmalloc(USER_CHUNK * sizeof *ids);
     struct rowbuf users, latest;
     rowbuf_init(&users, TABLE_USERS);
     rowbuf_init(&latest, TABLE_USER_LATEST);
-    model_dimensions(run->model, &songs, &artists, &lookup, &users, &latest);
-    rowbuf_sort(&users, 1);
-    rowbuf_sort(&latest, 1);
-    const struct rowbuf *parts[] = {songs, artists, lookup, &users, &latest};
+    int status = SP_OK;
+    size_t count;
+    for (size_t first = 0;
+         status == SP_OK && (count = model_user_ids(run->model, first, USER_CHUNK, ids)) > 0;
+         first += count) {
+        /* A full refresh has emptied user_latest: nothing to probe. */
+        if (!run->options->full_refresh)
+            status = run->wh->ops->user_latest(run->wh, ids, count, on_user_row, run->model, err);
+        model_user_rows(run->model, first, count, &users, &latest);
+        if (status == SP_OK && users.rows)
+            status = run->wh->ops->write(run->wh, &users, err);
+        if (status == SP_OK && latest.rows)
+            status = run->wh->ops->write(run->wh, &latest, err);
+        rowbuf_clear(&users);
+        rowbuf_clear(&latest);
+    }
+    rowbuf_release(&users);
+    rowbuf_release(&latest);
+    free(ids);
+    return status;
+}
+
+static int write_dimensions(struct run *run, struct sp_error *err)
+{
+    const struct rowbuf *songs, *artists, *lookup;
+    model_dimensions(run->model, &songs, &artists, &lookup);
+    const struct rowbuf *parts[] = {songs, artists, lookup};
+    int status = SP_OK;
     for (size_t i = 0; status == SP_OK && i < sizeof parts / sizeof parts[0]; i++)
         if (parts[i]->rows)
             status = run->wh->ops->write(run->wh, parts[i], err);
+    if (status == SP_OK)
+        status = write_users(run, err);
     struct model_counts counts;
     model_counts(run->model, &counts);
     run->result->songplays = counts.songplays;
@@ -747,8 +768,6 @@ static int write_dimensions(struct run *run, struct sp_error *err)
     run->result->users = counts.users;
     run->result->songs = counts.songs;
     run->result->artists = counts.artists;
-    rowbuf_release(&users);
-    rowbuf_release(&latest);
     return status;
 }
 

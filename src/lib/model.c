@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 /* A match key's winner. In probe mode the key is kept too (title, artist, duration), and the
  * writing thread owns song_id, artist_id and probed once the entry is in a batch. */
@@ -36,16 +37,16 @@ struct match {
 #define MATCH_BLOCK 4096
 
 struct user {
-    struct cell user_id, first_name, last_name, gender, level;
     int64_t ts;
-    bool changed; /* this run's events decide the row: it must be written */
+    unsigned char *packed; /* the winning event's values (see "users" below) */
+    bool changed;          /* this run's events decide the row: it must be written */
 };
 
 struct model {
     struct rowbuf songs;   /* songs-table order, one row per song_id */
     struct rowbuf artists; /* artists-table order, one row per artist_id */
     struct rowbuf lookup;  /* this run's song_lookup rows */
-    struct strmap song_index, artist_index, match_index, user_index;
+    struct strmap song_index, artist_index, match_index;
     struct match **match_blocks;
     size_t match_count, match_block_count;
     bool probe;           /* matches are settled by the writer against the warehouse */
@@ -53,6 +54,9 @@ struct model {
     size_t probe_matched; /* the writer's count of matched songplays */
     struct user *users;
     size_t user_count, user_capacity;
+    uint32_t *user_slots; /* the index: a user's position + 1, 0 for an empty slot */
+    size_t user_slots_capacity;
+    uint32_t *user_order; /* positions in user_id order, once model_user_ids was called */
     struct arena strings;
     struct i64set object_times;
     struct time_converter clock;
@@ -69,7 +73,6 @@ struct model *model_new(void)
     strmap_init(&m->song_index);
     strmap_init(&m->artist_index);
     strmap_init(&m->match_index);
-    strmap_init(&m->user_index);
     arena_init(&m->strings);
     arena_init(&m->found);
     i64set_init(&m->object_times);
@@ -88,7 +91,6 @@ void model_free(struct model *m)
     strmap_release(&m->song_index);
     strmap_release(&m->artist_index);
     strmap_release(&m->match_index);
-    strmap_release(&m->user_index);
     arena_release(&m->strings);
     i64set_release(&m->object_times);
     buffer_release(&m->key);
@@ -97,6 +99,8 @@ void model_free(struct model *m)
     free(m->match_blocks);
     arena_release(&m->found);
     free(m->users);
+    free(m->user_slots);
+    free(m->user_order);
     free(m);
 }
 
@@ -394,22 +398,114 @@ int model_add_song(struct model *m, const struct cell *record, char *reason, siz
     return 0;
 }
 
-/* ---- users ---- */
+/* ---- users ----
+ * Users are what a run's memory grows with (1.25M of them at 100M generated events), so one
+ * costs what it must: a 24-byte struct user, a 4-byte slot of the index, and its winning
+ * event's values packed in the arena: a 2-byte capacity, then user_id, first_name, last_name,
+ * gender and level, each a length byte (PACKED_NULL for NULL) and its bytes. A new winner is
+ * written over the old one when it fits, so a user whose level goes back and forth costs no
+ * more. (Cells and a hash map of copied keys took about 270 bytes a user.) */
 
-static struct user *user_slot(struct model *m, const struct cell *user_id, int *inserted)
+enum { USER_ID, USER_FIRST_NAME, USER_LAST_NAME, USER_GENDER, USER_LEVEL, USER_FIELDS };
+#define PACKED_NULL 0xFFu
+_Static_assert(TEXT_BYTES_ID < PACKED_NULL && TEXT_BYTES_PERSON_NAME < PACKED_NULL &&
+                   TEXT_BYTES_CODE < PACKED_NULL,
+               "a user's values fit a length byte");
+static const int user_event_field[USER_FIELDS] = {EVENT_USER_ID, EVENT_FIRST_NAME, EVENT_LAST_NAME,
+                                                  EVENT_GENDER, EVENT_LEVEL};
+
+static void unpack_user(const unsigned char *packed, struct cell out[USER_FIELDS])
 {
-    uint32_t *slot = strmap_upsert(&m->user_index, user_id->text.ptr, user_id->text.len, inserted);
-    if (*inserted) {
-        if (m->user_count == m->user_capacity) {
-            m->user_capacity = m->user_capacity ? m->user_capacity * 2 : 1024;
-            m->users = xrealloc(m->users, m->user_capacity * sizeof *m->users);
+    const unsigned char *p = packed + 2;
+    for (int i = 0; i < USER_FIELDS; i++) {
+        unsigned len = *p++;
+        if (len == PACKED_NULL) {
+            out[i].type = CELL_NULL;
+            continue;
         }
-        *slot = (uint32_t)m->user_count++;
-        struct user *u = &m->users[*slot];
-        memset(u, 0, sizeof *u);
-        u->user_id = arena_cell(&m->strings, user_id);
+        out[i].type = CELL_TEXT;
+        out[i].text.ptr = (const char *)p;
+        out[i].text.len = len;
+        p += len;
     }
-    return &m->users[*slot];
+}
+
+static size_t packed_size(const struct cell *event)
+{
+    size_t size = 2;
+    for (int i = 0; i < USER_FIELDS; i++) {
+        const struct cell *c = &event[user_event_field[i]];
+        size += 1 + (c->type == CELL_TEXT ? c->text.len : 0);
+    }
+    return size;
+}
+
+/* Packs the event's user values over `u->packed` when they fit, else into new arena space. */
+static void pack_user(struct model *m, struct user *u, const struct cell *event)
+{
+    size_t size = packed_size(event);
+    unsigned char *p = u->packed;
+    if (!p || (size_t)(p[0] | p[1] << 8) < size) {
+        p = (unsigned char *)arena_alloc(&m->strings, size);
+        p[0] = (unsigned char)(size & 0xFF);
+        p[1] = (unsigned char)(size >> 8);
+        u->packed = p;
+    }
+    p += 2;
+    for (int i = 0; i < USER_FIELDS; i++) {
+        const struct cell *c = &event[user_event_field[i]];
+        if (c->type != CELL_TEXT) {
+            *p++ = PACKED_NULL;
+            continue;
+        }
+        *p++ = (unsigned char)c->text.len;
+        memcpy(p, c->text.ptr, c->text.len);
+        p += c->text.len;
+    }
+}
+
+static uint64_t user_hash(const char *id, size_t len)
+{
+    return XXH3_64bits(id, len);
+}
+
+static bool user_has_id(const struct user *u, const char *id, size_t len)
+{
+    return u->packed[2] == len && memcmp(u->packed + 3, id, len) == 0;
+}
+
+/* The index: open addressing over slots holding a user's position + 1 (0: empty), at most half
+ * full; a user's hash is computed again from its packed id when the index grows. */
+static void user_index_grow(struct model *m)
+{
+    size_t capacity = m->user_slots_capacity ? m->user_slots_capacity * 2 : 1024;
+    uint32_t *slots = xcalloc(capacity, sizeof *slots);
+    for (size_t i = 0; i < m->user_count; i++) {
+        const unsigned char *id = m->users[i].packed + 3;
+        size_t at = (size_t)user_hash((const char *)id, id[-1]) & (capacity - 1);
+        while (slots[at])
+            at = (at + 1) & (capacity - 1);
+        slots[at] = (uint32_t)i + 1;
+    }
+    free(m->user_slots);
+    m->user_slots = slots;
+    m->user_slots_capacity = capacity;
+}
+
+static struct user *find_user(const struct model *m, const char *id, size_t len, size_t *at)
+{
+    if (!m->user_slots_capacity)
+        return NULL;
+    size_t mask = m->user_slots_capacity - 1;
+    size_t i = (size_t)user_hash(id, len) & mask;
+    for (; m->user_slots[i]; i = (i + 1) & mask) {
+        struct user *u = &m->users[m->user_slots[i] - 1];
+        if (user_has_id(u, id, len))
+            return u;
+    }
+    if (at)
+        *at = i;
+    return NULL;
 }
 
 /* Levels in the users rule's order: NULL below any text (compare_cells puts NULL last). */
@@ -420,13 +516,40 @@ static int compare_levels(const struct cell *a, const struct cell *b)
     return cell_compare(a, b);
 }
 
-struct cell *model_user_ids(const struct model *m, size_t *count)
+/* qsort has no context argument in C17; the users travel in a thread-local. */
+static _Thread_local const struct user *sorting_users;
+
+static int compare_user_ids(const void *a, const void *b)
 {
-    struct cell *ids = xmalloc((m->user_count ? m->user_count : 1) * sizeof *ids);
-    for (size_t i = 0; i < m->user_count; i++)
-        ids[i] = m->users[i].user_id;
-    *count = m->user_count;
-    return ids;
+    const struct user *users = sorting_users;
+    const unsigned char *x = users[*(const uint32_t *)a].packed + 2;
+    const unsigned char *y = users[*(const uint32_t *)b].packed + 2;
+    size_t n = x[0] < y[0] ? x[0] : y[0];
+    int c = n ? memcmp(x + 1, y + 1, n) : 0;
+    return c ? c : (x[0] > y[0]) - (x[0] < y[0]);
+}
+
+size_t model_user_count(const struct model *m)
+{
+    return m->user_count;
+}
+
+size_t model_user_ids(struct model *m, size_t first, size_t max, struct cell *ids)
+{
+    if (!m->user_order) { /* the first call: user_id order, as the warehouse's key */
+        m->user_order = xmalloc((m->user_count ? m->user_count : 1) * sizeof *m->user_order);
+        for (size_t i = 0; i < m->user_count; i++)
+            m->user_order[i] = (uint32_t)i;
+        sorting_users = m->users;
+        qsort(m->user_order, m->user_count, sizeof *m->user_order, compare_user_ids);
+    }
+    size_t n = 0;
+    for (size_t i = first; i < m->user_count && n < max; i++, n++) {
+        struct cell values[USER_FIELDS];
+        unpack_user(m->users[m->user_order[i]].packed, values);
+        ids[n] = values[USER_ID];
+    }
+    return n;
 }
 
 void model_settle_user(struct model *m, const struct cell *user_id, int64_t ts,
@@ -434,56 +557,87 @@ void model_settle_user(struct model *m, const struct cell *user_id, int64_t ts,
 {
     if (user_id->type != CELL_TEXT)
         return;
-    uint32_t *slot = strmap_find(&m->user_index, user_id->text.ptr, user_id->text.len);
-    if (!slot)
+    struct user *u = find_user(m, user_id->text.ptr, user_id->text.len, NULL);
+    if (!u)
         return;
-    struct user *u = &m->users[*slot];
-    if (u->ts < ts || (u->ts == ts && compare_levels(&u->level, level) <= 0))
+    struct cell values[USER_FIELDS];
+    unpack_user(u->packed, values);
+    if (u->ts < ts || (u->ts == ts && compare_levels(&values[USER_LEVEL], level) <= 0))
         u->changed = false; /* the warehouse's row wins, a full tie included */
 }
 
-static int same_cell(const struct cell *a, const struct cell *b)
+void model_user_rows(struct model *m, size_t first, size_t count, struct rowbuf *users,
+                     struct rowbuf *latest)
 {
-    return a->type == b->type && cell_compare(a, b) == 0;
+    for (size_t i = first; i < first + count && i < m->user_count; i++) {
+        const struct user *u = &m->users[m->user_order[i]];
+        if (!u->changed)
+            continue;
+        struct cell values[USER_FIELDS];
+        unpack_user(u->packed, values);
+        struct cell *row = rowbuf_add_row(users);
+        for (int f = 0; f < USER_FIELDS; f++) /* the users table's column order */
+            rowbuf_set_cell(users, &row[f], &values[f]);
+        struct time_parts when;
+        time_from_epoch_ms(&m->clock, u->ts, &when); /* a songplay's ts: in range */
+        row = rowbuf_add_row(latest);
+        rowbuf_set_cell(latest, &row[0], &values[USER_ID]);
+        rowbuf_set_text(latest, &row[1], when.text, TIME_TEXT_LEN);
+        rowbuf_set_cell(latest, &row[2], &values[USER_LEVEL]);
+    }
 }
 
-/* Replaces `dst` with `src` only when they differ, so a user's many events with the same
- * names cost no memory. */
-static void update_cell(struct arena *a, struct cell *dst, const struct cell *src)
+/* Whether the event's values are the user's winning ones already (nothing to pack). */
+static bool same_user_values(const struct cell *values, const struct cell *event)
 {
-    if (!same_cell(dst, src))
-        *dst = arena_cell(a, src);
+    for (int i = USER_FIRST_NAME; i < USER_FIELDS; i++) {
+        const struct cell *c = &event[user_event_field[i]];
+        if (c->type != values[i].type || cell_compare(c, &values[i]) != 0)
+            return false;
+    }
+    return true;
 }
 
 static void update_user(struct model *m, const struct cell *event, int64_t ts)
 {
-    int inserted;
-    struct user *u = user_slot(m, &event[EVENT_USER_ID], &inserted);
-    if (!inserted) {
-        if (ts < u->ts)
+    const struct cell *id = &event[EVENT_USER_ID];
+    size_t at = 0;
+    struct user *u = find_user(m, id->text.ptr, id->text.len, &at);
+    if (!u) {
+        if ((m->user_count + 1) * 2 > m->user_slots_capacity) {
+            user_index_grow(m);
+            find_user(m, id->text.ptr, id->text.len, &at);
+        }
+        if (m->user_count == m->user_capacity) {
+            m->user_capacity = m->user_capacity ? m->user_capacity * 2 : 1024;
+            m->users = xrealloc(m->users, m->user_capacity * sizeof *m->users);
+        }
+        m->user_slots[at] = (uint32_t)m->user_count + 1;
+        u = &m->users[m->user_count++];
+        *u = (struct user){.ts = ts, .changed = true};
+        pack_user(m, u, event);
+        return;
+    }
+    struct cell values[USER_FIELDS];
+    unpack_user(u->packed, values);
+    if (ts < u->ts)
+        return;
+    if (ts == u->ts) {
+        int c = compare_levels(&event[EVENT_LEVEL], &values[USER_LEVEL]);
+        if (c < 0)
             return;
-        if (ts == u->ts) {
-            int c = compare_levels(&event[EVENT_LEVEL], &u->level);
-            if (c < 0)
+        if (c == 0) {
+            int n = 0;
+            for (int i = USER_FIRST_NAME; i <= USER_GENDER && n == 0; i++)
+                n = cell_compare(&event[user_event_field[i]], &values[i]);
+            if (n >= 0)
                 return;
-            if (c == 0) {
-                const struct cell *names[] = {&event[EVENT_FIRST_NAME], &event[EVENT_LAST_NAME],
-                                              &event[EVENT_GENDER]};
-                const struct cell *mine[] = {&u->first_name, &u->last_name, &u->gender};
-                int n = 0;
-                for (int i = 0; i < 3 && n == 0; i++)
-                    n = cell_compare(names[i], mine[i]);
-                if (n >= 0)
-                    return;
-            }
         }
     }
     u->ts = ts;
     u->changed = true;
-    update_cell(&m->strings, &u->first_name, &event[EVENT_FIRST_NAME]);
-    update_cell(&m->strings, &u->last_name, &event[EVENT_LAST_NAME]);
-    update_cell(&m->strings, &u->gender, &event[EVENT_GENDER]);
-    update_cell(&m->strings, &u->level, &event[EVENT_LEVEL]);
+    if (!same_user_values(values, event))
+        pack_user(m, u, event);
 }
 
 /* ---- events ---- */
@@ -517,6 +671,14 @@ int model_add_event(struct model *m, const struct cell *record, struct model_out
     int songplay = model_check_event(event, reason, reason_size);
     if (songplay <= 0)
         return songplay;
+    for (int i = 0; i < USER_FIELDS; i++) { /* the parser's limits, which the packing needs */
+        const struct cell *c = &event[user_event_field[i]];
+        if (c->type == CELL_TEXT && c->text.len > event_text_bytes[user_event_field[i]]) {
+            snprintf(reason, reason_size, "a user value longer than %u bytes",
+                     (unsigned)event_text_bytes[user_event_field[i]]);
+            return -1;
+        }
+    }
     const struct cell *user_id = &event[EVENT_USER_ID];
     const struct cell *ts = &event[EVENT_TS];
     struct time_parts when;
@@ -594,7 +756,7 @@ void model_counts(const struct model *m, struct model_counts *counts)
 }
 
 void model_dimensions(struct model *m, const struct rowbuf **songs, const struct rowbuf **artists,
-                      const struct rowbuf **lookup, struct rowbuf *users, struct rowbuf *latest)
+                      const struct rowbuf **lookup)
 {
     /* In key order, so the warehouse appends instead of splitting pages. The indexes into
      * these rows are stale afterwards: this is the model's last use. */
@@ -604,21 +766,4 @@ void model_dimensions(struct model *m, const struct rowbuf **songs, const struct
     *songs = &m->songs;
     *artists = &m->artists;
     *lookup = &m->lookup;
-    for (size_t i = 0; i < m->user_count; i++) {
-        const struct user *u = &m->users[i];
-        if (!u->changed)
-            continue;
-        struct cell *row = rowbuf_add_row(users);
-        rowbuf_set_cell(users, &row[0], &u->user_id);
-        rowbuf_set_cell(users, &row[1], &u->first_name);
-        rowbuf_set_cell(users, &row[2], &u->last_name);
-        rowbuf_set_cell(users, &row[3], &u->gender);
-        rowbuf_set_cell(users, &row[4], &u->level);
-        struct time_parts when;
-        time_from_epoch_ms(&m->clock, u->ts, &when); /* a songplay's ts: in range */
-        row = rowbuf_add_row(latest);
-        rowbuf_set_cell(latest, &row[0], &u->user_id);
-        rowbuf_set_text(latest, &row[1], when.text, TIME_TEXT_LEN);
-        rowbuf_set_cell(latest, &row[2], &u->level);
-    }
 }

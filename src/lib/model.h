@@ -3,8 +3,9 @@
  * Songs are held in memory (one entry per song_id and per artist_id, chosen by the rules
  * below, and a hash index on title + artist name + duration for the match). Events stream
  * through: each NextSong event with a user becomes a songplay row at once; the run's users keep
- * their latest (ts, level) in memory, and are settled against the warehouse's user_latest rows
- * of those users only, after the events; time rows are de-duplicated per object (up to a
+ * their latest event's values in memory (about 60-100 bytes a user: distinct users are what a
+ * run's memory grows with), and are settled against the warehouse's user_latest rows of those
+ * users only, after the events; time rows are de-duplicated per object (up to a
  * million instants at a time) and by the warehouse's primary key across objects, so memory does
  * not grow with the event count, nor with the size of one object.
  *
@@ -54,15 +55,21 @@ int model_check_event(const struct cell *event, char *reason, size_t reason_size
 /* Adds one song record. Returns 0, or -1 with `reason` (a record the model cannot use). */
 int model_add_song(struct model *m, const struct cell *song, char *reason, size_t reason_size);
 
-/* The user_ids of the run's events (text cells owned by the model), `*count` of them
- * (malloc'd array). */
-struct cell *model_user_ids(const struct model *m, size_t *count);
-
+/* The run's users, after the events, a chunk at a time so that a million users need no
+ * million rows at once: model_user_ids sets `ids` to the user_ids (text owned by the model) of
+ * up to `max` users from position `first` of user_id order and returns how many (0 past the
+ * last); model_settle_user settles each against the warehouse; model_user_rows appends the
+ * rows this run decides for positions [first, first + count): users rows to `users`, their
+ * latest plays to `latest` (user_latest rows), both in user_id order. */
+size_t model_user_count(const struct model *m);
+size_t model_user_ids(struct model *m, size_t first, size_t max, struct cell *ids);
 /* Settles a user of the run against the warehouse's latest play of that user (user_latest's
  * ts, level): the warehouse's row stands unless the run's latest event is later, or as late
- * with a greater level. Call after the events, before model_dimensions. */
+ * with a greater level. */
 void model_settle_user(struct model *m, const struct cell *user_id, int64_t ts,
                        const struct cell *level);
+void model_user_rows(struct model *m, size_t first, size_t count, struct rowbuf *users,
+                     struct rowbuf *latest);
 
 struct match;
 
@@ -121,11 +128,10 @@ struct model_counts {
 
 void model_counts(const struct model *m, struct model_counts *counts);
 
-/* The run's songs, artists and song_lookup rows (owned by the model, sorted by key), and
- * appends the users whose row this run decides to `users`, and their latest plays to `latest`
- * (user_latest rows). The model takes no more songs or events after this. */
+/* The run's songs, artists and song_lookup rows (owned by the model, sorted by key). The model
+ * takes no more songs or events after this. */
 void model_dimensions(struct model *m, const struct rowbuf **songs, const struct rowbuf **artists,
-                      const struct rowbuf **lookup, struct rowbuf *users, struct rowbuf *latest);
+                      const struct rowbuf **lookup);
 
 /* <0 when song row `a` wins over `b` (cells in songs-table order). */
 int model_compare_songs(const struct cell *a, const struct cell *b);

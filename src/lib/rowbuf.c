@@ -155,7 +155,7 @@ void arena_reset(struct arena *a)
     a->head = keep;
 }
 
-char *arena_copy(struct arena *a, const char *s, size_t len)
+char *arena_alloc(struct arena *a, size_t len)
 {
     struct arena_block *b = a->head;
     if (!b || b->size - b->used < len + 1) {
@@ -175,10 +175,16 @@ char *arena_copy(struct arena *a, const char *s, size_t len)
         b = nb;
     }
     char *p = b->data + b->used;
-    if (len)
-        memcpy(p, s, len);
     p[len] = '\0';
     b->used += len + 1;
+    return p;
+}
+
+char *arena_copy(struct arena *a, const char *s, size_t len)
+{
+    char *p = arena_alloc(a, len);
+    if (len)
+        memcpy(p, s, len);
     return p;
 }
 

@@ -55,6 +55,8 @@ void arena_init(struct arena *a);
 void arena_release(struct arena *a);
 /* Forgets every allocation but keeps the first block for reuse. */
 void arena_reset(struct arena *a);
+/* `len` bytes (and a NUL after them) that live until the arena is released or reset. */
+char *arena_alloc(struct arena *a, size_t len);
 char *arena_copy(struct arena *a, const char *s, size_t len);
 
 struct rowbuf {

@@ -408,8 +408,9 @@ static int append_literal(struct postgres_warehouse *w, struct buffer *sql, cons
 }
 
 /* Runs `select` (a query over "keys", a VALUES list of (i, key cells...) named by `columns`)
- * for the keys, a thousand per round trip; rows go to `fn`. Neither table probed is written
- * before the run's end, so no merge of pending rows is needed first. */
+ * for the keys, a thousand per round trip; rows go to `fn`. No merge of pending rows is needed
+ * first: song_lookup is written only at the run's end, and user_latest's pending rows are those
+ * of earlier chunks of users, never the keys probed. */
 static int probe_keys(struct postgres_warehouse *w, const char *select, const char *columns,
                       const struct cell *keys, size_t count, size_t width, warehouse_row_fn fn,
                       void *ctx, struct sp_error *err)

@@ -239,12 +239,14 @@ static void users_take_the_level_of_their_latest_event_in_any_order(void **state
     model_add_event(m, e, &out, reason, sizeof reason);
     event(e, "NextSong", "5", 6000, "free", NULL, NULL, 0);
     model_add_event(m, e, &out, reason, sizeof reason);
-    size_t count;
-    struct cell *ids = model_user_ids(m, &count);
+    struct cell ids[8];
+    size_t count = model_user_ids(m, 0, 8, ids);
     assert_int_equal(count, 5);
-    assert_int_equal(ids[4].text.len, 1);
+    assert_int_equal(ids[4].text.len, 1); /* in user_id order */
     assert_memory_equal(ids[4].text.ptr, "5", 1);
-    free(ids);
+    assert_int_equal(model_user_ids(m, 3, 8, ids), 2); /* a chunk from position 3 */
+    assert_memory_equal(ids[0].text.ptr, "4", 1);
+    assert_int_equal(model_user_ids(m, 5, 8, ids), 0);
     /* Settled against the warehouse's latest plays: a user it has at a later time keeps its
      * row (3), as does one it has at the same instant and level (4, a full tie); an earlier play
      * (5) or a lower level at the same instant (2) loses to the run's; one it has not (1). */
@@ -259,7 +261,8 @@ static void users_take_the_level_of_their_latest_event_in_any_order(void **state
     struct rowbuf users, latest;
     rowbuf_init(&users, TABLE_USERS);
     rowbuf_init(&latest, TABLE_USER_LATEST);
-    model_dimensions(m, &songs, &artists, &lookup, &users, &latest);
+    model_dimensions(m, &songs, &artists, &lookup);
+    model_user_rows(m, 0, count, &users, &latest);
     assert_int_equal(users.rows, 3);
     assert_string_equal(user_row(&users, "1")[4].text.ptr, "paid");
     assert_string_equal(user_row(&users, "2")[4].text.ptr, "paid");
@@ -272,6 +275,82 @@ static void users_take_the_level_of_their_latest_event_in_any_order(void **state
     assert_string_equal(user_row(&latest, "2")[1].text.ptr, "1970-01-01 00:00:05.000");
     assert_string_equal(user_row(&latest, "2")[2].text.ptr, "paid");
     assert_string_equal(user_row(&latest, "5")[1].text.ptr, "1970-01-01 00:00:06.000");
+    rowbuf_release(&users);
+    rowbuf_release(&latest);
+    model_output_release(&out);
+    model_free(m);
+}
+
+/* Users are packed, indexed and listed a chunk at a time: many users (the index grows several
+ * times), values that change length, a level going back and forth, NULL names, and a value
+ * longer than its column (refused, nothing changed). */
+static void many_users_keep_their_latest_values_through_packing_and_chunks(void **state)
+{
+    (void)state;
+    struct model *m = model_new();
+    struct model_output out;
+    model_output_init(&out);
+    struct cell e[EVENT_FIELD_COUNT];
+    char reason[128], id[16], name[40];
+    enum { USERS = 5000 };
+    for (int round = 0; round < 3; round++) {
+        for (int u = USERS - 1; u >= 0; u--) { /* out of key order */
+            snprintf(id, sizeof id, "u%05d", u);
+            event(e, "NextSong", id, 1000 * (round + 1), round == 1 ? "paid" : "free", NULL, NULL,
+                  0);
+            /* Round 0 a short name, round 1 a long one (a new packing), round 2 a short one
+             * again (written over the long one); every third user has no first name at the end. */
+            snprintf(name, sizeof name, round == 1 ? "%d-a-much-longer-first-name" : "n%d", u);
+            e[EVENT_FIRST_NAME] = round == 2 && u % 3 == 0 ? null_cell : text(name);
+            e[EVENT_GENDER] = text(u % 2 ? "F" : "M");
+            assert_int_equal(model_add_event(m, e, &out, reason, sizeof reason), 0);
+        }
+        model_output_clear(&out);
+    }
+    char long_id[80];
+    memset(long_id, 'x', sizeof long_id - 1);
+    long_id[sizeof long_id - 1] = '\0';
+    event(e, "NextSong", long_id, 5000, "free", NULL, NULL, 0);
+    assert_int_equal(model_add_event(m, e, &out, reason, sizeof reason), -1);
+    assert_string_equal(reason, "a user value longer than 64 bytes");
+    assert_int_equal(model_user_count(m), USERS);
+
+    struct rowbuf users, latest;
+    rowbuf_init(&users, TABLE_USERS);
+    rowbuf_init(&latest, TABLE_USER_LATEST);
+    struct cell ids[777]; /* a chunk size that does not divide the count */
+    size_t first = 0, count;
+    while ((count = model_user_ids(m, first, 777, ids)) > 0) {
+        for (size_t i = 0; i < count; i++) {
+            snprintf(id, sizeof id, "u%05zu", first + i);
+            assert_int_equal(ids[i].text.len, 6);
+            assert_memory_equal(ids[i].text.ptr, id, 6);
+        }
+        model_user_rows(m, first, count, &users, &latest);
+        first += count;
+    }
+    assert_int_equal(first, USERS);
+    assert_int_equal(users.rows, USERS);
+    assert_int_equal(latest.rows, USERS);
+    for (int u = 0; u < USERS; u++) {
+        const struct cell *row = rowbuf_row(&users, (size_t)u);
+        snprintf(id, sizeof id, "u%05d", u);
+        assert_memory_equal(row[0].text.ptr, id, 6);
+        if (u % 3 == 0) {
+            assert_int_equal(row[1].type, CELL_NULL);
+        } else {
+            snprintf(name, sizeof name, "n%d", u);
+            assert_int_equal(row[1].text.len, strlen(name));
+            assert_memory_equal(row[1].text.ptr, name, strlen(name));
+        }
+        assert_int_equal(row[2].type, CELL_NULL); /* no last name in any event */
+        assert_memory_equal(row[3].text.ptr, u % 2 ? "F" : "M", 1);
+        assert_memory_equal(row[4].text.ptr, "free", 4);
+        assert_string_equal(rowbuf_row(&latest, (size_t)u)[1].text.ptr, "1970-01-01 00:00:03.000");
+    }
+    struct model_counts counts;
+    model_counts(m, &counts);
+    assert_int_equal(counts.users, USERS);
     rowbuf_release(&users);
     rowbuf_release(&latest);
     model_output_release(&out);
@@ -340,16 +419,11 @@ static void songs_rule_takes_the_smallest_row_nulls_last(void **state)
     song(m, "SO1", "Alpha", "AR1", "X", 1.0);
     song(m, "SO1", "Beta", "AR1", "X", 1.0);
     const struct rowbuf *songs, *artists, *lookup;
-    struct rowbuf users, latest;
-    rowbuf_init(&users, TABLE_USERS);
-    rowbuf_init(&latest, TABLE_USER_LATEST);
-    model_dimensions(m, &songs, &artists, &lookup, &users, &latest);
+    model_dimensions(m, &songs, &artists, &lookup);
     assert_int_equal(songs->rows, 1);
     assert_string_equal(rowbuf_row(songs, 0)[1].text.ptr, "Alpha");
     assert_int_equal(artists->rows, 1);
     assert_int_equal(lookup->rows, 3);
-    rowbuf_release(&users);
-    rowbuf_release(&latest);
     model_free(m);
 }
 
@@ -394,23 +468,25 @@ static void trailing_spaces_are_not_part_of_any_value(void **state)
     assert_int_equal(rowbuf_row(&out.songplays, 1)[3].text.len, 3);
 
     const struct rowbuf *songs, *artists, *lookup;
-    struct rowbuf users, latest;
-    rowbuf_init(&users, TABLE_USERS);
-    rowbuf_init(&latest, TABLE_USER_LATEST);
-    model_dimensions(m, &songs, &artists, &lookup, &users, &latest);
+    model_dimensions(m, &songs, &artists, &lookup);
     /* Keys that differ only in trailing spaces are one row, stored without them. */
     assert_int_equal(songs->rows, 1);
     assert_int_equal(rowbuf_row(songs, 0)[0].text.len, 3);
     assert_int_equal(rowbuf_row(songs, 0)[1].text.len, 4); /* "Song" */
     assert_int_equal(artists->rows, 1);
     assert_int_equal(rowbuf_row(artists, 0)[1].text.len, 6); /* "Artist" */
+    struct rowbuf users, latest;
+    rowbuf_init(&users, TABLE_USERS);
+    rowbuf_init(&latest, TABLE_USER_LATEST);
+    struct cell ids[4];
+    model_user_rows(m, 0, model_user_ids(m, 0, 4, ids), &users, &latest);
     assert_int_equal(users.rows, 1);
     assert_int_equal(rowbuf_row(&users, 0)[0].text.len, 1);
     assert_memory_equal(rowbuf_row(&users, 0)[4].text.ptr, "free", 4);
-    for (size_t i = 0; i < lookup->rows; i++)
-        assert_int_equal(rowbuf_row(lookup, i)[0].text.len, 4);
     rowbuf_release(&users);
     rowbuf_release(&latest);
+    for (size_t i = 0; i < lookup->rows; i++)
+        assert_int_equal(rowbuf_row(lookup, i)[0].text.len, 4);
     model_output_release(&out);
     model_free(m);
 }
@@ -432,15 +508,10 @@ static void an_artist_location_of_spaces_is_empty_in_the_artists_rule(void **sta
         assert_int_equal(model_add_song(m, s, reason, sizeof reason), 0);
     }
     const struct rowbuf *songs, *artists, *lookup;
-    struct rowbuf users, latest;
-    rowbuf_init(&users, TABLE_USERS);
-    rowbuf_init(&latest, TABLE_USER_LATEST);
-    model_dimensions(m, &songs, &artists, &lookup, &users, &latest);
+    model_dimensions(m, &songs, &artists, &lookup);
     /* A location wins over none, and spaces are none: the longer name with "Here" is kept. */
     assert_int_equal(artists->rows, 1);
     assert_memory_equal(rowbuf_row(artists, 0)[2].text.ptr, "Here", 4);
-    rowbuf_release(&users);
-    rowbuf_release(&latest);
     model_free(m);
 }
 
@@ -451,6 +522,7 @@ int main(void)
         cmocka_unit_test(matching_is_exact_and_ties_take_the_smallest_song_id),
         cmocka_unit_test(probe_mode_asks_each_key_once_and_keeps_the_tie_rule_across_the_warehouse),
         cmocka_unit_test(users_take_the_level_of_their_latest_event_in_any_order),
+        cmocka_unit_test(many_users_keep_their_latest_values_through_packing_and_chunks),
         cmocka_unit_test(time_rows_are_written_once_per_instant_per_object),
         cmocka_unit_test(artists_rule_prefers_complete_rows_then_short_names),
         cmocka_unit_test(songs_rule_takes_the_smallest_row_nulls_last),
