@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -86,6 +87,72 @@ static void directories_list_json_files_recursively_in_byte_order(void **state)
     snprintf(spec, sizeof spec, "%s/missing", root);
     assert_int_equal(source_list_objects(spec, NULL, &list, &err), SP_FAIL);
     assert_non_null(strstr(err.message, "missing: No such file or directory"));
+}
+
+/* A named directory's subdirectories are walked by two threads: every file is listed once, in
+ * byte order, with the total size; a link to a directory is followed; and of two subdirectories
+ * that fail, the one first in the directory's own order is reported, as a walk in order would. */
+static void a_tree_walked_by_two_threads_lists_each_file_once_and_fails_in_order(void **state)
+{
+    (void)state;
+    make_dir("t");
+    make_dir("other");
+    write_file("other/linked.json", "{}", 2);
+    char name[64], path[600], link[600];
+    size_t files = 0;
+    for (int d = 0; d < 40; d++) {
+        snprintf(name, sizeof name, "t/d%02d", d);
+        make_dir(name);
+        snprintf(name, sizeof name, "t/d%02d/inner", d);
+        make_dir(name);
+        for (int f = 0; f < 3; f++) {
+            snprintf(name, sizeof name, d % 2 ? "t/d%02d/inner/%d.json" : "t/d%02d/%d.json", d, f);
+            write_file(name, "{}\n", 3);
+            files++;
+        }
+    }
+    write_file("t/top.json", "{}", 2);
+    snprintf(path, sizeof path, "%s/other", root);
+    snprintf(link, sizeof link, "%s/t/link", root);
+    assert_int_equal(symlink(path, link), 0);
+    struct source_list list;
+    source_list_init(&list);
+    struct sp_error err;
+    char spec[512];
+    snprintf(spec, sizeof spec, "%s/t", root);
+    assert_int_equal(source_list_objects(spec, NULL, &list, &err), 0);
+    assert_int_equal(list.count, files + 2);
+    assert_int_equal(list.total_size, files * 3 + 4);
+    for (size_t i = 1; i < list.count; i++)
+        assert_true(strcmp(list.items[i - 1].key, list.items[i].key) < 0);
+    assert_string_equal(list.items[0].key + strlen(root) + 1, "t/d00/0.json");
+    assert_string_equal(list.items[3].key + strlen(root) + 1, "t/d01/inner/0.json");
+    assert_string_equal(list.items[list.count - 2].key + strlen(root) + 1, "t/link/linked.json");
+    assert_string_equal(list.items[list.count - 1].key + strlen(root) + 1, "t/top.json");
+    source_list_release(&list);
+
+    /* Dangling links named like JSON in two subdirectories. */
+    const char *broken[] = {"d07", "d31"};
+    for (int i = 0; i < 2; i++) {
+        snprintf(link, sizeof link, "%s/t/%s/gone.json", root, broken[i]);
+        assert_int_equal(symlink("/nonexistent/x", link), 0);
+    }
+    DIR *d = opendir(spec);
+    assert_non_null(d);
+    const char *first = NULL;
+    struct dirent *e;
+    while (!first && (e = readdir(d)) != NULL)
+        for (int i = 0; i < 2; i++)
+            if (strcmp(e->d_name, broken[i]) == 0)
+                first = broken[i];
+    closedir(d);
+    assert_non_null(first);
+    for (int run = 0; run < 20; run++) {
+        assert_int_equal(source_list_objects(spec, NULL, &list, &err), SP_FAIL);
+        snprintf(path, sizeof path, "%s/t/%s/gone.json: No such file or directory", root, first);
+        assert_string_equal(err.message, path);
+        source_list_release(&list);
+    }
 }
 
 static void lines_come_out_without_line_ends(void **state)
@@ -322,6 +389,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(directories_list_json_files_recursively_in_byte_order),
+        cmocka_unit_test(a_tree_walked_by_two_threads_lists_each_file_once_and_fails_in_order),
         cmocka_unit_test(lines_come_out_without_line_ends),
         cmocka_unit_test(gzip_is_read_transparently_and_truncation_is_an_error),
         cmocka_unit_test(every_gzip_member_is_read_and_trailing_bytes_are_an_error),
