@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #define ROWS_PER_STATEMENT 64
-#define PRAGMAS "PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;"
+#define PRAGMAS "PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY;" /* sparkify's */
 
 static const char *const star_tables[] = {"songplays", "users", "songs", "artists", "time"};
 #define TABLE_COUNT (sizeof star_tables / sizeof star_tables[0])

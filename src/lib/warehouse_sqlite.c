@@ -581,9 +581,12 @@ int warehouse_open_sqlite(const char *path, enum warehouse_mode mode,
     w->base.display = sqlite_display(path);
     sqlite3_busy_timeout(db, 10000);
     sqlite3_extended_result_codes(db, 1);
-    /* A bigger page cache keeps index pages of large loads in memory; the default rollback
-     * journal (not WAL) keeps a failed run from leaving any file behind. */
-    int status = exec_sql(w, "PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;", err);
+    /* A page cache of 16 MB (SQLite's default is 2 MB): every star table is written in key
+     * order, so a load appends at the right edge of each B-tree and needs few pages at once.
+     * 64 MB was no faster (a full load of 1M events, the same to within 5%; one day into a
+     * 10M-event warehouse 0.92-1.04 s against 1.20-1.26 s) and cost 50 MB more at the peak.
+     * The default rollback journal (not WAL) keeps a failed run from leaving any file behind. */
+    int status = exec_sql(w, "PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY;", err);
     if (status == SP_OK) {
         /* Reading a file that is not a database fails here with a clear message. */
         status = exec_sql(w, "SELECT count(*) FROM sqlite_schema", err);
