@@ -481,6 +481,24 @@ static struct batch *take_free_batch(struct pipeline *p)
     return b;
 }
 
+/* Waits until the writer has written every batch pushed (all are free again); false when it
+ * failed. */
+static bool wait_until_written(struct pipeline *p)
+{
+    pthread_mutex_lock(&p->lock);
+    for (;;) {
+        size_t free_batches = 0;
+        for (const struct batch *b = p->free_list; b; b = b->next)
+            free_batches++;
+        if (free_batches == BATCH_COUNT || p->abort)
+            break;
+        pthread_cond_wait(&p->emptied, &p->lock);
+    }
+    bool ok = !p->abort;
+    pthread_mutex_unlock(&p->lock);
+    return ok;
+}
+
 static void push_batch(struct pipeline *p, struct batch *b)
 {
     pthread_mutex_lock(&p->lock);
@@ -553,6 +571,12 @@ static int stream_object(struct pipeline *p, struct json_parser *parser, struct 
         }
         if ((*batch)->out.songplays.rows >= BATCH_ROWS || (*batch)->staging.rows >= BATCH_ROWS) {
             push_batch(p, *batch);
+            /* The batches in flight point into the model's match entries: they are forgotten
+             * only once every batch is written. */
+            if (run->model && model_probe_full(run->model)) {
+                if (wait_until_written(p))
+                    model_probe_forget(run->model);
+            }
             if (!(*batch = take_free_batch(p)))
                 status = SP_FAIL; /* the writer failed; its error is the one reported */
             else

@@ -33,8 +33,15 @@ struct match {
  * it starts afresh, and the warehouse's key drops the few repeats that let through. */
 #define TIME_DEDUPE_MAX (1u << 20)
 
-/* Entries never move (the writing thread holds pointers to them while the reading one adds). */
+/* Entries never move while batches hold pointers to them (the writing thread settles them while
+ * the reading one adds); model_probe_forget moves them once no batch does. */
 #define MATCH_BLOCK 4096
+
+/* Probe mode keeps an entry for each key its events ask about, so that a key is asked once; most
+ * keys of a large run may match no song (seven plays in ten of the generator's), so past this
+ * many entries the keys without a song are forgotten: memory follows the songs, not the events.
+ * (A day of 333k events into a 10M-event warehouse held 86 MB of entries before.) */
+#define PROBE_ENTRIES_MAX (1u << 16)
 
 struct user {
     int64_t ts;
@@ -49,9 +56,12 @@ struct model {
     struct strmap song_index, artist_index, match_index;
     struct match **match_blocks;
     size_t match_count, match_block_count;
-    bool probe;           /* matches are settled by the writer against the warehouse */
-    struct arena found;   /* the writer's copies of song_lookup rows found */
-    size_t probe_matched; /* the writer's count of matched songplays */
+    bool probe;              /* matches are settled by the writer against the warehouse */
+    size_t song_entries;     /* probe mode: match entries [0, song_entries) are this run's songs' */
+    size_t probe_limit;      /* probe mode: entries past which model_probe_full says so */
+    struct arena probe_keys; /* probe mode: the key text of the events' entries */
+    struct arena found;      /* the writer's copies of song_lookup rows found */
+    size_t probe_matched;    /* the writer's count of matched songplays */
     struct user *users;
     size_t user_count, user_capacity;
     uint32_t *user_slots; /* the index: a user's position + 1, 0 for an empty slot */
@@ -75,6 +85,7 @@ struct model *model_new(void)
     strmap_init(&m->match_index);
     arena_init(&m->strings);
     arena_init(&m->found);
+    arena_init(&m->probe_keys);
     i64set_init(&m->object_times);
     time_converter_init(&m->clock);
     buffer_init(&m->key);
@@ -98,6 +109,7 @@ void model_free(struct model *m)
         free(m->match_blocks[i]);
     free(m->match_blocks);
     arena_release(&m->found);
+    arena_release(&m->probe_keys);
     free(m->users);
     free(m->user_slots);
     free(m->user_order);
@@ -237,9 +249,9 @@ static struct match *match_entry(struct model *m, const struct cell *title,
     entry->song_id.type = CELL_NULL;
     entry->artist_id.type = CELL_NULL;
     if (m->probe)
-        set_match_key(entry, arena_copy(&m->strings, title->text.ptr, title->text.len),
+        set_match_key(entry, arena_copy(&m->probe_keys, title->text.ptr, title->text.len),
                       title->text.len,
-                      arena_copy(&m->strings, artist_name->text.ptr, artist_name->text.len),
+                      arena_copy(&m->probe_keys, artist_name->text.ptr, artist_name->text.len),
                       artist_name->text.len, duration);
     return entry;
 }
@@ -271,6 +283,8 @@ static void add_match(struct model *m, const struct cell *title, const struct ce
 void model_probe_warehouse(struct model *m)
 {
     m->probe = true;
+    m->song_entries = m->match_count;
+    m->probe_limit = m->match_count + PROBE_ENTRIES_MAX;
     /* Keys of this run's songs, added before, are asked for as well: the warehouse may hold a
      * smaller song_id for one. Their key text is the arena's copy held by the songs' rows. */
     for (size_t i = 0; i < m->lookup.rows; i++) {
@@ -280,6 +294,45 @@ void model_probe_warehouse(struct model *m)
         set_match_key(entry, row[0].text.ptr, row[0].text.len, row[1].text.ptr, row[1].text.len,
                       row[2].d);
     }
+}
+
+bool model_probe_full(const struct model *m)
+{
+    return m->probe && m->match_count >= m->probe_limit;
+}
+
+void model_probe_forget(struct model *m)
+{
+    struct arena keys;
+    arena_init(&keys);
+    strmap_release(&m->match_index);
+    strmap_init(&m->match_index);
+    size_t kept = 0;
+    for (size_t i = 0; i < m->match_count; i++) {
+        struct match e = *match_at(m, (uint32_t)i);
+        bool song = i < m->song_entries; /* its key is the song's row text, which stays */
+        if (!song && e.song_id.type == CELL_NULL)
+            continue;
+        if (!song) {
+            e.title = arena_copy(&keys, e.title, e.title_len);
+            e.artist = arena_copy(&keys, e.artist, e.artist_len);
+        }
+        struct cell title = {.type = CELL_TEXT, .text = {e.title, e.title_len}};
+        struct cell artist = {.type = CELL_TEXT, .text = {e.artist, e.artist_len}};
+        match_key(&m->key, &title, &artist, e.duration);
+        int inserted;
+        *strmap_upsert(&m->match_index, m->key.data, m->key.len, &inserted) = (uint32_t)kept;
+        *match_at(m, (uint32_t)kept++) = e; /* kept <= i: an entry moves down, never over one
+                                                not read yet */
+    }
+    m->match_count = kept;
+    size_t blocks = (kept + MATCH_BLOCK - 1) / MATCH_BLOCK;
+    for (size_t b = blocks; b < m->match_block_count; b++)
+        free(m->match_blocks[b]);
+    m->match_block_count = blocks;
+    arena_release(&m->probe_keys);
+    m->probe_keys = keys;
+    m->probe_limit = kept + PROBE_ENTRIES_MAX;
 }
 
 const struct cell *model_output_probe_keys(struct model_output *out, size_t *count)

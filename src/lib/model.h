@@ -106,6 +106,11 @@ int model_add_event(struct model *m, const struct cell *event, struct model_outp
  * model_output_resolve fills in the songplays' song_id and artist_id. Call after the songs,
  * before the events. */
 void model_probe_warehouse(struct model *m);
+/* Probe mode: whether the entries of keys asked about have reached their bound; then, once every
+ * batch that holds pending rows is written (and before the next is filled), model_probe_forget
+ * drops the entries of keys that matched no song (they are asked again if seen again). */
+bool model_probe_full(const struct model *m);
+void model_probe_forget(struct model *m);
 /* The match keys of `out` not asked for before: `*count` keys of three cells each (title, artist
  * name, duration). Call from the writing thread. */
 const struct cell *model_output_probe_keys(struct model_output *out, size_t *count);

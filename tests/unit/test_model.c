@@ -215,6 +215,69 @@ static void probe_mode_asks_each_key_once_and_keeps_the_tie_rule_across_the_ware
     model_free(m);
 }
 
+/* Probe mode keeps the entries of keys asked about up to a bound; then the keys that matched no
+ * song are forgotten (asked again if seen again), while this run's songs and the keys the
+ * warehouse matched keep their answers: memory follows the songs, not the events. */
+static void probe_mode_forgets_unmatched_keys_past_its_bound_and_keeps_the_matches(void **state)
+{
+    (void)state;
+    struct model *m = model_new();
+    song(m, "SOB", "New", "ARB", "Artist", 200.0);
+    model_probe_warehouse(m);
+    struct model_output out;
+    model_output_init(&out);
+    struct cell e[EVENT_FIELD_COUNT];
+    char reason[128], title[32];
+    struct cell so_k = text("SOK"), ar_k = text("ARK");
+    size_t count, plays = 0, batches_until_full = 0;
+    /* Batches of 1000 plays, each of a key never seen, and one of "Known" (the warehouse's). */
+    while (!model_probe_full(m)) {
+        for (int i = 0; i < 999; i++) {
+            snprintf(title, sizeof title, "Unknown %zu", plays++);
+            event(e, "NextSong", "1", 1000, "free", title, "Artist", 1.0);
+            assert_int_equal(model_add_event(m, e, &out, reason, sizeof reason), 0);
+        }
+        event(e, "NextSong", "1", 1000, "free", "Known", "Artist", 300.0);
+        model_add_event(m, e, &out, reason, sizeof reason);
+        const struct cell *keys = model_output_probe_keys(&out, &count);
+        for (size_t i = 0; i < count; i++)
+            if (keys[3 * i].text.len == 5) /* "Known", asked in the first batch only */
+                model_output_found(m, &out, i, &so_k, &ar_k);
+        model_output_resolve(m, &out);
+        assert_string_equal(rowbuf_row(&out.songplays, 999)[3].text.ptr, "SOK");
+        model_output_clear(&out);
+        batches_until_full++;
+    }
+    /* The bound is 65,536 entries past the song's: 1,000 new keys in the first batch, 999 after. */
+    assert_int_equal(batches_until_full, 66);
+    model_probe_forget(m);
+    assert_false(model_probe_full(m));
+    /* An unknown key seen before is asked again; "Known" and the run's song "New" are not, and
+     * still match. */
+    event(e, "NextSong", "1", 2000, "free", "Unknown 5", "Artist", 1.0);
+    model_add_event(m, e, &out, reason, sizeof reason);
+    event(e, "NextSong", "1", 2000, "free", "Known", "Artist", 300.0);
+    model_add_event(m, e, &out, reason, sizeof reason);
+    event(e, "NextSong", "1", 2000, "free", "New", "Artist", 200.0);
+    model_add_event(m, e, &out, reason, sizeof reason);
+    const struct cell *keys = model_output_probe_keys(&out, &count);
+    assert_int_equal(count, 2); /* "Unknown 5", and "New", never asked before */
+    char text_key[64];
+    probe_key_text(&keys[0], text_key, sizeof text_key);
+    assert_string_equal(text_key, "Unknown 5|Artist|1");
+    probe_key_text(&keys[3], text_key, sizeof text_key);
+    assert_string_equal(text_key, "New|Artist|200");
+    model_output_resolve(m, &out);
+    assert_int_equal(rowbuf_row(&out.songplays, 0)[3].type, CELL_NULL);
+    assert_string_equal(rowbuf_row(&out.songplays, 1)[3].text.ptr, "SOK");
+    assert_string_equal(rowbuf_row(&out.songplays, 2)[3].text.ptr, "SOB");
+    struct model_counts counts;
+    model_counts(m, &counts);
+    assert_int_equal(counts.matched, batches_until_full + 2);
+    model_output_release(&out);
+    model_free(m);
+}
+
 static void users_take_the_level_of_their_latest_event_in_any_order(void **state)
 {
     (void)state;
@@ -521,6 +584,7 @@ int main(void)
         cmocka_unit_test(only_nextsong_events_with_a_user_become_songplays),
         cmocka_unit_test(matching_is_exact_and_ties_take_the_smallest_song_id),
         cmocka_unit_test(probe_mode_asks_each_key_once_and_keeps_the_tie_rule_across_the_warehouse),
+        cmocka_unit_test(probe_mode_forgets_unmatched_keys_past_its_bound_and_keeps_the_matches),
         cmocka_unit_test(users_take_the_level_of_their_latest_event_in_any_order),
         cmocka_unit_test(many_users_keep_their_latest_values_through_packing_and_chunks),
         cmocka_unit_test(time_rows_are_written_once_per_instant_per_object),
