@@ -6,7 +6,7 @@
 #include "etl.h"
 #include "output.h"
 #include "progress.h"
-#include "redshift.h"
+#include "warehouse_redshift.h"
 
 #include <limits.h>
 #include <stdio.h>

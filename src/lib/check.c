@@ -348,7 +348,7 @@ static int keep_first_row(void *ctx, size_t columns, const char *const *names,
 }
 
 /* A cell as text for a message: NULL as NULL, long text cut. */
-static void shown(const struct cell *c, char *out, size_t size)
+static void cell_for_message(const struct cell *c, char *out, size_t size)
 {
     char scratch[64];
     size_t len;
@@ -389,7 +389,7 @@ static void judge_rows(const struct check *c, const struct cell *row, struct che
     int len = snprintf(r->detail, sizeof r->detail, "%lld row%s", n, n == 1 ? "" : "s");
     if (n > 0 && c->sample_key) {
         char sample[80];
-        shown(&row[1], sample, sizeof sample);
+        cell_for_message(&row[1], sample, sizeof sample);
         snprintf(r->detail + len, sizeof r->detail - (size_t)len, " (sample: %s=%s)", c->sample_key,
                  sample);
     }
@@ -399,13 +399,13 @@ static void judge_value(const struct check *c, const struct first_row *got, stru
 {
     const struct cell *row = rowbuf_row(&got->row, 0);
     char value[80], bound[160] = "";
-    shown(&row[0], value, sizeof value);
+    cell_for_message(&row[0], value, sizeof value);
     long double v = 0;
     bool numeric = as_number(&row[0], &v);
     if (!c->expect && !c->has_min && !c->has_max) {
         long double expected;
         char other[80];
-        shown(&row[1], other, sizeof other);
+        cell_for_message(&row[1], other, sizeof other);
         r->passed = numeric && as_number(&row[1], &expected) && v == expected;
         snprintf(r->detail, sizeof r->detail, "%s %s, %s %s", got->names[0], value, got->names[1],
                  other);

@@ -8,8 +8,6 @@
  */
 #include "s3.h"
 
-#include "source.h"
-
 #include <curl/curl.h>
 #include <errno.h>
 #include <openssl/evp.h>
@@ -611,8 +609,9 @@ static char *child_text(xmlNodePtr parent, const char *name)
     return NULL;
 }
 
-/* Reads one ListObjectsV2 page; returns the continuation token (malloc'd) or NULL. */
-static int parse_listing(const struct buffer *body, const char *bucket, struct source_list *list,
+/* Reads one ListObjectsV2 page, handing each object to `fn`; sets the continuation token
+ * (malloc'd) or NULL. */
+static int parse_listing(const struct buffer *body, const char *bucket, s3_list_fn fn, void *ctx,
                          char **next_token, const char *what, struct sp_error *err)
 {
     *next_token = NULL;
@@ -625,39 +624,37 @@ static int parse_listing(const struct buffer *body, const char *bucket, struct s
     }
     struct buffer key;
     buffer_init(&key);
-    for (xmlNodePtr n = root->children; n; n = n->next) {
+    int status = SP_OK;
+    for (xmlNodePtr n = root->children; n && status == SP_OK; n = n->next) {
         if (n->type != XML_ELEMENT_NODE || xmlStrcmp(n->name, BAD_CAST "Contents") != 0)
             continue;
         char *name = child_text(n, "Key"), *size = child_text(n, "Size");
         char *etag = child_text(n, "ETag");
-        if (name && source_has_json_name(name)) {
+        if (name) {
             buffer_clear(&key);
             buffer_printf(&key, "s3://%s/%s", bucket, name);
-            struct source_object o = {.key = key.data, .size = size ? strtoull(size, NULL, 10) : 0};
-            const char *e = etag ? etag : "";
+            char *e = etag ? etag : "";
             size_t elen = strlen(e);
             if (elen >= 2 && e[0] == '"' && e[elen - 1] == '"') {
+                e[elen - 1] = '\0';
                 e++;
-                elen -= 2;
             }
-            snprintf(o.version, sizeof o.version, "etag:%.*s", (int)elen, e);
-            source_list_append(list, &o);
+            status = fn(ctx, key.data, size ? strtoull(size, NULL, 10) : 0, e);
         }
         free(name);
         free(size);
         free(etag);
     }
     char *truncated = child_text(root, "IsTruncated");
-    if (truncated && strcmp(truncated, "true") == 0)
+    if (status == SP_OK && truncated && strcmp(truncated, "true") == 0)
         *next_token = child_text(root, "NextContinuationToken");
     free(truncated);
     buffer_release(&key);
     xmlFreeDoc(doc);
-    return SP_OK;
+    return status;
 }
 
-int s3_list_objects(struct s3_client *c, const char *url, struct source_list *list,
-                    struct sp_error *err)
+int s3_list(struct s3_client *c, const char *url, s3_list_fn fn, void *ctx, struct sp_error *err)
 {
     char *bucket, *prefix;
     if (s3_parse_url(url, &bucket, &prefix) != 0)
@@ -669,7 +666,6 @@ int s3_list_objects(struct s3_client *c, const char *url, struct source_list *li
     char *token = NULL;
     int status = SP_OK;
     struct request r = {.body = &body, .fd = -1};
-    size_t before = list->count;
     do {
         /* Canonical order: parameter names sorted, values encoded. */
         buffer_clear(&query);
@@ -685,12 +681,10 @@ int s3_list_objects(struct s3_client *c, const char *url, struct source_list *li
         token = NULL;
         status = perform(c, &r, target.data, url, err);
         if (status == SP_OK)
-            status = parse_listing(&body, bucket, list, &token, url, err);
+            status = parse_listing(&body, bucket, fn, ctx, &token, url, err);
     } while (status == SP_OK && token);
     free(token);
     request_release(&r);
-    if (status == SP_OK && list->count == before)
-        status = sp_fail(err, "%s: no .json objects under this prefix", url);
     buffer_release(&query);
     buffer_release(&target);
     buffer_release(&body);
@@ -964,8 +958,8 @@ int s3_transfer_many(struct s3_client *c, s3_next_fn next, s3_complete_fn comple
 /* ---- many objects fetched at once ---- */
 
 struct fetch_many {
-    const struct source_list *objects;
-    size_t padding, next;
+    const char *const *urls;
+    size_t count, padding, next;
     s3_slot_fn slot;
     s3_done_fn done;
     void *ctx;
@@ -974,7 +968,7 @@ struct fetch_many {
 static int fetch_next(void *ctx, struct s3_request *q)
 {
     struct fetch_many *f = ctx;
-    if (f->next >= f->objects->count)
+    if (f->next >= f->count)
         return S3_NEXT_END;
     /* No room for this object yet: keep driving the transfers in flight (the oldest of them may
      * be the one the consumer waits for) and try again later. */
@@ -982,7 +976,7 @@ static int fetch_next(void *ctx, struct s3_request *q)
     if (!body)
         return S3_NEXT_WAIT;
     q->method = S3_GET;
-    q->url = f->objects->items[f->next].key;
+    q->url = f->urls[f->next];
     q->response = body;
     q->padding = f->padding;
     q->index = f->next++;
@@ -995,9 +989,9 @@ static int fetch_complete(void *ctx, struct s3_request *q, int status, const str
     return f->done(f->ctx, q->index, status, err) ? S3_STOP : S3_GO_ON;
 }
 
-int s3_fetch_many(struct s3_client *c, const struct source_list *objects, size_t padding,
+int s3_fetch_many(struct s3_client *c, const char *const *urls, size_t count, size_t padding,
                   s3_slot_fn slot, s3_done_fn done, void *ctx)
 {
-    struct fetch_many f = {objects, padding, 0, slot, done, ctx};
+    struct fetch_many f = {urls, count, padding, 0, slot, done, ctx};
     return s3_transfer_many(c, fetch_next, fetch_complete, &f);
 }

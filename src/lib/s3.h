@@ -23,8 +23,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct source_list;
-
 struct s3_config {
     const char *endpoint; /* NULL: https://s3.REGION.amazonaws.com */
     const char *region;   /* NULL: us-west-2 */
@@ -52,10 +50,11 @@ void s3_client_free(struct s3_client *c);
 /* Splits s3://bucket/prefix; returns 0 or -1 when `url` is not an s3:// URL with a bucket. */
 int s3_parse_url(const char *url, char **bucket, char **key);
 
-/* Appends the objects under s3://bucket/prefix whose names end in .json, .jsonl or .ndjson
- * (optionally .gz) to `list`, keyed "s3://bucket/key", versioned by ETag. */
-int s3_list_objects(struct s3_client *c, const char *url, struct source_list *list,
-                    struct sp_error *err);
+/* Lists every object under s3://bucket/prefix (ListObjectsV2, page by page): `fn` gets each
+ * one's URL ("s3://bucket/key"), size and ETag (without its quotes); a non-zero return from
+ * `fn` stops the listing and is returned. Which objects are sources is source.c's business. */
+typedef int (*s3_list_fn)(void *ctx, const char *url, uint64_t size, const char *etag);
+int s3_list(struct s3_client *c, const char *url, s3_list_fn fn, void *ctx, struct sp_error *err);
 
 /* The region S3 says `bucket` is in (its x-amz-bucket-region header, sent even with a redirect
  * to another region); "" when the store does not say. */
@@ -74,14 +73,14 @@ int s3_put_object(struct s3_client *c, const char *url, const void *data, size_t
  * transient failure), for streaming large objects into the parser. */
 int s3_stream_object(struct s3_client *c, const char *url, int fd, struct sp_error *err);
 
-/* Fetches many objects with up to `concurrency` requests in flight. For object i,
+/* Fetches the objects at `urls` with up to `concurrency` requests in flight. For object i,
  * `slot(ctx, i)` returns the buffer to fill, or NULL when there is no room for it yet (it must
  * not block: the transfers in flight would stall), and
  * `done(ctx, i, status, err)` is called when it is complete, from the calling thread. Stops
  * early when `done` returns non-zero. */
 typedef struct buffer *(*s3_slot_fn)(void *ctx, size_t index);
 typedef int (*s3_done_fn)(void *ctx, size_t index, int status, const struct sp_error *err);
-int s3_fetch_many(struct s3_client *c, const struct source_list *objects, size_t padding,
+int s3_fetch_many(struct s3_client *c, const char *const *urls, size_t count, size_t padding,
                   s3_slot_fn slot, s3_done_fn done, void *ctx);
 
 /* ---- many requests of any kind ---- */

@@ -331,6 +331,17 @@ static int add_path(const char *path, struct source_list *list, struct sp_error 
     return list_add(list, resolved, &st, err);
 }
 
+/* An S3 object listed: a source when its name says JSON, versioned by its ETag. */
+static int add_s3_object(void *ctx, const char *url, uint64_t size, const char *etag)
+{
+    if (!source_has_json_name(url))
+        return SP_OK;
+    struct source_object o = {.key = (char *)url, .size = size};
+    snprintf(o.version, sizeof o.version, "etag:%s", etag);
+    source_list_append(ctx, &o);
+    return SP_OK;
+}
+
 int source_list_objects(const char *spec, struct s3_client *s3, struct source_list *list,
                         struct sp_error *err)
 {
@@ -339,7 +350,9 @@ int source_list_objects(const char *spec, struct s3_client *s3, struct source_li
     if (source_is_s3(spec)) {
         if (!s3)
             return sp_usage(err, "%s: no S3 client configured", spec);
-        status = s3_list_objects(s3, spec, list, err);
+        status = s3_list(s3, spec, add_s3_object, list, err);
+        if (status == SP_OK && list->count == first)
+            return sp_fail(err, "%s: no .json objects under this prefix", spec);
     } else if (strpbrk(spec, "*?[")) {
         glob_t g;
         int rc = glob(spec, GLOB_ERR, NULL, &g);
@@ -1151,4 +1164,176 @@ void line_reader_close(struct line_reader *lr)
         XXH3_freeState(lr->hash);
     free(lr->data);
     free(lr);
+}
+
+/* ---- many objects read ahead ---- */
+
+/* Song files are small and many: reading them is system calls, parsing them is quick. So
+ * reader threads (or, for S3, one thread keeping many requests in flight) only fetch bytes into
+ * a ring of slots, and the caller takes each object in list order as soon as its slot is
+ * filled; the ring bounds memory. */
+#define READER_RING 1024
+#define READER_THREADS_MAX 16
+
+struct reader_slot {
+    size_t index; /* the object this slot holds, valid while `ready` */
+    bool ready;
+    bool streamed; /* too large to read whole: the caller streams it */
+    int status;
+    struct sp_error error;
+    struct buffer data;
+};
+
+struct source_reader {
+    const struct source_list *objects;
+    struct s3_client *s3;
+    const char **urls; /* S3: the objects' URLs, for s3_fetch_many */
+    size_t whole_max, padding;
+    atomic_size_t next;
+    pthread_mutex_t lock;
+    pthread_cond_t filled, freed;
+    size_t consumed; /* objects handed out and done with */
+    bool stop;
+    pthread_t threads[READER_THREADS_MAX];
+    int started;
+    struct reader_slot slots[READER_RING];
+};
+
+static void *local_reader_main(void *arg)
+{
+    struct source_reader *r = arg;
+    size_t i;
+    while ((i = atomic_fetch_add(&r->next, 1)) < r->objects->count) {
+        struct reader_slot *slot = &r->slots[i % READER_RING];
+        pthread_mutex_lock(&r->lock);
+        while (!r->stop && i >= r->consumed + READER_RING)
+            pthread_cond_wait(&r->freed, &r->lock);
+        bool stop = r->stop;
+        pthread_mutex_unlock(&r->lock);
+        if (stop)
+            break;
+        struct source_object *o = &r->objects->items[i];
+        slot->streamed = o->size > r->whole_max;
+        slot->status = slot->streamed ? SP_OK
+                                      : source_read_raw(o, r->padding, r->whole_max, &slot->data,
+                                                        &slot->error);
+        pthread_mutex_lock(&r->lock);
+        slot->index = i;
+        slot->ready = true;
+        pthread_cond_broadcast(&r->filled);
+        pthread_mutex_unlock(&r->lock);
+    }
+    return NULL;
+}
+
+static struct buffer *s3_reader_slot(void *ctx, size_t i)
+{
+    struct source_reader *r = ctx;
+    pthread_mutex_lock(&r->lock);
+    bool room = r->stop || i < r->consumed + READER_RING;
+    pthread_mutex_unlock(&r->lock);
+    return room ? &r->slots[i % READER_RING].data : NULL;
+}
+
+static int s3_reader_done(void *ctx, size_t i, int status, const struct sp_error *err)
+{
+    struct source_reader *r = ctx;
+    struct reader_slot *slot = &r->slots[i % READER_RING];
+    pthread_mutex_lock(&r->lock);
+    slot->status = status;
+    if (err)
+        slot->error = *err;
+    slot->index = i;
+    slot->ready = true;
+    bool stop = r->stop;
+    pthread_cond_broadcast(&r->filled);
+    pthread_mutex_unlock(&r->lock);
+    return stop;
+}
+
+static void *s3_reader_main(void *arg)
+{
+    struct source_reader *r = arg;
+    s3_fetch_many(r->s3, r->urls, r->objects->count, r->padding, s3_reader_slot, s3_reader_done, r);
+    return NULL;
+}
+
+struct source_reader *source_reader_open(const struct source_list *objects, struct s3_client *s3,
+                                         int threads, size_t whole_max, size_t padding,
+                                         struct sp_error *err)
+{
+    struct source_reader *r = xcalloc(1, sizeof *r);
+    r->objects = objects;
+    r->s3 = s3;
+    r->whole_max = whole_max;
+    r->padding = padding;
+    atomic_init(&r->next, 0);
+    pthread_mutex_init(&r->lock, NULL);
+    pthread_cond_init(&r->filled, NULL);
+    pthread_cond_init(&r->freed, NULL);
+    for (size_t i = 0; i < READER_RING; i++)
+        buffer_init(&r->slots[i].data);
+    if (threads > READER_THREADS_MAX)
+        threads = READER_THREADS_MAX;
+    if (objects->count && source_is_s3(objects->items[0].key)) {
+        r->urls = xmalloc(objects->count * sizeof *r->urls);
+        for (size_t i = 0; i < objects->count; i++)
+            r->urls[i] = objects->items[i].key;
+        if (pthread_create(&r->threads[0], NULL, s3_reader_main, r) == 0)
+            r->started = 1;
+    } else {
+        while (r->started < (threads < 1 ? 1 : threads) &&
+               pthread_create(&r->threads[r->started], NULL, local_reader_main, r) == 0)
+            r->started++;
+    }
+    if (!r->started && objects->count) {
+        source_reader_close(r);
+        sp_fail(err, "cannot start the threads that read the sources");
+        return NULL;
+    }
+    return r;
+}
+
+int source_reader_next(struct source_reader *r, size_t i, const struct buffer **raw,
+                       struct sp_error *err)
+{
+    struct reader_slot *slot = &r->slots[i % READER_RING];
+    pthread_mutex_lock(&r->lock);
+    while (!(slot->ready && slot->index == i))
+        pthread_cond_wait(&r->filled, &r->lock);
+    pthread_mutex_unlock(&r->lock);
+    if (slot->status != SP_OK) {
+        *err = slot->error;
+        return slot->status;
+    }
+    *raw = slot->streamed ? NULL : &slot->data;
+    return SP_OK;
+}
+
+void source_reader_done(struct source_reader *r, size_t i)
+{
+    pthread_mutex_lock(&r->lock);
+    r->slots[i % READER_RING].ready = false;
+    r->consumed = i + 1;
+    pthread_cond_broadcast(&r->freed);
+    pthread_mutex_unlock(&r->lock);
+}
+
+void source_reader_close(struct source_reader *r)
+{
+    if (!r)
+        return;
+    pthread_mutex_lock(&r->lock);
+    r->stop = true;
+    pthread_cond_broadcast(&r->freed);
+    pthread_mutex_unlock(&r->lock);
+    for (int t = 0; t < r->started; t++)
+        pthread_join(r->threads[t], NULL);
+    for (size_t i = 0; i < READER_RING; i++)
+        buffer_release(&r->slots[i].data);
+    pthread_mutex_destroy(&r->lock);
+    pthread_cond_destroy(&r->filled);
+    pthread_cond_destroy(&r->freed);
+    free(r->urls);
+    free(r);
 }

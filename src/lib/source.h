@@ -151,4 +151,21 @@ int line_reader_last_is_open(const struct line_reader *lr);
 void line_reader_finish(struct line_reader *lr, struct source_object *o, bool drop_open_line);
 void line_reader_close(struct line_reader *lr);
 
+/* Many objects' stored bytes read ahead of their reader, and handed out in list order: local
+ * files by `threads` threads, S3 objects by one thread keeping many requests in flight
+ * (s3_fetch_many); at most 1,024 objects are held at once. An object larger than `whole_max`
+ * is not read: the caller streams it (source_stream_open). */
+struct source_reader;
+struct source_reader *source_reader_open(const struct source_list *objects, struct s3_client *s3,
+                                         int threads, size_t whole_max, size_t padding,
+                                         struct sp_error *err);
+/* Waits for object `i` (each in turn, from 0): its stored bytes (gzip data still compressed),
+ * followed by `padding` zero bytes, or NULL when it is to be streamed; or the error that
+ * reading it met. */
+int source_reader_next(struct source_reader *r, size_t i, const struct buffer **raw,
+                       struct sp_error *err);
+/* Gives object `i`'s slot to the objects after it. */
+void source_reader_done(struct source_reader *r, size_t i);
+void source_reader_close(struct source_reader *r);
+
 #endif

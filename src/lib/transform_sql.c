@@ -13,6 +13,8 @@
  */
 #include "transform_sql.h"
 
+#include <stdbool.h>
+
 #define START_TIME(ts)                                                                             \
     "(TIMESTAMP 'epoch' + (" ts " / 1000) * INTERVAL '1 second' + (" ts                            \
     " % 1000) * INTERVAL '1 millisecond')"
@@ -142,4 +144,45 @@ const struct transform_statement *transform_statements(size_t *count)
 {
     *count = sizeof statements / sizeof statements[0];
     return statements;
+}
+
+static int on_any_row(void *ctx, size_t columns, const char *const *names,
+                      const struct cell *values)
+{
+    (void)columns, (void)names, (void)values;
+    *(bool *)ctx = true;
+    return SP_OK;
+}
+
+int transform_fill_user_latest(struct warehouse *wh, struct sp_error *err)
+{
+    bool latest = false, plays = false;
+    int status = wh->ops->query(wh, "SELECT 1 FROM user_latest LIMIT 1", on_any_row, &latest, err);
+    if (status == SP_OK && !latest)
+        status = wh->ops->query(wh, "SELECT 1 FROM songplays LIMIT 1", on_any_row, &plays, err);
+    if (status == SP_OK && plays)
+        status = wh->ops->query(wh, transform_user_latest_fill, NULL, NULL, err);
+    if (status != SP_OK)
+        sp_error_prefix(err, "filling user_latest from songplays: ");
+    return status;
+}
+
+int transform_run(struct warehouse *wh, const struct etl_options *o, uint64_t records,
+                  struct sp_error *err)
+{
+    if (transform_fill_user_latest(wh, err) != SP_OK)
+        return SP_FAIL;
+    size_t count;
+    const struct transform_statement *steps = transform_statements(&count);
+    for (size_t i = 0; i <= count; i++) {
+        if (o->progress) {
+            struct etl_progress p = {"transform", i, count, 0, 0, records};
+            o->progress(o->progress_ctx, &p);
+        }
+        if (i < count && wh->ops->query(wh, steps[i].sql, NULL, NULL, err) != SP_OK) {
+            sp_error_prefix(err, "transform step '%s': ", steps[i].name);
+            return SP_FAIL;
+        }
+    }
+    return SP_OK;
 }

@@ -9,7 +9,12 @@
 #ifndef SPARKIFY_TRANSFORM_SQL_H
 #define SPARKIFY_TRANSFORM_SQL_H
 
+#include "error.h"
+#include "etl.h"
+#include "warehouse.h"
+
 #include <stddef.h>
+#include <stdint.h>
 
 struct transform_statement {
     const char *name; /* what it does, for progress and error messages */
@@ -17,10 +22,19 @@ struct transform_statement {
 };
 
 /* Fills user_latest from songplays: for a warehouse written before user_latest existed, whose
- * songplays hold rows and user_latest none, once, before a run writes any songplay (etl.c). */
+ * songplays hold rows and user_latest none, once, before a run writes any songplay. */
 extern const char transform_user_latest_fill[];
 
 /* The statements, in the order they must run, inside the run's transaction. */
 const struct transform_statement *transform_statements(size_t *count);
+
+/* Fills user_latest once for a warehouse written before it existed (songplays hold rows,
+ * user_latest none); two one-row probes otherwise. Call before the run writes songplays. */
+int transform_fill_user_latest(struct warehouse *wh, struct sp_error *err);
+
+/* Runs the statements (transform_fill_user_latest first) in the run's transaction, reporting
+ * progress through `o` as phase "transform" over `records` staged records. */
+int transform_run(struct warehouse *wh, const struct etl_options *o, uint64_t records,
+                  struct sp_error *err);
 
 #endif

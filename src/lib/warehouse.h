@@ -36,7 +36,7 @@ struct warehouse_dry_run {
 struct warehouse_ops {
     const char *engine;
     bool sql_transform; /* runs the statements of transform_sql.h */
-    bool server_load;   /* loads sources itself, from S3 (etl_copy.h), never through sparkify */
+    bool server_load;   /* loads sources itself, from S3 (load_server.h), never through sparkify */
     int (*create_tables)(struct warehouse *wh, bool drop_first, struct sp_error *err);
     int (*begin)(struct warehouse *wh, struct sp_error *err);
     int (*commit)(struct warehouse *wh, struct sp_error *err);

@@ -2,7 +2,7 @@
  *
  * Redshift speaks the PostgreSQL protocol, so the connection, queries and errors are those of
  * libpq_session.c, with sslmode=require unless the URL asks otherwise. What differs is the
- * DDL and the way data arrives: Redshift COPYs the raw JSON from S3 itself (etl_copy.c), so
+ * DDL and the way data arrives: Redshift COPYs the raw JSON from S3 itself (load_server.c), so
  * sparkify only ever writes a few bookkeeping rows, as multi-row INSERTs. Distribution: the
  * fact table and time (as large as the fact table) share DISTKEY start_time so their join stays
  * on each slice; the other dimensions and the small bookkeeping tables are DISTSTYLE ALL;
@@ -16,7 +16,7 @@
  */
 #include "libpq_session.h"
 
-#include "redshift.h"
+#include "warehouse_redshift.h"
 
 #include <ctype.h>
 #include <stdio.h>

@@ -4,7 +4,7 @@
  * DELETEs (with values that need quoting) and the SQL transform. The statements come from a
  * dry-run Redshift warehouse, so they are the very text a run sends. Last, as comments, the
  * size of each text column as the parser applies it. */
-#include "redshift.h"
+#include "warehouse_redshift.h"
 #include "transform_sql.h"
 #include "warehouse.h"
 

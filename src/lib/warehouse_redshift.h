@@ -1,13 +1,13 @@
-/* redshift.h - Amazon Redshift specifics that the warehouse path (etl_copy.c) needs: values
- * pasted into SQL, the COPY statement and where COPY records its load errors.
+/* warehouse_redshift.h - Amazon Redshift specifics that the server load (load_server.c) needs:
+ * values pasted into SQL, the COPY statement and where COPY records its load errors.
  *
  * COPY cannot take bind parameters, so S3 paths, the IAM role and the region are pasted into
  * the statement as string literals. Redshift reads a backslash in a literal as an escape (its
  * QUOTE_LITERAL doubles both quotes and backslashes), so both are doubled here; values that
  * have no business holding control characters are refused instead, naming the setting.
  */
-#ifndef SPARKIFY_REDSHIFT_H
-#define SPARKIFY_REDSHIFT_H
+#ifndef SPARKIFY_WAREHOUSE_REDSHIFT_H
+#define SPARKIFY_WAREHOUSE_REDSHIFT_H
 
 #include "buffer.h"
 #include "error.h"

@@ -1,5 +1,6 @@
-/* etl_copy.c - the warehouse path: Amazon Redshift COPYs the raw JSON from S3 into the staging
- * tables itself, and SQL in the warehouse builds the star tables (transform_sql.h).
+/* load_server.c - the server load: Amazon Redshift COPYs the raw JSON from S3 into the staging
+ * tables itself, and SQL in the warehouse builds the star tables (transform_sql.h). The direct
+ * load (etl.c) is the other flow; both share load_run.h.
  *
  * One run, one transaction: list the sources, skip what loaded_objects already holds, write a
  * COPY manifest of exactly the new objects to the staging prefix, COPY, transform, record the
@@ -13,10 +14,12 @@
  * Uploads are not undone when a run fails: they are unique to the run and harmless (a multipart
  * upload that fails is aborted, so that no parts are left stored).
  */
-#include "etl_internal.h"
+#include "load_server.h"
+
+#include "load_run.h"
 
 #include "json.h"
-#include "redshift.h"
+#include "warehouse_redshift.h"
 #include "transform_sql.h"
 #include "upload.h"
 
@@ -50,42 +53,41 @@ struct copy_kind {
     size_t copy_count;
 };
 
-struct copy_run {
-    struct warehouse *wh;
-    const struct etl_options *o;
-    struct etl_result *result;
+/* The two kinds of source, in the order they are copied: songs first, as in the direct load. */
+enum { KIND_SONGS, KIND_LOGS, KIND_COUNT };
+
+struct server_run {
+    struct load_run core;
+    struct copy_kind kinds[KIND_COUNT];
     struct s3_client *s3;
     bool dry;
     char run_prefix[1024]; /* s3://bucket/prefix/RUN-ID */
-    char loaded_at[32];
     char *jsonpath_url;
     struct upload_origin *origins;
     size_t origin_count, origin_capacity;
-    struct loaded_record *loaded;
-    long slices;          /* the cluster's slices (STV_SLICES), 1 when unknown */
-    struct rowbuf errors; /* load_errors rows kept under --max-errors */
+    long slices; /* the cluster's slices (STV_SLICES), 1 when unknown */
     long errors_left;
 };
 
-static void note(struct copy_run *run, const char *fmt, ...) SP_PRINTF(2, 3);
+static void dry_run_note(struct server_run *run, const char *fmt, ...) SP_PRINTF(2, 3);
 
 /* A dry run says in SQL comments what a real run would do besides SQL. */
-static void note(struct copy_run *run, const char *fmt, ...)
+static void dry_run_note(struct server_run *run, const char *fmt, ...)
 {
     char text[1200] = "-- ";
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(text + 3, sizeof text - 3, fmt, ap);
     va_end(ap);
-    warehouse_dry_run(run->wh, text);
+    warehouse_dry_run(run->core.wh, text);
 }
 
-static void progress(struct copy_run *run, const char *phase, size_t done, size_t total,
-                     uint64_t bytes_done, uint64_t bytes_total)
+static void copy_progress(struct server_run *run, const char *phase, size_t done, size_t total,
+                          uint64_t bytes_done, uint64_t bytes_total)
 {
-    if (run->o->progress) {
+    if (run->core.options->progress) {
         struct etl_progress p = {phase, done, total, bytes_done, bytes_total, 0};
-        run->o->progress(run->o->progress_ctx, &p);
+        run->core.options->progress(run->core.options->progress_ctx, &p);
     }
 }
 
@@ -101,11 +103,11 @@ static const char *base_name(const char *key)
     return slash ? slash + 1 : key;
 }
 
-static int put(struct copy_run *run, const char *url, const void *data, size_t len,
-               const char *what, struct sp_error *err)
+static int put_object(struct server_run *run, const char *url, const void *data, size_t len,
+                      const char *what, struct sp_error *err)
 {
     if (run->dry) {
-        note(run, "upload %s (%s, %zu bytes)", url, what, len);
+        dry_run_note(run, "upload %s (%s, %zu bytes)", url, what, len);
         return SP_OK;
     }
     if (!run->s3)
@@ -113,7 +115,7 @@ static int put(struct copy_run *run, const char *url, const void *data, size_t l
     return s3_put_object(run->s3, url, data, len, "application/json", err);
 }
 
-static void add_origin(struct copy_run *run, const char *url, size_t first_line,
+static void add_origin(struct server_run *run, const char *url, size_t first_line,
                        size_t lines_before, const char *source)
 {
     if (run->origin_count == run->origin_capacity) {
@@ -126,7 +128,7 @@ static void add_origin(struct copy_run *run, const char *url, size_t first_line,
 
 /* The source file and line behind line `line` of an object COPY read; unchanged for objects
  * that were not uploaded by this run. */
-static const char *origin_of(const struct copy_run *run, const char *url, size_t *line)
+static const char *origin_of(const struct server_run *run, const char *url, size_t *line)
 {
     const struct upload_origin *best = NULL;
     for (size_t i = 0; i < run->origin_count; i++) {
@@ -163,7 +165,7 @@ static char *manifest_json(const struct source_list *objects, bool gzip)
 /* ---- load errors ---- */
 
 struct error_rows {
-    struct copy_run *run;
+    struct server_run *run;
     size_t count;
     char first[2048];
 };
@@ -182,7 +184,7 @@ static int on_load_error(void *ctx, size_t columns, const char *const *names, co
 {
     (void)names;
     struct error_rows *e = ctx;
-    struct copy_run *run = e->run;
+    struct server_run *run = e->run;
     if (columns < 5)
         return SP_OK;
     char file[1024], column[128], reason[512];
@@ -195,25 +197,18 @@ static int on_load_error(void *ctx, size_t columns, const char *const *names, co
     snprintf(why, sizeof why, "%s%s%s", column[0] ? column : "", column[0] ? ": " : "", reason);
     if (e->count++ == 0)
         snprintf(e->first, sizeof e->first, "%.1100s:%zu: %.700s", source, line, why);
-    struct cell *row = rowbuf_add_row(&run->errors);
-    rowbuf_set_text(&run->errors, &row[0], source, strlen(source));
-    row[1].type = CELL_INT;
-    row[1].i = (int64_t)line;
-    rowbuf_set_text(&run->errors, &row[2], why, strlen(why));
-    if (v[4].type == CELL_TEXT) {
-        char excerpt[256];
-        size_t n = etl_utf8_excerpt(v[4].text.ptr, v[4].text.len, excerpt, sizeof excerpt);
-        rowbuf_set_text(&run->errors, &row[3], excerpt, n);
-    }
-    rowbuf_set_text(&run->errors, &row[4], run->loaded_at, strlen(run->loaded_at));
+    bool raw = v[4].type == CELL_TEXT;
+    load_run_error_row(&run->core, source, line, why, raw ? v[4].text.ptr : NULL,
+                       raw ? v[4].text.len : 0);
     return SP_OK;
 }
 
-static int read_load_errors(struct copy_run *run, struct error_rows *rows, struct sp_error *err)
+static int read_load_errors(struct server_run *run, struct error_rows *rows, struct sp_error *err)
 {
     memset(rows, 0, sizeof *rows);
     rows->run = run;
-    return run->wh->ops->query(run->wh, redshift_load_errors_sql, on_load_error, rows, err);
+    return run->core.wh->ops->query(run->core.wh, redshift_load_errors_sql, on_load_error, rows,
+                                    err);
 }
 
 /* Whether Redshift's message sends the reader to the load-error tables. Only the server's
@@ -230,11 +225,11 @@ static bool mentions_load_errors(const char *message)
     return strstr(lower, "stl_load_errors") || strstr(lower, "sys_load_error_detail");
 }
 
-static int copy_into(struct copy_run *run, struct redshift_copy *copy, struct sp_error *err)
+static int copy_into(struct server_run *run, struct redshift_copy *copy, struct sp_error *err)
 {
-    struct warehouse *wh = run->wh;
-    copy->iam_role = run->o->iam_role;
-    copy->region = run->o->region;
+    struct warehouse *wh = run->core.wh;
+    copy->iam_role = run->core.options->iam_role;
+    copy->region = run->core.options->region;
     copy->max_errors = run->errors_left;
     struct buffer sql;
     buffer_init(&sql);
@@ -247,10 +242,10 @@ static int copy_into(struct copy_run *run, struct redshift_copy *copy, struct sp
         wh->ops->rollback(wh);
         struct sp_error read_err;
         struct error_rows rows;
-        rowbuf_clear(&run->errors);
+        rowbuf_clear(&run->core.errors);
         if (read_load_errors(run, &rows, &read_err) != SP_OK || rows.count == 0)
             return SP_FAIL; /* Redshift's own message is the best there is */
-        if (run->o->max_errors == 0)
+        if (run->core.options->max_errors == 0)
             return sp_fail(err,
                            "%s (COPY into %s; %zu load error%s); nothing was written (fix the "
                            "record, or skip up to N bad records with --max-errors N)",
@@ -258,7 +253,7 @@ static int copy_into(struct copy_run *run, struct redshift_copy *copy, struct sp
         return sp_fail(err,
                        "%s (COPY into %s); more than --max-errors %ld bad records, nothing "
                        "was written",
-                       rows.first, copy->table, run->o->max_errors);
+                       rows.first, copy->table, run->core.options->max_errors);
     }
     if (status == SP_OK && copy->max_errors > 0 && !run->dry) {
         /* Records COPY skipped under MAXERROR are kept in load_errors, as the C path keeps
@@ -266,7 +261,7 @@ static int copy_into(struct copy_run *run, struct redshift_copy *copy, struct sp
         struct error_rows rows;
         status = read_load_errors(run, &rows, err);
         run->errors_left -= (long)rows.count;
-        run->result->bad_records += rows.count;
+        run->core.result->bad_records += rows.count;
     }
     return status;
 }
@@ -279,7 +274,7 @@ static const char PHASE_UPLOAD[] = "upload";
 static void upload_progress(void *ctx, size_t objects_done, size_t objects, uint64_t bytes_done,
                             uint64_t bytes)
 {
-    progress(ctx, PHASE_UPLOAD, objects_done, objects, bytes_done, bytes);
+    copy_progress(ctx, PHASE_UPLOAD, objects_done, objects, bytes_done, bytes);
 }
 
 /* Uploads local objects to the run's prefix and replaces `uploads` with what COPY reads. Every
@@ -287,7 +282,7 @@ static void upload_progress(void *ctx, size_t objects_done, size_t objects, uint
  * its loaded bytes are checked; an unfinished last line of a file that may still be being
  * written left for the next run, as the C path leaves it); then all of them are sent at once,
  * streamed from disk (upload.h). */
-static int upload_local(struct copy_run *run, struct copy_kind *k, struct source_list *uploads,
+static int upload_local(struct server_run *run, struct copy_kind *k, struct source_list *uploads,
                         struct sp_error *err)
 {
     uint64_t part_size = run->s3 ? s3_part_size(run->s3) : S3_PART_SIZE_DEFAULT;
@@ -326,7 +321,8 @@ static int upload_local(struct copy_run *run, struct copy_kind *k, struct source
             status = upload_batch_add(batch, src, UPLOAD_ALL, true, &added, err);
             if (status != SP_OK)
                 break;
-            if (src->check_content && loaded_record_check_content(run->loaded, k->kind, src)) {
+            if (src->check_content &&
+                loaded_record_check_content(&run->core.loaded, k->kind, src)) {
                 upload_batch_undo(batch);
                 src->skip = true; /* its content is loaded already, or earlier in this run */
             } else {
@@ -344,11 +340,11 @@ static int upload_local(struct copy_run *run, struct copy_kind *k, struct source
             status = upload_batch_add(batch, src, UPLOAD_NEW_LINES, false, &added, err);
             if (status != SP_OK)
                 break;
-            run->result->open_lines += added.open_line;
+            run->core.result->open_lines += added.open_line;
             add_origin(run, url.data, 1, added.lines_before, src->key);
         }
         done += src->size;
-        progress(run, PHASE_READ, i + 1, k->objects->count, done, k->objects->total_size);
+        copy_progress(run, PHASE_READ, i + 1, k->objects->count, done, k->objects->total_size);
     }
     if (bundle)
         upload_batch_drop_empty(batch); /* every song file of the last part was loaded already */
@@ -363,8 +359,8 @@ static int upload_local(struct copy_run *run, struct copy_kind *k, struct source
             if (requests > 1)
                 snprintf(in_parts, sizeof in_parts, ", in %u parts of %llu MiB", requests,
                          (unsigned long long)(part_size >> 20));
-            note(run, "upload %s (%s, %llu bytes%s)", object_url,
-                 bundle ? "song files" : "log file", (unsigned long long)length, in_parts);
+            dry_run_note(run, "upload %s (%s, %llu bytes%s)", object_url,
+                         bundle ? "song files" : "log file", (unsigned long long)length, in_parts);
         }
     } else if (status == SP_OK && count > 0) {
         if (!run->s3)
@@ -399,7 +395,7 @@ static void add_copy(struct copy_kind *k, const char *from, bool manifest, bool 
  * custfolder' refers to the folders custfolder, custfolder_1 ... If a key prefix might result in
  * COPY attempting to load unwanted files, use a manifest file"
  * (https://docs.aws.amazon.com/redshift/latest/dg/copy-parameters-data-source-s3.html). */
-static int prepare_kind(struct copy_run *run, struct copy_kind *k, struct sp_error *err)
+static int prepare_kind(struct server_run *run, struct copy_kind *k, struct sp_error *err)
 {
     if (k->objects->count == 0)
         return SP_OK;
@@ -424,7 +420,7 @@ static int prepare_kind(struct copy_run *run, struct copy_kind *k, struct sp_err
         char *manifest = manifest_json(objects, gzip);
         char what[64];
         snprintf(what, sizeof what, "COPY manifest of %zu objects", n);
-        status = put(run, url.data, manifest, strlen(manifest), what, err);
+        status = put_object(run, url.data, manifest, strlen(manifest), what, err);
         cJSON_free(manifest);
         add_copy(k, url.data, true, gzip);
     }
@@ -436,9 +432,9 @@ static int prepare_kind(struct copy_run *run, struct copy_kind *k, struct sp_err
 /* The JSONPaths file for staging_events: the user's in S3 as it is; a local one, or the
  * canonical one when none is given, uploaded to the run's prefix. Either way it is checked
  * here first, so a bad file fails with sparkify's message rather than inside COPY. */
-static int prepare_jsonpaths(struct copy_run *run, struct sp_error *err)
+static int prepare_jsonpaths(struct server_run *run, struct sp_error *err)
 {
-    const char *path = run->o->log_jsonpath;
+    const char *path = run->core.options->log_jsonpath;
     struct buffer text;
     buffer_init(&text);
     int status = SP_OK;
@@ -475,7 +471,7 @@ static int prepare_jsonpaths(struct copy_run *run, struct sp_error *err)
         struct buffer url;
         buffer_init(&url);
         buffer_printf(&url, "%s/log_json_path.json", run->run_prefix);
-        status = put(run, url.data, text.data, text.len, "JSONPaths file", err);
+        status = put_object(run, url.data, text.data, text.len, "JSONPaths file", err);
         run->jsonpath_url = url.data;
     }
     buffer_release(&text);
@@ -535,9 +531,9 @@ static int count_staged(void *ctx, size_t columns, const char *const *names, con
  * bucket the run's COPYs read — the sources', STAGING's (manifests, uploads, the JSONPaths file
  * sparkify writes) and a JSONPaths file's of the user's own — is asked for its region first, so
  * a mismatch fails before anything runs, saying what to change. */
-static int check_regions(struct copy_run *run, struct sp_error *err)
+static int check_regions(struct server_run *run, struct sp_error *err)
 {
-    const struct etl_options *o = run->o;
+    const struct etl_options *o = run->core.options;
     const char *urls[] = {o->song_data, o->log_data, o->staging, o->log_jsonpath};
     char checked[4][256];
     size_t count = 0;
@@ -577,10 +573,12 @@ static int first_count(void *ctx, size_t columns, const char *const *names, cons
     return SP_OK;
 }
 
-static int run_in_transaction(struct copy_run *run, struct copy_kind *kinds, struct sp_error *err)
+/* The server load inside the run's transaction. */
+static int load_on_server(struct load_run *core, void *ctx, struct sp_error *err)
 {
-    struct warehouse *wh = run->wh;
-    const struct etl_options *o = run->o;
+    struct server_run *run = ctx;
+    struct warehouse *wh = core->wh;
+    const struct etl_options *o = core->options;
     /* CREATE TABLE IF NOT EXISTS costs Redshift a catalog round trip per table: create them
      * only when some are missing (or loaded_objects lacks its newest column). */
     struct buffer sql;
@@ -610,36 +608,30 @@ static int run_in_transaction(struct copy_run *run, struct copy_kind *kinds, str
     if (status == SP_OK)
         status = wh->ops->truncate(wh, o->full_refresh ? everything : staging, err);
     if (status == SP_OK && !o->full_refresh && run->dry) {
-        note(run, "a real run first leaves out the objects loaded_objects already holds:");
+        dry_run_note(run, "a real run first leaves out the objects loaded_objects already holds:");
         status = wh->ops->query(wh,
                                 "SELECT kind, object_key, size, version, loaded_at, fingerprint "
                                 "FROM loaded_objects",
                                 NULL, NULL, err);
     }
-    /* Without the record (a dry run cannot read it; a full refresh has emptied it) the same
-     * content is still loaded once per run. */
     if (status == SP_OK)
         status = wh->ops->query(wh, "SELECT COUNT(*) AS slices FROM stv_slices", first_count,
                                 &run->slices, err);
+    /* Without the record (a dry run cannot read it; a full refresh has emptied it) the same
+     * content is still loaded once per run. */
     if (status == SP_OK)
-        status = etl_plan(o->full_refresh || run->dry ? NULL : wh, run->loaded, kinds[0].objects,
-                          kinds[1].objects, &run->result->skipped_objects, err);
-    run->result->song_objects = kinds[0].objects->count;
-    run->result->log_objects = kinds[1].objects->count;
-    for (size_t i = 0; status == SP_OK && i < 2; i++) {
-        status = prepare_kind(run, &kinds[i], err);
-        run->result->skipped_objects += source_list_drop_skipped(kinds[i].objects);
-    }
-    run->result->song_objects = kinds[0].objects->count;
-    run->result->log_objects = kinds[1].objects->count;
-    if (status == SP_OK && kinds[1].copy_count)
+        status = load_run_plan(core, !o->full_refresh && !run->dry, err);
+    for (size_t i = 0; status == SP_OK && i < KIND_COUNT; i++)
+        status = prepare_kind(run, &run->kinds[i], err);
+    load_run_drop_skipped(core);
+    if (status == SP_OK && run->kinds[KIND_LOGS].copy_count)
         status = prepare_jsonpaths(run, err);
-    for (size_t i = 0; status == SP_OK && i < 2; i++) {
-        progress(run, "copy", i, 2, 0, 0);
-        for (size_t c = 0; status == SP_OK && c < kinds[i].copy_count; c++) {
-            kinds[i].copies[c].jsonpath =
-                strcmp(kinds[i].kind, "log") == 0 ? run->jsonpath_url : NULL;
-            status = copy_into(run, &kinds[i].copies[c], err);
+    for (size_t i = 0; status == SP_OK && i < KIND_COUNT; i++) {
+        struct copy_kind *k = &run->kinds[i];
+        copy_progress(run, "copy", i, KIND_COUNT, 0, 0);
+        for (size_t c = 0; status == SP_OK && c < k->copy_count; c++) {
+            k->copies[c].jsonpath = i == KIND_LOGS ? run->jsonpath_url : NULL;
+            status = copy_into(run, &k->copies[c], err);
         }
     }
     if (status == SP_OK)
@@ -648,95 +640,68 @@ static int run_in_transaction(struct copy_run *run, struct copy_kind *kinds, str
                                 "(SELECT COUNT(*) FROM staging_events WHERE page = 'NextSong' "
                                 "AND user_id IS NOT NULL AND user_id <> '') AS songplays, "
                                 "(SELECT COUNT(*) FROM staging_songs) AS song_records",
-                                count_staged, run->result, err);
+                                count_staged, core->result, err);
     if (status == SP_OK)
-        status = etl_transform(wh, o, run->result->events, err);
-    if (status == SP_OK)
-        status = etl_write_loaded(wh, run->loaded, kinds[0].objects, kinds[1].objects,
-                                  run->loaded_at, err);
-    if (status == SP_OK && run->errors.rows)
-        status = wh->ops->write(wh, &run->errors, err);
-    if (status == SP_OK)
-        status = etl_finish_run(wh, o, run->result, run->loaded_at, err);
+        status = transform_run(wh, o, core->result->events, err);
     return status;
 }
 
-int etl_copy_run(struct warehouse *wh, const struct etl_options *o, struct etl_result *result,
-                 struct sp_error *err)
+/* s3://bucket/prefix/20261125T015455Z-1234: unique to this run. */
+static void set_run_prefix(struct server_run *run)
 {
-    memset(result, 0, sizeof *result);
-    struct copy_run run;
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    char stamp[32];
+    strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+    const char *staging = run->core.options->staging;
+    size_t len = strlen(staging);
+    while (len > 5 && staging[len - 1] == '/')
+        len--;
+    snprintf(run->run_prefix, sizeof run->run_prefix, "%.*s/%s-%ld", (int)len, staging, stamp,
+             (long)getpid());
+}
+
+int load_server_run(struct warehouse *wh, const struct etl_options *o, struct etl_result *result,
+                    struct sp_error *err)
+{
+    struct server_run run;
     memset(&run, 0, sizeof run);
-    run.wh = wh;
-    run.o = o;
-    run.result = result;
+    load_run_init(&run.core, wh, o, result);
     run.s3 = o->s3;
     run.dry = wh->dry_run.fn != NULL;
     run.errors_left = o->max_errors;
-    rowbuf_init(&run.errors, TABLE_LOAD_ERRORS);
-    etl_utc_now(run.loaded_at, sizeof run.loaded_at);
-    struct loaded_record loaded;
-    loaded_record_init(&loaded, run.loaded_at);
-    run.loaded = &loaded;
-
-    struct source_list songs, logs;
-    source_list_init(&songs);
-    source_list_init(&logs);
-    struct copy_kind kinds[2] = {
-        {.kind = "song", .table = "staging_songs", .spec = o->song_data, .objects = &songs},
-        {.kind = "log", .table = "staging_events", .spec = o->log_data, .objects = &logs},
-    };
+    run.kinds[KIND_SONGS] = (struct copy_kind){
+        .kind = "song", .table = "staging_songs", .spec = o->song_data, .objects = &run.core.songs};
+    run.kinds[KIND_LOGS] = (struct copy_kind){
+        .kind = "log", .table = "staging_events", .spec = o->log_data, .objects = &run.core.logs};
     /* The staging prefix holds the COPY manifests, uploads of local sources and the events'
      * JSONPaths file unless the user's own is in S3. */
     int status = check_settings(o, err);
-    if (status == SP_OK && !o->log_data && !o->song_data)
-        status = etl_list_sources(o, &songs, &logs, err); /* says what is missing */
-    for (size_t i = 0; status == SP_OK && i < 2; i++) {
-        if (kinds[i].spec && run.dry && source_is_s3(kinds[i].spec))
-            note(&run, "%s is listed (read-only) to find the objects a run would load",
-                 kinds[i].spec);
-        if (kinds[i].spec)
-            status = source_list_objects(kinds[i].spec, o->s3, kinds[i].objects, err);
+    if (status == SP_OK && run.dry) {
+        for (size_t i = 0; i < KIND_COUNT; i++)
+            if (run.kinds[i].spec && source_is_s3(run.kinds[i].spec))
+                dry_run_note(&run, "%s is listed (read-only) to find the objects a run would load",
+                             run.kinds[i].spec);
     }
+    if (status == SP_OK)
+        status = load_run_list(&run.core, err);
     if (status == SP_OK && run.dry)
-        note(&run, "a real run first asks S3 that every bucket it reads is in REGION '%s'",
-             o->region);
+        dry_run_note(&run, "a real run first asks S3 that every bucket it reads is in REGION '%s'",
+                     o->region);
     else if (status == SP_OK && run.s3)
         status = check_regions(&run, err);
     if (status == SP_OK) {
-        /* s3://bucket/prefix/20261125T015455Z-1234: unique to this run. */
-        time_t now = time(NULL);
-        struct tm tm;
-        gmtime_r(&now, &tm);
-        char stamp[32];
-        strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
-        size_t len = strlen(o->staging);
-        while (len > 5 && o->staging[len - 1] == '/')
-            len--;
-        snprintf(run.run_prefix, sizeof run.run_prefix, "%.*s/%s-%ld", (int)len, o->staging, stamp,
-                 (long)getpid());
+        set_run_prefix(&run);
+        status = load_run_transaction(&run.core, load_on_server, &run, err);
     }
-    if (status == SP_OK)
-        status = wh->ops->begin(wh, err);
-    if (status == SP_OK) {
-        status = run_in_transaction(&run, kinds, err);
-        if (status == SP_OK)
-            status = wh->ops->commit(wh, err);
-        if (status != SP_OK)
-            wh->ops->rollback(wh);
-    }
-    for (size_t i = 0; i < 2; i++) {
-        result->bytes += kinds[i].objects->total_size;
-        for (size_t c = 0; c < kinds[i].copy_count; c++)
-            free(kinds[i].sources[c]);
-    }
-    source_list_release(&songs);
-    source_list_release(&logs);
+    for (size_t i = 0; i < KIND_COUNT; i++)
+        for (size_t c = 0; c < run.kinds[i].copy_count; c++)
+            free(run.kinds[i].sources[c]);
     for (size_t i = 0; i < run.origin_count; i++)
         free(run.origins[i].url);
     free(run.origins);
     free(run.jsonpath_url);
-    rowbuf_release(&run.errors);
-    loaded_record_release(&loaded);
+    load_run_release(&run.core);
     return status;
 }
