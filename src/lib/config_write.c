@@ -208,6 +208,9 @@ static char *replace_value(const char *line, const char *value)
         quote = old[0];
     if (!old_len && *value && b.len && !blank(b.data[b.len - 1]))
         buffer_append_char(&b, ' ');
+    if (!*value && !quote) /* `KEY =`, not `KEY = ` */
+        while (b.len && blank(b.data[b.len - 1]))
+            b.data[--b.len] = '\0';
     if (quote)
         buffer_printf(&b, "%c%s%c", quote, value, quote);
     else
