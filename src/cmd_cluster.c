@@ -444,6 +444,11 @@ static int run_create(struct cli *cli, struct session *s, const struct cluster_s
     } else if (status == SP_OK) {
         const char *password =
             settings->db_password ? settings->db_password : c.generated_password;
+        /* DescribeClusters names the database and user; the settings are what was asked. */
+        if (!c.info.db_name)
+            c.info.db_name = xstrdup(settings->db_name);
+        if (!c.info.master_user)
+            c.info.master_user = xstrdup(settings->db_user);
         cli_info(cli, "IAM role %s: %s (%s); its policy %s\n", settings->role_name,
                  c.role_created ? "created" : "exists", c.role_arn,
                  c.policy_written ? "written" : "unchanged");

@@ -1029,10 +1029,9 @@ int cluster_delete(struct aws_client *aws, const struct cluster_settings *s,
         struct aws_params p;
         aws_params_init(&p);
         aws_params_add(&p, "ClusterIdentifier", s->identifier);
+        aws_params_add(&p, "SkipFinalClusterSnapshot", s->final_snapshot ? "false" : "true");
         if (s->final_snapshot)
             aws_params_add(&p, "FinalClusterSnapshotIdentifier", s->final_snapshot);
-        else
-            aws_params_add(&p, "SkipFinalClusterSnapshot", "true");
         struct aws_answer a;
         status = aws_call(aws, AWS_REDSHIFT, "DeleteCluster", &p, &a, err,
                           "deleting the Redshift cluster %s", s->identifier);

@@ -11,17 +11,17 @@
 #include "cluster.h"
 
 #include "buffer.h"
+#include "s3.h"
 
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
 #include <ctype.h>
 #include <errno.h>
 #include <openssl/rand.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "s3.h"
 
 /* CreateCluster's NodeType: "Valid Values: dc2.large | dc2.8xlarge | ra3.large | ra3.xlplus |
  * ra3.4xlarge | ra3.16xlarge". */

@@ -131,9 +131,7 @@ create() {
   done
   python3 -c 'import configparser; c = configparser.ConfigParser(); c.read("dwh.cfg"); assert c.sections() == ["CLUSTER", "IAM_ROLE", "S3", "AWS"], c.sections()'
   # It loads without an error and points at no cluster yet.
-  run sp --config dwh.cfg --target "$DB" query --format csv "SELECT 1 AS one"
-  [ "$status" -eq 0 ]
-  [ "$output" = "$(printf 'one\n1')" ]
+  [ "$(sp --config dwh.cfg --target "$DB" query --format csv "SELECT 1 AS one" | tr -d '\r')" = "$(printf 'one\n1')" ]
 }
 
 @test "init never writes over a file, a symlink included; FILE, --config and --dry-run choose where and whether" {
@@ -330,6 +328,14 @@ assert got == want, got' "$output"
   # Neither form holds the password.
   password=$(python3 -c 'import configparser; c = configparser.ConfigParser(inline_comment_prefixes=(";",)); c.read("dwh.cfg"); print(c["CLUSTER"]["DB_PASSWORD"])')
   [[ "$(sp cluster status; sp cluster status --format json)" != *"$password"* ]]
+  # The region of the usual settings: here the profile's in ~/.aws/config.
+  mkdir -p .aws
+  printf '[default]\nregion = us-east-2\n[profile team]\nregion = eu-central-1\n' >.aws/config
+  run env -u AWS_REGION AWS_PROFILE=team "$SPARKIFY" cluster status
+  [ "$status" -eq 1 ]
+  [ "$output" = "sparkify: the Redshift cluster $ID does not exist in eu-central-1 (\`sparkify cluster create\` makes it)" ]
+  run env -u AWS_REGION "$SPARKIFY" cluster status --region ap-south-1
+  [ "$output" = "sparkify: the Redshift cluster $ID does not exist in ap-south-1 (\`sparkify cluster create\` makes it)" ]
 }
 
 @test "delete asks for --yes without a terminal, then removes the cluster, the rule and the role, waiting while it is deleting; a second delete is fine" {
