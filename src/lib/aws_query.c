@@ -332,14 +332,30 @@ static size_t on_body(char *data, size_t size, size_t count, void *ctx)
     return n;
 }
 
+/* name=value, form-encoded as the AWS SDKs write it: curl_easy_escape's RFC 3986 encoding with
+ * a space as '+'. (moto checks a signature against the body it rebuilds that way from the
+ * parsed form; AWS against the bytes sent, whichever encoding they use.) */
 static void form_append(struct buffer *body, const char *name, const char *value)
 {
-    char *n = curl_easy_escape(NULL, name, 0), *v = curl_easy_escape(NULL, value, 0);
-    buffer_printf(body, "%s%s=%s", body->len ? "&" : "", n, v);
-    curl_free(n);
-    if (v) {
-        memset(v, 0, strlen(v)); /* it may hold a password */
-        curl_free(v);
+    const char *parts[2] = {name, value};
+    if (body->len)
+        buffer_append_char(body, '&');
+    for (int i = 0; i < 2; i++) {
+        char *escaped = curl_easy_escape(NULL, parts[i], 0);
+        if (i)
+            buffer_append_char(body, '=');
+        for (const char *p = escaped; p && *p; p++) {
+            if (strncmp(p, "%20", 3) == 0) {
+                buffer_append_char(body, '+');
+                p += 2;
+            } else {
+                buffer_append_char(body, *p);
+            }
+        }
+        if (escaped) {
+            memset(escaped, 0, strlen(escaped)); /* a value may be a password */
+            curl_free(escaped);
+        }
     }
 }
 

@@ -5,6 +5,8 @@
                                       rule of the region's security groups, as sorted JSON
   state.py default-group              the id of the default VPC's default security group
   state.py user NAME ACTION...        an IAM user allowed only ACTIONs; prints its key and secret
+  state.py cleanup IDENTIFIER ROLE    deletes the cluster, the rules described for it and the
+                                      role, whatever is left of them (between tests)
 
 All use AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_REGION, as a user's
 tools would. tests/e2e/cluster.bats imports it for its checks (PYTHONPATH=tests/cluster).
@@ -91,11 +93,38 @@ def user(name, actions):
     return key["AccessKeyId"], key["SecretAccessKey"]
 
 
+def cleanup(identifier, role):
+    iam, redshift, ec2 = client("iam"), client("redshift"), client("ec2")
+    try:
+        redshift.delete_cluster(ClusterIdentifier=identifier, SkipFinalClusterSnapshot=True)
+    except redshift.exceptions.ClusterNotFoundFault:
+        pass
+    for group in ec2.describe_security_groups()["SecurityGroups"]:
+        for permission in group["IpPermissions"]:
+            for r in permission.get("IpRanges", []):
+                if r.get("Description") == f"sparkify: cluster {identifier}":
+                    ec2.revoke_security_group_ingress(
+                        GroupId=group["GroupId"],
+                        IpPermissions=[{"IpProtocol": permission["IpProtocol"], "FromPort": permission["FromPort"],
+                                        "ToPort": permission["ToPort"], "IpRanges": [{"CidrIp": r["CidrIp"]}]}],
+                    )
+    try:
+        for name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
+            iam.delete_role_policy(RoleName=role, PolicyName=name)
+        for p in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]:
+            iam.detach_role_policy(RoleName=role, PolicyArn=p["PolicyArn"])
+        iam.delete_role(RoleName=role)
+    except iam.exceptions.NoSuchEntityException:
+        pass
+
+
 def main(argv):
     if argv[:1] == ["snapshot"] and len(argv) == 3:
         print(json.dumps(snapshot(argv[1], argv[2]), sort_keys=True, indent=1, default=str))
     elif argv == ["default-group"]:
         print(default_group())
+    elif argv[:1] == ["cleanup"] and len(argv) == 3:
+        cleanup(argv[1], argv[2])
     elif argv[:1] == ["user"] and len(argv) >= 3:
         print(*user(argv[1], argv[2:]))
     else:
