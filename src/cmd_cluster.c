@@ -52,8 +52,7 @@ static void usage(void)
         "  --allow-cidr CIDR       let CIDR (IPv4, e.g. 203.0.113.5/32) reach the port; without\n"
         "                          it no rule is added (0.0.0.0/0 only when written so)\n"
         "  --public                make the cluster publicly accessible (default: not)\n"
-        "  --s3-read-only-access   attach AWS's managed " CLUSTER_MANAGED_POLICY
-        " (every bucket)\n"
+        "  --s3-read-only-access   attach AWS's managed " CLUSTER_MANAGED_POLICY " (every bucket)\n"
         "                          instead of the policy on the config's prefixes\n"
         "  --timeout SECONDS       how long to wait for the cluster (default 1800)\n"
         "  --poll-interval SECONDS first wait between two checks, doubled up to 30 (default 5)\n"
@@ -142,18 +141,18 @@ static int parse_options(int argc, char **argv, struct cli *cli, struct options 
         FORMAT,
         REGION,
     };
-    static const struct option options[] = {CLI_COMMON_OPTIONS,
-                                            {"allow-cidr", required_argument, NULL, ALLOW_CIDR},
-                                            {"public", no_argument, NULL, PUBLIC},
-                                            {"s3-read-only-access", no_argument, NULL, MANAGED},
-                                            {"timeout", required_argument, NULL, TIMEOUT},
-                                            {"poll-interval", required_argument, NULL, POLL},
-                                            {"final-snapshot", required_argument, NULL,
-                                             FINAL_SNAPSHOT},
-                                            {"yes", no_argument, NULL, YES},
-                                            {"format", required_argument, NULL, FORMAT},
-                                            {"region", required_argument, NULL, REGION},
-                                            {NULL, 0, NULL, 0}};
+    static const struct option options[] = {
+        CLI_COMMON_OPTIONS,
+        {"allow-cidr", required_argument, NULL, ALLOW_CIDR},
+        {"public", no_argument, NULL, PUBLIC},
+        {"s3-read-only-access", no_argument, NULL, MANAGED},
+        {"timeout", required_argument, NULL, TIMEOUT},
+        {"poll-interval", required_argument, NULL, POLL},
+        {"final-snapshot", required_argument, NULL, FINAL_SNAPSHOT},
+        {"yes", no_argument, NULL, YES},
+        {"format", required_argument, NULL, FORMAT},
+        {"region", required_argument, NULL, REGION},
+        {NULL, 0, NULL, 0}};
     /* Which subcommand each option belongs to (a bit per subcommand; 7: all). */
     static const struct {
         int option;
@@ -206,8 +205,7 @@ static int parse_options(int argc, char **argv, struct cli *cli, struct options 
             break;
         case FORMAT:
             if (strcmp(optarg, "json") != 0 && strcmp(optarg, "text") != 0)
-                return cli_usage_error("cluster", "--format takes text or json, not '%s'",
-                                       optarg);
+                return cli_usage_error("cluster", "--format takes text or json, not '%s'", optarg);
             o->json = strcmp(optarg, "json") == 0;
             break;
         case REGION:
@@ -249,9 +247,8 @@ static int session_open(struct cli *cli, const struct options *o, struct session
         return err->status;
     if (!s->region[0])
         snprintf(s->region, sizeof s->region, "us-west-2");
-    int status =
-        config_aws_credentials(&cli->config, &s->key, &s->secret, &s->token, &s->credentials_from,
-                               err);
+    int status = config_aws_credentials(&cli->config, &s->key, &s->secret, &s->token,
+                                        &s->credentials_from, err);
     if (status != SP_OK) {
         /* config.c words its message for the S3 sources; here they are for IAM and the rest. */
         if (strncmp(err->message, "no AWS credentials", 18) == 0)
@@ -442,8 +439,7 @@ static int run_create(struct cli *cli, struct session *s, const struct cluster_s
         putchar('\n');
         cli_info(cli, "dry run: only requests that read were sent; nothing was changed\n");
     } else if (status == SP_OK) {
-        const char *password =
-            settings->db_password ? settings->db_password : c.generated_password;
+        const char *password = settings->db_password ? settings->db_password : c.generated_password;
         /* DescribeClusters names the database and user; the settings are what was asked. */
         if (!c.info.db_name)
             c.info.db_name = xstrdup(settings->db_name);
@@ -468,10 +464,9 @@ static int run_create(struct cli *cli, struct session *s, const struct cluster_s
                               "again\n");
         status = write_settings(cli, &c, password, path, err);
         if (status == SP_OK && c.password_unknown)
-            cli_info(cli,
-                     "note: the cluster existed and the config holds no database password: "
-                     "set [CLUSTER] DB_PASSWORD (AWS never tells it; reset it in the Redshift "
-                     "console if it is lost)\n");
+            cli_info(cli, "note: the cluster existed and the config holds no database password: "
+                          "set [CLUSTER] DB_PASSWORD (AWS never tells it; reset it in the Redshift "
+                          "console if it is lost)\n");
     }
     cluster_created_release(&c);
     return status;
@@ -529,9 +524,9 @@ static int clear_settings(const struct cli *cli, const struct cluster_settings *
     int status = config_file_update(c->path, updates, n, &changed, err);
     if (status == SP_OK && changed)
         cli_info(cli, "cleared %s in %s\n",
-                 n == 2 ? "[CLUSTER] HOST and [IAM_ROLE] ARN"
-                        : (strcmp(updates[0].key, "HOST") == 0 ? "[CLUSTER] HOST"
-                                                                : "[IAM_ROLE] ARN"),
+                 n == 2
+                     ? "[CLUSTER] HOST and [IAM_ROLE] ARN"
+                     : (strcmp(updates[0].key, "HOST") == 0 ? "[CLUSTER] HOST" : "[IAM_ROLE] ARN"),
                  c->path);
     return status;
 }

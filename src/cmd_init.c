@@ -141,8 +141,8 @@ int cmd_init(int argc, char **argv, struct cli *cli)
     }
     cli_remove_on_interrupt(path);
     /* 0600 whatever the umask took away. */
-    int failed = fchmod(fd, 0600) != 0 || write_all(fd, template_text, strlen(template_text)) != 0 ||
-                 fsync(fd) != 0;
+    int failed = fchmod(fd, 0600) != 0 ||
+                 write_all(fd, template_text, strlen(template_text)) != 0 || fsync(fd) != 0;
     int saved = errno;
     failed |= close(fd) != 0;
     cli_remove_on_interrupt(NULL);

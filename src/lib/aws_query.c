@@ -414,9 +414,14 @@ static bool retryable_http(long status)
 bool aws_code_is_credentials(const char *code)
 {
     static const char *const codes[] = {
-        "SignatureDoesNotMatch", "InvalidClientTokenId", "UnrecognizedClientException",
-        "AuthFailure",           "ExpiredToken",         "InvalidAccessKeyId",
-        "IncompleteSignature",   "MissingAuthenticationToken",
+        "SignatureDoesNotMatch",
+        "InvalidClientTokenId",
+        "UnrecognizedClientException",
+        "AuthFailure",
+        "ExpiredToken",
+        "InvalidAccessKeyId",
+        "IncompleteSignature",
+        "MissingAuthenticationToken",
     };
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
         if (strcmp(code, codes[i]) == 0)
@@ -468,7 +473,8 @@ static void read_error(const struct buffer *body, char *code, size_t code_size, 
     xmlDocPtr doc = parse_answer(body);
     if (!doc)
         return;
-    char *c = aws_xml_text(doc, NULL, "//Error/Code"), *m = aws_xml_text(doc, NULL, "//Error/Message");
+    char *c = aws_xml_text(doc, NULL, "//Error/Code"),
+         *m = aws_xml_text(doc, NULL, "//Error/Message");
     snprintf(code, code_size, "%s", c ? c : "");
     snprintf(message, message_size, "%s", m ? m : "");
     free(c);
@@ -552,9 +558,9 @@ int aws_call(struct aws_client *c, enum aws_service service, const char *action,
                 backoff(attempt);
                 continue;
             }
-            status = fail(c, err, "%s: %s %s at %s: %s%s", what, services[service].name, action,
-                          url, curl_easy_strerror(rc),
-                          retryable_curl(rc) ? " (gave up after retries)" : "");
+            status =
+                fail(c, err, "%s: %s %s at %s: %s%s", what, services[service].name, action, url,
+                     curl_easy_strerror(rc), retryable_curl(rc) ? " (gave up after retries)" : "");
             break;
         }
         if (http >= 200 && http < 300) {
@@ -576,9 +582,9 @@ int aws_call(struct aws_client *c, enum aws_service service, const char *action,
                           message[0] ? message : "no message", http,
                           transient ? ", gave up after retries" : "");
         else
-            status = fail(c, err, "%s: %s %s at %s answered HTTP %ld%s", what,
-                          services[service].name, action, url, http,
-                          transient ? " (gave up after retries)" : "");
+            status =
+                fail(c, err, "%s: %s %s at %s answered HTTP %ld%s", what, services[service].name,
+                     action, url, http, transient ? " (gave up after retries)" : "");
         break;
     }
     curl_slist_free_all(headers);

@@ -78,9 +78,9 @@ void aws_params_addf(struct aws_params *p, const char *name, const char *fmt, ..
 
 /* An answer: its document (namespaces dropped) or, when AWS refused, its error code. */
 struct aws_answer {
-    xmlDocPtr doc;      /* NULL on any failure, and for a change skipped by a dry run */
-    char code[128];     /* AWS's error code ("NoSuchEntity"), or "" */
-    long http_status;   /* 0 when no answer came */
+    xmlDocPtr doc;    /* NULL on any failure, and for a change skipped by a dry run */
+    char code[128];   /* AWS's error code ("NoSuchEntity"), or "" */
+    long http_status; /* 0 when no answer came */
 };
 void aws_answer_release(struct aws_answer *a);
 

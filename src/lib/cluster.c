@@ -178,8 +178,8 @@ static int read_rules(struct aws_client *aws, char **groups, size_t group_count,
         return SP_OK;
     }
     xmlNodePtr *sgs = NULL;
-    size_t sg_count = status == SP_OK ? aws_xml_nodes(a.doc, NULL, "//securityGroupInfo/item", &sgs)
-                                      : 0;
+    size_t sg_count =
+        status == SP_OK ? aws_xml_nodes(a.doc, NULL, "//securityGroupInfo/item", &sgs) : 0;
     for (size_t g = 0; g < sg_count; g++) {
         char *group_id = aws_xml_text(a.doc, sgs[g], "groupId");
         xmlNodePtr *perms;
@@ -394,8 +394,7 @@ static int get_role(struct aws_client *aws, const char *name, const char *identi
     aws_params_init(&p);
     aws_params_add(&p, "RoleName", name);
     struct aws_answer a;
-    int status =
-        aws_call(aws, AWS_IAM, "GetRole", &p, &a, err, "looking up the IAM role %s", name);
+    int status = aws_call(aws, AWS_IAM, "GetRole", &p, &a, err, "looking up the IAM role %s", name);
     aws_params_release(&p);
     if (status != SP_OK) {
         if (code_is(&a, "NoSuchEntity")) {
@@ -430,13 +429,13 @@ static int create_role(struct aws_client *aws, const struct cluster_settings *s,
     aws_params_init(&p);
     aws_params_add(&p, "RoleName", s->role_name);
     aws_params_add(&p, "AssumeRolePolicyDocument", trust);
-    aws_params_addf(&p, "Description", "Lets the Redshift cluster %s read its S3 sources (sparkify)",
-                    s->identifier);
+    aws_params_addf(&p, "Description",
+                    "Lets the Redshift cluster %s read its S3 sources (sparkify)", s->identifier);
     aws_params_add(&p, "Tags.member.1.Key", CLUSTER_TAG_KEY);
     aws_params_add(&p, "Tags.member.1.Value", s->identifier);
     struct aws_answer a;
-    int status = aws_call(aws, AWS_IAM, "CreateRole", &p, &a, err, "creating the IAM role %s",
-                          s->role_name);
+    int status =
+        aws_call(aws, AWS_IAM, "CreateRole", &p, &a, err, "creating the IAM role %s", s->role_name);
     aws_params_release(&p);
     free(trust);
     *arn = NULL;
@@ -456,8 +455,8 @@ static int create_role(struct aws_client *aws, const struct cluster_settings *s,
         status = get_role(aws, s->role_name, s->identifier, arn, &ours, NULL, err);
     }
     if (status == SP_OK && !*arn)
-        status = sp_fail(err, "IAM CreateRole answered without the ARN of the role %s",
-                         s->role_name);
+        status =
+            sp_fail(err, "IAM CreateRole answered without the ARN of the role %s", s->role_name);
     return status;
 }
 
@@ -484,9 +483,9 @@ static int ensure_inline_policy(struct aws_client *aws, const struct cluster_set
     aws_params_add(&p, "RoleName", s->role_name);
     aws_params_add(&p, "PolicyName", CLUSTER_POLICY_NAME);
     struct aws_answer a;
-    status = aws_call(aws, AWS_IAM, "GetRolePolicy", &p, &a, err,
-                      "reading the policy " CLUSTER_POLICY_NAME " of the IAM role %s",
-                      s->role_name);
+    status =
+        aws_call(aws, AWS_IAM, "GetRolePolicy", &p, &a, err,
+                 "reading the policy " CLUSTER_POLICY_NAME " of the IAM role %s", s->role_name);
     bool same = false;
     if (status == SP_OK && a.doc) {
         char *doc = aws_xml_text(a.doc, NULL, "//GetRolePolicyResult/PolicyDocument");
@@ -502,9 +501,9 @@ static int ensure_inline_policy(struct aws_client *aws, const struct cluster_set
     aws_answer_release(&a);
     if (status == SP_OK && !same) {
         aws_params_add(&p, "PolicyDocument", policy);
-        status = aws_call(aws, AWS_IAM, "PutRolePolicy", &p, &a, err,
-                          "writing the policy " CLUSTER_POLICY_NAME " of the IAM role %s",
-                          s->role_name);
+        status =
+            aws_call(aws, AWS_IAM, "PutRolePolicy", &p, &a, err,
+                     "writing the policy " CLUSTER_POLICY_NAME " of the IAM role %s", s->role_name);
         aws_answer_release(&a);
         *written = status == SP_OK;
     }
@@ -585,8 +584,7 @@ static int ensure_role(struct aws_client *aws, const struct cluster_settings *s,
 
 /* The default security group of the default VPC, or NULL (with `required` false) when the
  * region has no default VPC. */
-static int default_group(struct aws_client *aws, bool required, char **group,
-                         struct sp_error *err)
+static int default_group(struct aws_client *aws, bool required, char **group, struct sp_error *err)
 {
     *group = NULL;
     struct aws_params p;
@@ -668,8 +666,7 @@ static int ensure_rule(struct aws_client *aws, const struct cluster_settings *s,
     aws_params_add(&p, "IpPermissions.1.IpRanges.1.Description", description);
     struct aws_answer a;
     status = aws_call(aws, AWS_EC2, "AuthorizeSecurityGroupIngress", &p, &a, err,
-                      "opening port %d to %s in the security group %s", port, s->allow_cidr,
-                      group);
+                      "opening port %d to %s in the security group %s", port, s->allow_cidr, group);
     aws_params_release(&p);
     if (status != SP_OK && code_is(&a, "InvalidPermission.Duplicate")) {
         sp_error_clear(err);
@@ -679,8 +676,7 @@ static int ensure_rule(struct aws_client *aws, const struct cluster_settings *s,
     }
     aws_answer_release(&a);
     if (status == SP_OK && strcmp(s->allow_cidr, "0.0.0.0/0") == 0)
-        notice(h, "port %d is open to the whole internet (0.0.0.0/0), as --allow-cidr asked",
-               port);
+        notice(h, "port %d is open to the whole internet (0.0.0.0/0), as --allow-cidr asked", port);
     return status;
 }
 
@@ -759,9 +755,9 @@ static int adopt_cluster(struct aws_client *aws, const struct cluster_settings *
     aws_params_add(&p, "ClusterIdentifier", s->identifier);
     aws_params_add(&p, "AddIamRoles.IamRoleArn.1", role_arn);
     struct aws_answer a;
-    int status = aws_call(aws, AWS_REDSHIFT, "ModifyClusterIamRoles", &p, &a, err,
-                          "adding the IAM role %s to the Redshift cluster %s", s->role_name,
-                          s->identifier);
+    int status =
+        aws_call(aws, AWS_REDSHIFT, "ModifyClusterIamRoles", &p, &a, err,
+                 "adding the IAM role %s to the Redshift cluster %s", s->role_name, s->identifier);
     aws_params_release(&p);
     aws_answer_release(&a);
     return status;
@@ -779,8 +775,7 @@ void cluster_created_release(struct cluster_created *c)
 }
 
 int cluster_create(struct aws_client *aws, const struct cluster_settings *s,
-                   const struct cluster_hooks *h, struct cluster_created *out,
-                   struct sp_error *err)
+                   const struct cluster_hooks *h, struct cluster_created *out, struct sp_error *err)
 {
     memset(out, 0, sizeof *out);
     struct cluster_caller who;
@@ -791,7 +786,8 @@ int cluster_create(struct aws_client *aws, const struct cluster_settings *s,
     if (status == SP_OK)
         status = describe(aws, s->identifier, false, &existing, err);
     if (status == SP_OK && existing.exists &&
-        (strcmp(existing.status, "deleting") == 0 || strcmp(existing.status, "final-snapshot") == 0))
+        (strcmp(existing.status, "deleting") == 0 ||
+         strcmp(existing.status, "final-snapshot") == 0))
         status = sp_fail(err,
                          "the Redshift cluster %s is being deleted (%s): run `sparkify cluster "
                          "create` again once it is gone",
@@ -879,8 +875,9 @@ static int list_role(struct aws_client *aws, const char *action, const char *xpa
         free(marker);
         marker = NULL;
         struct aws_answer a;
-        status = aws_call(aws, AWS_IAM, action, &p, &a, err, "listing the policies of the IAM "
-                                                             "role %s",
+        status = aws_call(aws, AWS_IAM, action, &p, &a, err,
+                          "listing the policies of the IAM "
+                          "role %s",
                           role);
         aws_params_release(&p);
         if (status == SP_OK) {
@@ -931,8 +928,8 @@ static int delete_role(struct aws_client *aws, const struct cluster_settings *s,
     }
     char **names;
     size_t count;
-    status = list_role(aws, "ListRolePolicies", "//PolicyNames/*", s->role_name, &names, &count,
-                       err);
+    status =
+        list_role(aws, "ListRolePolicies", "//PolicyNames/*", s->role_name, &names, &count, err);
     for (size_t i = 0; status == SP_OK && i < count; i++) {
         struct aws_params p;
         aws_params_init(&p);
@@ -980,8 +977,8 @@ static int delete_role(struct aws_client *aws, const struct cluster_settings *s,
     aws_params_init(&p);
     aws_params_add(&p, "RoleName", s->role_name);
     struct aws_answer a;
-    status = aws_call(aws, AWS_IAM, "DeleteRole", &p, &a, err, "deleting the IAM role %s",
-                      s->role_name);
+    status =
+        aws_call(aws, AWS_IAM, "DeleteRole", &p, &a, err, "deleting the IAM role %s", s->role_name);
     if (status != SP_OK && code_is(&a, "NoSuchEntity")) {
         sp_error_clear(err);
         status = SP_OK;
@@ -994,8 +991,7 @@ static int delete_role(struct aws_client *aws, const struct cluster_settings *s,
 }
 
 int cluster_delete(struct aws_client *aws, const struct cluster_settings *s,
-                   const struct cluster_hooks *h, struct cluster_deleted *out,
-                   struct sp_error *err)
+                   const struct cluster_hooks *h, struct cluster_deleted *out, struct sp_error *err)
 {
     memset(out, 0, sizeof *out);
     struct cluster_caller who;

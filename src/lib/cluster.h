@@ -35,7 +35,7 @@ struct cluster_settings {
     int nodes;
     char *cluster_type; /* "single-node" or "multi-node" */
     char *db_name, *db_user;
-    char *db_password; /* NULL: one is generated when the cluster is created */
+    char *db_password;         /* NULL: one is generated when the cluster is created */
     const char *password_from; /* "[CLUSTER] DB_PASSWORD", for messages */
     int port;
     char *role_name;

@@ -120,8 +120,7 @@ const char *cluster_password_problem(const char *password)
 
 int cluster_generate_password(char out[33], struct sp_error *err)
 {
-    static const char alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     do {
         size_t n = 0;
         while (n < 32) {
@@ -156,8 +155,7 @@ int cluster_check_cidr(const char *cidr, const char *what, struct sp_error *err)
             bits = -1;
     }
     if (bits < 0 || bits > 32 || inet_pton(AF_INET, address, &in) != 1)
-        return sp_usage(err, "%s takes an IPv4 CIDR such as 203.0.113.5/32, not '%s'", what,
-                        cidr);
+        return sp_usage(err, "%s takes an IPv4 CIDR such as 203.0.113.5/32, not '%s'", what, cidr);
     uint32_t host = ntohl(in.s_addr);
     uint32_t mask = bits == 0 ? 0 : 0xffffffffu << (32 - bits);
     if (host & ~mask) {
@@ -230,10 +228,10 @@ static int check_port(const struct cluster_settings *s, const char *from, struct
 {
     /* CreateCluster's Port: "For clusters with ra3 nodes - Select a port within the ranges
      * 5431-5455 or 8191-8215 ... For clusters with dc2 nodes - ... 1150-65535". */
-    if (ra3(s->node_type) && !((s->port >= 5431 && s->port <= 5455) ||
-                               (s->port >= 8191 && s->port <= 8215)))
-        return sp_usage(err, "%s %d is not a port of an ra3 cluster (5431-5455 or 8191-8215)",
-                        from, s->port);
+    if (ra3(s->node_type) &&
+        !((s->port >= 5431 && s->port <= 5455) || (s->port >= 8191 && s->port <= 8215)))
+        return sp_usage(err, "%s %d is not a port of an ra3 cluster (5431-5455 or 8191-8215)", from,
+                        s->port);
     if (!ra3(s->node_type) && (s->port < 1150 || s->port > 65535))
         return sp_usage(err, "%s %d is not a port of a %s cluster (1150-65535)", from, s->port,
                         s->node_type);
@@ -342,16 +340,15 @@ int cluster_settings_load(struct cluster_settings *s, const struct config_file *
 
     s->log_data = s3_only(config_pick(NULL, "SPARKIFY_LOG_DATA", c->s3_log_data, NULL));
     s->song_data = s3_only(config_pick(NULL, "SPARKIFY_SONG_DATA", c->s3_song_data, NULL));
-    s->log_jsonpath =
-        s3_only(config_pick(NULL, "SPARKIFY_LOG_JSONPATH", c->s3_log_jsonpath, NULL));
+    s->log_jsonpath = s3_only(config_pick(NULL, "SPARKIFY_LOG_JSONPATH", c->s3_log_jsonpath, NULL));
     s->staging = s3_only(config_pick(NULL, "SPARKIFY_STAGING", c->s3_staging, NULL));
     return SP_OK;
 }
 
 void cluster_settings_release(struct cluster_settings *s)
 {
-    char **fields[] = {&s->identifier, &s->node_type, &s->cluster_type, &s->db_name,
-                       &s->db_user,    &s->role_name, &s->log_data,     &s->song_data,
+    char **fields[] = {&s->identifier,   &s->node_type, &s->cluster_type, &s->db_name,
+                       &s->db_user,      &s->role_name, &s->log_data,     &s->song_data,
                        &s->log_jsonpath, &s->staging};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         free(*fields[i]);

@@ -73,7 +73,14 @@ static const char *line_end(const char *line)
     return n && line[n - 1] == '\n' ? "\n" : "";
 }
 
-enum line_kind { LINE_BLANK, LINE_COMMENT, LINE_SECTION, LINE_SETTING, LINE_CONTINUATION, LINE_OTHER };
+enum line_kind {
+    LINE_BLANK,
+    LINE_COMMENT,
+    LINE_SECTION,
+    LINE_SETTING,
+    LINE_CONTINUATION,
+    LINE_OTHER
+};
 
 /* One line as inih sees it; offsets into the line. */
 struct line_info {
@@ -336,7 +343,8 @@ static int read_whole(const char *path, char **out, struct sp_error *err)
     fclose(f);
     if (failed || memchr(b.data ? b.data : "", '\0', b.len)) {
         buffer_release(&b);
-        return sp_fail(err, "cannot read %s: %s", path, failed ? "read error" : "it holds a NUL byte");
+        return sp_fail(err, "cannot read %s: %s", path,
+                       failed ? "read error" : "it holds a NUL byte");
     }
     buffer_append_str(&b, "");
     *out = b.data;
@@ -395,8 +403,8 @@ int config_file_update(const char *path, const struct config_update *updates, si
     free(name_of);
     int fd = mkstemp(temp.data);
     if (fd < 0) {
-        status = sp_fail(err, "cannot create a temporary file beside %s: %s", target,
-                         strerror(errno));
+        status =
+            sp_fail(err, "cannot create a temporary file beside %s: %s", target, strerror(errno));
     } else {
         if (fchmod(fd, 0600) != 0 || write_all(fd, text, strlen(text)) != 0 || fsync(fd) != 0)
             status = sp_fail(err, "cannot write %s: %s", temp.data, strerror(errno));

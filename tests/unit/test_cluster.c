@@ -43,8 +43,8 @@ static void a_key_is_replaced_in_place_keeping_its_quotes_spacing_and_comment(vo
     expect_update("[CLUSTER]\nHOST = \"old\" ; c\n", &clear, 1, "[CLUSTER]\nHOST = \"\" ; c\n");
 }
 
-static void a_missing_key_goes_after_the_sections_last_setting_and_a_missing_section_at_the_end(
-    void **state)
+static void
+a_missing_key_goes_after_the_sections_last_setting_and_a_missing_section_at_the_end(void **state)
 {
     (void)state;
     const struct config_update updates[] = {{"CLUSTER", "DB_USER", "awsuser"},
@@ -123,7 +123,8 @@ static void passwords_follow_redshifts_rules_and_generated_ones_meet_them(void *
     (void)state;
     assert_null(cluster_password_problem("Passw0rd"));
     assert_string_equal(cluster_password_problem("Pass0"), "it must be 8 to 64 characters long");
-    assert_string_equal(cluster_password_problem("passw0rdpassw0rd"), "it needs an uppercase letter");
+    assert_string_equal(cluster_password_problem("passw0rdpassw0rd"),
+                        "it needs an uppercase letter");
     assert_string_equal(cluster_password_problem("PASSW0RDPASS"), "it needs a lowercase letter");
     assert_string_equal(cluster_password_problem("Password"), "it needs a digit");
     assert_string_equal(cluster_password_problem("Pass w0rd"),
@@ -150,8 +151,8 @@ static void cidrs_are_ipv4_without_host_bits(void **state)
     assert_int_equal(cluster_check_cidr("10.1.0.0/8", "--allow-cidr", &err), SP_USAGE);
     assert_string_equal(err.message, "--allow-cidr '10.1.0.0/8' has host bits set: did you mean "
                                      "10.0.0.0/8?");
-    const char *bad[] = {"10.0.0.1", "10.0.0.0/33", "10.0.0.0/", "10.0.0/8", "x/8", "10.0.0.0/8x",
-                         "::/0"};
+    const char *bad[] = {"10.0.0.1", "10.0.0.0/33", "10.0.0.0/", "10.0.0/8",
+                         "x/8",      "10.0.0.0/8x", "::/0"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(cluster_check_cidr(bad[i], "--allow-cidr", &err), SP_USAGE);
 }
@@ -241,7 +242,8 @@ static void endpoints_follow_the_sdks_variables_and_iam_is_global(void **state)
     struct sp_error err;
     assert_int_equal(aws_client_new(&config, &c, &err), SP_OK);
     assert_string_equal(aws_client_endpoint(c, AWS_IAM), "https://iam.amazonaws.com/");
-    assert_string_equal(aws_client_endpoint(c, AWS_REDSHIFT), "https://redshift.eu-west-1.amazonaws.com/");
+    assert_string_equal(aws_client_endpoint(c, AWS_REDSHIFT),
+                        "https://redshift.eu-west-1.amazonaws.com/");
     aws_client_free(c);
     setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:5000", 1);
     setenv("AWS_ENDPOINT_URL_IAM", "http://127.0.0.1:6000/iam", 1);
