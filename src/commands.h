@@ -10,5 +10,7 @@ int cmd_check(int argc, char **argv, struct cli *cli);
 int cmd_query(int argc, char **argv, struct cli *cli);
 int cmd_report(int argc, char **argv, struct cli *cli);
 int cmd_generate(int argc, char **argv, struct cli *cli);
+int cmd_init(int argc, char **argv, struct cli *cli);
+int cmd_cluster(int argc, char **argv, struct cli *cli);
 
 #endif

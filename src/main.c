@@ -13,6 +13,9 @@ struct command {
 };
 
 static const struct command commands[] = {
+    {"init", cmd_init, "write a commented dwh.cfg template"},
+    {"cluster", cmd_cluster,
+     "create|status|delete the IAM role, network access and Redshift cluster"},
     {"create-tables", cmd_create_tables, "drop (if present) and create staging and star tables"},
     {"etl", cmd_etl, "extract sources -> staging -> star tables (incremental, atomic)"},
     {"check", cmd_check, "data-quality checks; exit 1 when one fails"},

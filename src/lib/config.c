@@ -42,7 +42,20 @@ void config_file_release(struct config_file *c)
                        &c->s3_song_data,
                        &c->s3_staging,
                        &c->aws_key,
-                       &c->aws_secret};
+                       &c->aws_secret,
+                       &c->cluster_identifier,
+                       &c->cluster_node_type,
+                       &c->cluster_num_nodes,
+                       &c->cluster_type,
+                       &c->dwh_cluster_type,
+                       &c->dwh_num_nodes,
+                       &c->dwh_node_type,
+                       &c->dwh_iam_role_name,
+                       &c->dwh_cluster_identifier,
+                       &c->dwh_db,
+                       &c->dwh_db_user,
+                       &c->dwh_db_password,
+                       &c->dwh_port};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         free(*fields[i]);
         *fields[i] = NULL;
@@ -57,15 +70,14 @@ static char *unquote(const char *value)
     return xstrdup(value);
 }
 
-/* A key sparkify reads (into the field at `offset`) or knows and leaves alone (IGNORED): the
- * classic notebooks' [DWH] settings describe the cluster to create, not the one to use. */
+/* A key sparkify reads, into the field at `offset`. The classic notebooks' [DWH] settings
+ * describe the cluster to create (`sparkify cluster create`), not the one to use. */
 struct known_key {
     const char *section;
     const char *name;
     size_t offset;
 };
 
-#define IGNORED SIZE_MAX
 #define KEY(section, name, field)                                                                  \
     {                                                                                              \
         section, name, offsetof(struct config_file, field)                                         \
@@ -84,15 +96,19 @@ static const struct known_key known_keys[] = {
     KEY("S3", "STAGING", s3_staging),
     KEY("AWS", "KEY", aws_key),
     KEY("AWS", "SECRET", aws_secret),
-    {"DWH", "DWH_CLUSTER_TYPE", IGNORED},
-    {"DWH", "DWH_NUM_NODES", IGNORED},
-    {"DWH", "DWH_NODE_TYPE", IGNORED},
-    {"DWH", "DWH_IAM_ROLE_NAME", IGNORED},
-    {"DWH", "DWH_CLUSTER_IDENTIFIER", IGNORED},
-    {"DWH", "DWH_DB", IGNORED},
-    {"DWH", "DWH_DB_USER", IGNORED},
-    {"DWH", "DWH_DB_PASSWORD", IGNORED},
-    {"DWH", "DWH_PORT", IGNORED},
+    KEY("CLUSTER", "IDENTIFIER", cluster_identifier),
+    KEY("CLUSTER", "NODE_TYPE", cluster_node_type),
+    KEY("CLUSTER", "NUM_NODES", cluster_num_nodes),
+    KEY("CLUSTER", "CLUSTER_TYPE", cluster_type),
+    KEY("DWH", "DWH_CLUSTER_TYPE", dwh_cluster_type),
+    KEY("DWH", "DWH_NUM_NODES", dwh_num_nodes),
+    KEY("DWH", "DWH_NODE_TYPE", dwh_node_type),
+    KEY("DWH", "DWH_IAM_ROLE_NAME", dwh_iam_role_name),
+    KEY("DWH", "DWH_CLUSTER_IDENTIFIER", dwh_cluster_identifier),
+    KEY("DWH", "DWH_DB", dwh_db),
+    KEY("DWH", "DWH_DB_USER", dwh_db_user),
+    KEY("DWH", "DWH_DB_PASSWORD", dwh_db_password),
+    KEY("DWH", "DWH_PORT", dwh_port),
 };
 
 #define KNOWN_KEYS (sizeof known_keys / sizeof known_keys[0])
@@ -165,6 +181,15 @@ static bool valid_port(const char *text)
     return text[0] >= '0' && text[0] <= '9' && !*end && !errno && port >= 1 && port <= 65535;
 }
 
+/* A cluster has 1 to 128 nodes (ra3.16xlarge's maximum). An empty value leaves the default. */
+static bool valid_node_count(const char *text)
+{
+    char *end;
+    errno = 0;
+    long n = strtol(text, &end, 10);
+    return !*text || (text[0] >= '0' && text[0] <= '9' && !*end && !errno && n >= 1 && n <= 128);
+}
+
 static int on_value(void *user, const char *section, const char *name, const char *value)
 {
     struct config_reader *r = user;
@@ -185,11 +210,15 @@ static int on_value(void *user, const char *section, const char *name, const cha
         return 1;
     if (!key)
         return unknown_key(r, section, name);
-    if (key->offset == IGNORED)
-        return 1;
     char *text = unquote(value);
-    if (key->offset == offsetof(struct config_file, cluster_db_port) && !valid_port(text)) {
-        reader_error(r, "DB_PORT takes a port number from 1 to 65535, not '%s'", text);
+    bool port = key->offset == offsetof(struct config_file, cluster_db_port) ||
+                key->offset == offsetof(struct config_file, dwh_port);
+    bool nodes = key->offset == offsetof(struct config_file, cluster_num_nodes) ||
+                 key->offset == offsetof(struct config_file, dwh_num_nodes);
+    if ((port && !valid_port(text)) || (nodes && !valid_node_count(text))) {
+        reader_error(r, "%s takes %s, not '%s'", key->name,
+                     port ? "a port number from 1 to 65535" : "a number of nodes from 1 to 128",
+                     text);
         free(text);
         return 0;
     }

@@ -2,12 +2,14 @@
  *
  * dwh.cfg is the classic file ([CLUSTER] HOST DB_NAME DB_USER DB_PASSWORD DB_PORT, [IAM_ROLE]
  * ARN, [S3] LOG_DATA LOG_JSONPATH SONG_DATA, [AWS] KEY SECRET), plus [S3] STAGING for the
- * Redshift target's manifests, read with inih. Section and
+ * Redshift target's manifests and the cluster to create (`sparkify cluster`): [CLUSTER]
+ * IDENTIFIER NODE_TYPE NUM_NODES CLUSTER_TYPE, or the classic notebooks' [DWH] keys, read as
+ * they are ([CLUSTER] wins where both say). Read with inih. Section and
  * key names are case-insensitive, as Python's configparser treats keys; values may be
  * wrapped in single or double quotes, which are removed. Unknown sections are left alone, so a
  * file shared with other tools still loads; an unknown key in a known section is an error naming
- * its line (the classic notebooks' [DWH] keys are known and ignored), as is a DB_PORT that is no
- * port. Relative source paths in the file are relative to its directory.
+ * its line, as is a DB_PORT or DWH_PORT that is no port and a NUM_NODES or DWH_NUM_NODES that
+ * is no number of nodes. Relative source paths in the file are relative to its directory.
  */
 #ifndef SPARKIFY_CONFIG_H
 #define SPARKIFY_CONFIG_H
@@ -22,6 +24,11 @@ struct config_file {
     char *iam_role_arn;
     char *s3_log_data, *s3_log_jsonpath, *s3_song_data, *s3_staging;
     char *aws_key, *aws_secret;
+    /* The cluster `sparkify cluster create` makes: sparkify's own keys ... */
+    char *cluster_identifier, *cluster_node_type, *cluster_num_nodes, *cluster_type;
+    /* ... and the classic notebooks' [DWH] section. */
+    char *dwh_cluster_type, *dwh_num_nodes, *dwh_node_type, *dwh_iam_role_name,
+        *dwh_cluster_identifier, *dwh_db, *dwh_db_user, *dwh_db_password, *dwh_port;
 };
 
 void config_file_init(struct config_file *c);

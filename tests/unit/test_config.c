@@ -113,7 +113,8 @@ static void unknown_keys_of_known_sections_name_their_line_and_the_nearest_key(v
     assert_int_equal(load(&c, "DB_NAME=x\n[CLUSTER]\n", &err), SP_USAGE);
     assert_message(&err, ":1: DB_NAME is outside any [SECTION]");
     config_file_release(&c);
-    /* The classic notebooks' [DWH] keys are known and left alone; other sections are allowed. */
+    /* The classic notebooks' [DWH] keys are read (they describe the cluster `sparkify cluster
+     * create` makes, not the one to use); other sections are allowed. */
     assert_int_equal(load(&c,
                           "[DWH]\nDWH_CLUSTER_TYPE=multi-node\nDWH_NUM_NODES=4\n"
                           "DWH_NODE_TYPE=dc2.large\nDWH_IAM_ROLE_NAME=r\nDWH_CLUSTER_IDENTIFIER=c\n"
@@ -122,6 +123,11 @@ static void unknown_keys_of_known_sections_name_their_line_and_the_nearest_key(v
                           &err),
                      SP_OK);
     assert_null(c.cluster_db_password);
+    assert_string_equal(c.dwh_db_password, "p");
+    assert_string_equal(c.dwh_num_nodes, "4");
+    config_file_release(&c);
+    assert_int_equal(load(&c, "[DWH]\nDWH_NUM_NODES=many\n", &err), SP_USAGE);
+    assert_message(&err, ":2: DWH_NUM_NODES takes a number of nodes from 1 to 128, not 'many'");
     config_file_release(&c);
 }
 
