@@ -6,7 +6,7 @@
  * is loaded into memory first, in key order (the order the tables store them: B-tree appends);
  * only what follows is timed: BEGIN, the CREATEs, the INSERTs (prepared statements of 64
  * rows, as sparkify writes them) and COMMIT with its fsyncs, under the pragmas sparkify opens
- * its warehouse with (src/lib/warehouse_sqlite.c). sparkify's own bookkeeping tables
+ * its warehouse with (src/lib/warehouse/warehouse_sqlite.c). sparkify's own bookkeeping tables
  * (song_lookup, loaded_objects, etl_runs) are not part of the job and not counted here.
  *
  * usage: insert_floor WAREHOUSE.db NEW.db

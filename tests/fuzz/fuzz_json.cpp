@@ -1,4 +1,4 @@
-/* fuzz_json.cpp - libFuzzer target for the JSON layer (src/lib/json.cpp).
+/* fuzz_json.cpp - libFuzzer target for the JSON layer (src/lib/parse/json.cpp).
  *
  * Each input is parsed as an event line (json_parse_record with the event spec, the input cut
  * at its first newline as the line reader would) and as a song file (json_parse_objects with

@@ -87,12 +87,13 @@ static void a_bad_checks_file_names_its_line(void **state)
  * 'premium'), the time rows of two of them, and an etl_runs record of three songplays. */
 static struct warehouse *small_warehouse(void)
 {
-    char target[300];
-    snprintf(target, sizeof target, "%s/w.db", dir);
-    unlink(target);
+    char file[300], target[310];
+    snprintf(file, sizeof file, "%s/w.db", dir);
+    unlink(file);
+    snprintf(target, sizeof target, "sqlite:%s", file);
     struct warehouse *wh;
     struct sp_error err;
-    assert_int_equal(warehouse_open_sqlite(target, WAREHOUSE_WRITE, NULL, &wh, &err), SP_OK);
+    assert_int_equal(warehouse_open(target, WAREHOUSE_WRITE, &wh, &err), SP_OK);
     assert_int_equal(wh->ops->create_tables(wh, true, &err), SP_OK);
     assert_int_equal(wh->ops->query(wh,
                                     "INSERT INTO users VALUES ('1', 'A', 'B', 'F', 'free'), "

@@ -109,18 +109,4 @@ bool warehouse_dry_run(struct warehouse *wh, const char *sql);
 /* Copies the display of the target URL `target` (or the error, when it is not one) to `out`. */
 void warehouse_mask_target(const char *target, char *out, size_t size);
 
-/* The engines; `dry_run` NULL for a real connection. */
-int warehouse_open_sqlite(const char *path, enum warehouse_mode mode,
-                          const struct warehouse_dry_run *dry_run, struct warehouse **out,
-                          struct sp_error *err);
-struct libpq_target;
-/* PG* environment variables fill in what the target leaves out. */
-int warehouse_open_postgres(const struct libpq_target *target,
-                            const struct warehouse_dry_run *dry_run, struct warehouse **out,
-                            struct sp_error *err);
-/* sslmode=require unless the target says otherwise. */
-int warehouse_open_redshift(const struct libpq_target *target,
-                            const struct warehouse_dry_run *dry_run, struct warehouse **out,
-                            struct sp_error *err);
-
 #endif

@@ -256,7 +256,7 @@ static int copy_into(struct server_run *run, struct redshift_copy *copy, struct 
                        rows.first, copy->table, run->core.options->max_errors);
     }
     if (status == SP_OK && copy->max_errors > 0 && !run->dry) {
-        /* Records COPY skipped under MAXERROR are kept in load_errors, as the C path keeps
+        /* Records COPY skipped under MAXERROR are kept in load_errors, as the direct load keeps
          * the records it skips. */
         struct error_rows rows;
         status = read_load_errors(run, &rows, err);
@@ -280,7 +280,7 @@ static void upload_progress(void *ctx, size_t objects_done, size_t objects, uint
 /* Uploads local objects to the run's prefix and replaces `uploads` with what COPY reads. Every
  * file is read once first, as a load reads it (fingerprint; a grown log file's new lines after
  * its loaded bytes are checked; an unfinished last line of a file that may still be being
- * written left for the next run, as the C path leaves it); then all of them are sent at once,
+ * written left for the next run, as the direct load leaves it); then all of them are sent at once,
  * streamed from disk (upload.h). */
 static int upload_local(struct server_run *run, struct copy_kind *k, struct source_list *uploads,
                         struct sp_error *err)

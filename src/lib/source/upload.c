@@ -225,8 +225,8 @@ static ssize_t pread_full(int fd, char *buf, size_t n, uint64_t at)
 }
 
 /* Where a log file's content to send ends: before its last line when that line is an unfinished
- * JSON text (a writer is in the middle of it), as the C path leaves it. Only the tail is read. A
- * last line longer than SOURCE_MAX_RECORD counts as finished: no COPY loads it either way, and
+ * JSON text (a writer is in the middle of it), as the direct load leaves it. Only the tail is read.
+ * A last line longer than SOURCE_MAX_RECORD counts as finished: no COPY loads it either way, and
  * COPY's error then names it. */
 static int find_end(const char *path, int fd, uint64_t start, uint64_t size, uint64_t *end,
                     bool *open_line, struct sp_error *err)

@@ -9,6 +9,7 @@
  * IMMEDIATE takes the write lock up front, and a rollback restores the file byte for byte.
  */
 #include "warehouse.h"
+#include "warehouse_int.h"
 
 #include "buffer.h"
 

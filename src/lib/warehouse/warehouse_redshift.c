@@ -14,9 +14,10 @@
  * columns are VARCHAR of the one list of sizes (record.h), which the parser holds every target
  * to, and COLLATE case_sensitive, whatever the database's collation.
  */
-#include "libpq_session.h"
-
 #include "warehouse_redshift.h"
+
+#include "libpq_session.h"
+#include "warehouse_int.h"
 
 #include <ctype.h>
 #include <stdio.h>

@@ -10,9 +10,10 @@
  * serialised by an advisory lock; a failure anywhere rolls it back and the temporary tables vanish
  * with it. Messages name the target with its password masked, and the statement that failed.
  */
-#include "libpq_session.h"
+#include "warehouse_int.h"
 
 #include "buffer.h"
+#include "libpq_session.h"
 #include "timeconv.h"
 
 #include <stdint.h>

@@ -3,7 +3,7 @@
  *
  * The statements use only what both PostgreSQL and Amazon Redshift accept: no ON CONFLICT,
  * no row-value comparisons, no DISTINCT ON; de-duplication with ROW_NUMBER() and
- * DELETE + INSERT. They apply exactly the rules of model.h, so the C path and this path give
+ * DELETE + INSERT. They apply exactly the rules of model.h, so the direct load and this path give
  * the same tables; the tests run these very statements on a real PostgreSQL to prove it.
  */
 #ifndef SPARKIFY_TRANSFORM_SQL_H

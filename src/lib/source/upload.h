@@ -1,4 +1,4 @@
-/* upload.h - local source files sent to S3 for the warehouse path, never held whole in memory.
+/* upload.h - local source files sent to S3 for the server load, never held whole in memory.
  *
  * A batch holds objects, each the content of one or more local files: a log file's new lines,
  * or song files joined by line ends. Adding a file reads it once, as a load reads it: its

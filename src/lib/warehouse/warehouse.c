@@ -4,6 +4,7 @@
  * from them. A target that names no engine is shown only as far as it can be without a secret.
  */
 #include "warehouse.h"
+#include "warehouse_int.h"
 
 #include "buffer.h"
 #include "libpq_session.h"
