@@ -884,6 +884,54 @@ static void engine_fill(struct s3_client *c, struct engine *e, void *ctx, s3_nex
     }
 }
 
+/* Hands each transfer curl has finished to its outcome: done, or restarted later. Returns whether
+ * any slot was freed. */
+static bool engine_harvest(struct s3_client *c, struct engine *e)
+{
+    bool finished = false;
+    struct sp_error err;
+    CURLMsg *msg;
+    int left;
+    while (!e->stop && (msg = curl_multi_info_read(e->multi, &left)) != NULL) {
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        struct transfer *t = NULL;
+        for (size_t s = 0; s < e->slots && !t; s++)
+            if (e->transfers[s].busy && e->transfers[s].request.easy == msg->easy_handle)
+                t = &e->transfers[s];
+        if (!t)
+            continue; /* dropped */
+        CURLcode rc = msg->data.result;
+        long code = 0;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &code);
+        curl_multi_remove_handle(e->multi, msg->easy_handle);
+        int status = transfer_outcome(c, t, rc, code, &err);
+        if (status < 0)
+            continue; /* restarted by engine_retry when its time comes */
+        t->spec.http_status = code;
+        snprintf(t->spec.etag, sizeof t->spec.etag, "%s", t->request.etag);
+        engine_complete(e, t, status, &err);
+        finished = true;
+    }
+    return finished;
+}
+
+/* Restarts the transfers whose backoff has passed. */
+static void engine_retry(struct s3_client *c, struct engine *e)
+{
+    struct sp_error err;
+    long now = now_ms();
+    for (size_t s = 0; s < e->slots && !e->stop; s++) {
+        struct transfer *t = &e->transfers[s];
+        if (t->busy && t->not_before_ms && t->not_before_ms <= now) {
+            t->not_before_ms = 0;
+            int status = transfer_start(c, e->multi, t, &err);
+            if (status != SP_OK)
+                engine_complete(e, t, status, &err);
+        }
+    }
+}
+
 int s3_transfer_many(struct s3_client *c, s3_next_fn next, s3_complete_fn complete, void *ctx)
 {
     struct engine e = {.multi = curl_multi_init(),
@@ -897,46 +945,12 @@ int s3_transfer_many(struct s3_client *c, s3_next_fn next, s3_complete_fn comple
         buffer_init(&e.transfers[s].target);
         buffer_init(&e.transfers[s].scratch);
     }
-    struct sp_error err;
     while (!e.stop && (!e.ended || e.active > 0)) {
         engine_fill(c, &e, ctx, next);
         int running;
         curl_multi_perform(e.multi, &running);
-        CURLMsg *msg;
-        int left;
-        bool finished = false;
-        while (!e.stop && (msg = curl_multi_info_read(e.multi, &left)) != NULL) {
-            if (msg->msg != CURLMSG_DONE)
-                continue;
-            struct transfer *t = NULL;
-            for (size_t s = 0; s < e.slots && !t; s++)
-                if (e.transfers[s].busy && e.transfers[s].request.easy == msg->easy_handle)
-                    t = &e.transfers[s];
-            if (!t)
-                continue; /* dropped */
-            CURLcode rc = msg->data.result;
-            long code = 0;
-            curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &code);
-            curl_multi_remove_handle(e.multi, msg->easy_handle);
-            int status = transfer_outcome(c, t, rc, code, &err);
-            if (status < 0)
-                continue; /* restarted below when its time comes */
-            t->spec.http_status = code;
-            snprintf(t->spec.etag, sizeof t->spec.etag, "%s", t->request.etag);
-            engine_complete(&e, t, status, &err);
-            finished = true;
-        }
-        /* Restart transfers whose backoff has passed. */
-        long now = now_ms();
-        for (size_t s = 0; s < e.slots && !e.stop; s++) {
-            struct transfer *t = &e.transfers[s];
-            if (t->busy && t->not_before_ms && t->not_before_ms <= now) {
-                t->not_before_ms = 0;
-                int status = transfer_start(c, e.multi, t, &err);
-                if (status != SP_OK)
-                    engine_complete(&e, t, status, &err);
-            }
-        }
+        bool finished = engine_harvest(c, &e);
+        engine_retry(c, &e);
         /* Slots freed by this round take their next transfers before any wait: waiting first
          * leaves them idle until another transfer stirs. */
         if (!e.stop && !finished)
