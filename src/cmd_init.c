@@ -7,6 +7,7 @@
  * the template loads as it is and changes nothing until it is filled in.
  */
 #include "commands.h"
+#include "config_write.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -88,21 +89,6 @@ static void usage(void)
            "file is never overwritten. With --dry-run, prints the template instead.\n");
 }
 
-static int write_all(int fd, const char *data, size_t len)
-{
-    while (len) {
-        ssize_t w = write(fd, data, len);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        data += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
 int cmd_init(int argc, char **argv, struct cli *cli)
 {
     static const struct option options[] = {CLI_COMMON_OPTIONS, {NULL, 0, NULL, 0}};
@@ -142,7 +128,7 @@ int cmd_init(int argc, char **argv, struct cli *cli)
     cli_remove_on_interrupt(path);
     /* 0600 whatever the umask took away. */
     int failed = fchmod(fd, 0600) != 0 ||
-                 write_all(fd, template_text, strlen(template_text)) != 0 || fsync(fd) != 0;
+                 config_write_all(fd, template_text, strlen(template_text)) != 0 || fsync(fd) != 0;
     int saved = errno;
     failed |= close(fd) != 0;
     cli_remove_on_interrupt(NULL);

@@ -9,6 +9,8 @@
  */
 #include "aws_query.h"
 
+#include "s3.h"
+
 #include "buffer.h"
 #include "textfile.h"
 
@@ -359,21 +361,6 @@ static void form_append(struct buffer *body, const char *name, const char *value
     }
 }
 
-static bool retryable_curl(CURLcode rc)
-{
-    switch (rc) {
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_OPERATION_TIMEDOUT:
-    case CURLE_SEND_ERROR:
-    case CURLE_RECV_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_PARTIAL_FILE:
-        return true;
-    default:
-        return false;
-    }
-}
-
 /* The codes the AWS SDKs retry as throttling or transient ("Retries", standard mode,
  * https://docs.aws.amazon.com/boto3/latest/guide/retries.html). IAM's LimitExceeded, a quota,
  * is not among them. */
@@ -554,13 +541,13 @@ int aws_call(struct aws_client *c, enum aws_service service, const char *action,
         bool last = attempt + 1 >= c->max_attempts;
         answer->http_status = http;
         if (rc != CURLE_OK) {
-            if (retryable_curl(rc) && !last) {
+            if (s3_transient_curl_error(rc) && !last) {
                 backoff(attempt);
                 continue;
             }
-            status =
-                fail(c, err, "%s: %s %s at %s: %s%s", what, services[service].name, action, url,
-                     curl_easy_strerror(rc), retryable_curl(rc) ? " (gave up after retries)" : "");
+            status = fail(c, err, "%s: %s %s at %s: %s%s", what, services[service].name, action,
+                          url, curl_easy_strerror(rc),
+                          s3_transient_curl_error(rc) ? " (gave up after retries)" : "");
             break;
         }
         if (http >= 200 && http < 300) {

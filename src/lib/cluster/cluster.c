@@ -908,6 +908,52 @@ static void free_list(char **items, size_t count)
     free(items);
 }
 
+/* One kind of policy a role carries: how to list them, and how to take one off. */
+struct role_policies {
+    const char *list_action, *xpath;   /* the listing and where its names are */
+    const char *remove_action, *param; /* the removal and the parameter naming one */
+    const char *verb, *relation;       /* "VERB POLICY RELATION the IAM role ROLE", for messages */
+};
+
+static const struct role_policies inline_policies = {"ListRolePolicies",    "//PolicyNames/*",
+                                                     "DeleteRolePolicy",    "PolicyName",
+                                                     "removing the policy", "of"};
+static const struct role_policies attached_policies = {"ListAttachedRolePolicies",
+                                                       "//AttachedPolicies/*/PolicyArn",
+                                                       "DetachRolePolicy",
+                                                       "PolicyArn",
+                                                       "detaching",
+                                                       "from"};
+
+/* Takes every policy of kind `k` off the role; one already gone (NoSuchEntity) is no error. */
+static int remove_role_policies(struct aws_client *aws, const char *role,
+                                const struct role_policies *k, struct cluster_deleted *out,
+                                struct sp_error *err)
+{
+    char **names;
+    size_t count;
+    int status = list_role(aws, k->list_action, k->xpath, role, &names, &count, err);
+    for (size_t i = 0; status == SP_OK && i < count; i++) {
+        struct aws_params p;
+        aws_params_init(&p);
+        aws_params_add(&p, "RoleName", role);
+        aws_params_add(&p, k->param, names[i]);
+        struct aws_answer a;
+        status = aws_call(aws, AWS_IAM, k->remove_action, &p, &a, err, "%s %s %s the IAM role %s",
+                          k->verb, names[i], k->relation, role);
+        if (status != SP_OK && code_is(&a, "NoSuchEntity")) {
+            sp_error_clear(err);
+            status = SP_OK;
+        } else if (status == SP_OK) {
+            out->policies_removed++;
+        }
+        aws_params_release(&p);
+        aws_answer_release(&a);
+    }
+    free_list(names, count);
+    return status;
+}
+
 static int delete_role(struct aws_client *aws, const struct cluster_settings *s,
                        const struct cluster_hooks *h, struct cluster_deleted *out,
                        struct sp_error *err)
@@ -926,51 +972,10 @@ static int delete_role(struct aws_client *aws, const struct cluster_settings *s,
                s->role_name, CLUSTER_TAG_KEY, s->identifier);
         return SP_OK;
     }
-    char **names;
-    size_t count;
-    status =
-        list_role(aws, "ListRolePolicies", "//PolicyNames/*", s->role_name, &names, &count, err);
-    for (size_t i = 0; status == SP_OK && i < count; i++) {
-        struct aws_params p;
-        aws_params_init(&p);
-        aws_params_add(&p, "RoleName", s->role_name);
-        aws_params_add(&p, "PolicyName", names[i]);
-        struct aws_answer a;
-        status = aws_call(aws, AWS_IAM, "DeleteRolePolicy", &p, &a, err,
-                          "removing the policy %s of the IAM role %s", names[i], s->role_name);
-        if (status != SP_OK && code_is(&a, "NoSuchEntity")) {
-            sp_error_clear(err);
-            status = SP_OK;
-        } else if (status == SP_OK) {
-            out->policies_removed++;
-        }
-        aws_params_release(&p);
-        aws_answer_release(&a);
-    }
-    free_list(names, count);
-    names = NULL;
-    count = 0;
     if (status == SP_OK)
-        status = list_role(aws, "ListAttachedRolePolicies", "//AttachedPolicies/*/PolicyArn",
-                           s->role_name, &names, &count, err);
-    for (size_t i = 0; status == SP_OK && i < count; i++) {
-        struct aws_params p;
-        aws_params_init(&p);
-        aws_params_add(&p, "RoleName", s->role_name);
-        aws_params_add(&p, "PolicyArn", names[i]);
-        struct aws_answer a;
-        status = aws_call(aws, AWS_IAM, "DetachRolePolicy", &p, &a, err,
-                          "detaching %s from the IAM role %s", names[i], s->role_name);
-        if (status != SP_OK && code_is(&a, "NoSuchEntity")) {
-            sp_error_clear(err);
-            status = SP_OK;
-        } else if (status == SP_OK) {
-            out->policies_removed++;
-        }
-        aws_params_release(&p);
-        aws_answer_release(&a);
-    }
-    free_list(names, count);
+        status = remove_role_policies(aws, s->role_name, &inline_policies, out, err);
+    if (status == SP_OK)
+        status = remove_role_policies(aws, s->role_name, &attached_policies, out, err);
     if (status != SP_OK)
         return status;
     struct aws_params p;

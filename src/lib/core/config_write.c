@@ -351,7 +351,7 @@ static int read_whole(const char *path, char **out, struct sp_error *err)
     return SP_OK;
 }
 
-static int write_all(int fd, const char *data, size_t len)
+int config_write_all(int fd, const char *data, size_t len)
 {
     while (len) {
         ssize_t w = write(fd, data, len);
@@ -406,7 +406,8 @@ int config_file_update(const char *path, const struct config_update *updates, si
         status =
             sp_fail(err, "cannot create a temporary file beside %s: %s", target, strerror(errno));
     } else {
-        if (fchmod(fd, 0600) != 0 || write_all(fd, text, strlen(text)) != 0 || fsync(fd) != 0)
+        if (fchmod(fd, 0600) != 0 || config_write_all(fd, text, strlen(text)) != 0 ||
+            fsync(fd) != 0)
             status = sp_fail(err, "cannot write %s: %s", temp.data, strerror(errno));
         if (close(fd) != 0 && status == SP_OK)
             status = sp_fail(err, "cannot write %s: %s", temp.data, strerror(errno));

@@ -32,4 +32,8 @@ int config_file_update(const char *path, const struct config_update *updates, si
 /* The text of a file with `updates` applied to `text` (malloc'd), for the above and its tests. */
 char *config_text_update(const char *text, const struct config_update *updates, size_t count);
 
+/* Writes all `len` bytes to `fd` (a write interrupted by a signal is resumed); -1 with errno on
+ * an error. */
+int config_write_all(int fd, const char *data, size_t len);
+
 #endif

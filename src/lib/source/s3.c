@@ -373,9 +373,9 @@ static void request_release(struct request *r)
     r->fd = -1;
 }
 
-static bool retryable_curl(CURLcode rc)
+bool s3_transient_curl_error(int code)
 {
-    switch (rc) {
+    switch ((CURLcode)code) {
     case CURLE_COULDNT_CONNECT:
     case CURLE_OPERATION_TIMEDOUT:
     case CURLE_SEND_ERROR:
@@ -474,9 +474,10 @@ static int perform(struct s3_client *c, struct request *r, const char *url, cons
         if (rc == CURLE_WRITE_ERROR && r->fd >= 0)
             return sp_fail(err, "%s: the reader stopped", what);
         if (rc != CURLE_OK) {
-            if (!retryable_curl(rc) || last)
+            if (!s3_transient_curl_error(rc) || last)
                 return sp_fail(err, "%s: %s%s", what, curl_easy_strerror(rc),
-                               last && retryable_curl(rc) ? " (gave up after retries)" : "");
+                               last && s3_transient_curl_error(rc) ? " (gave up after retries)"
+                                                                   : "");
         } else if (!retryable_http(code) || last) {
             char why[512];
             describe_failure(r->body, code, why, sizeof why);
@@ -526,7 +527,7 @@ int s3_bucket_region(struct s3_client *c, const char *bucket, char *region, size
         long code = 0;
         curl_easy_getinfo(r.easy, CURLINFO_RESPONSE_CODE, &code);
         bool last = attempt + 1 >= c->max_attempts;
-        bool transient = rc != CURLE_OK ? retryable_curl(rc) : retryable_http(code);
+        bool transient = rc != CURLE_OK ? s3_transient_curl_error(rc) : retryable_http(code);
         if (rc == CURLE_OK && (r.bucket_region[0] || (code >= 200 && code < 300)))
             break; /* known, or a store that does not say */
         if (!transient || last) {
@@ -809,7 +810,7 @@ static int transfer_outcome(struct s3_client *c, struct transfer *t, CURLcode rc
         return err->status ? err->status : SP_FAIL;
     }
     bool ok = rc == CURLE_OK && code >= 200 && code < 300;
-    bool transient = rc != CURLE_OK ? retryable_curl(rc) : retryable_http(code);
+    bool transient = rc != CURLE_OK ? s3_transient_curl_error(rc) : retryable_http(code);
     if (ok && t->spec.error_in_body && error_document(r->body, &transient))
         ok = false;
     if (ok) {

@@ -47,6 +47,10 @@ struct s3_client;
 int s3_client_new(const struct s3_config *config, struct s3_client **out, struct sp_error *err);
 void s3_client_free(struct s3_client *c);
 
+/* Whether a libcurl error (CURLcode) is worth another attempt: the connection failed, timed out
+ * or was cut; the AWS control-plane client (aws_query.c) retries the same ones. */
+bool s3_transient_curl_error(int code);
+
 /* Splits s3://bucket/prefix; returns 0 or -1 when `url` is not an s3:// URL with a bucket. */
 int s3_parse_url(const char *url, char **bucket, char **key);
 
