@@ -64,6 +64,17 @@ static bool code_is(const struct aws_answer *a, const char *code)
     return strcmp(a->code, code) == 0;
 }
 
+/* An error whose AWS code says the thing is absent, where absent is what the caller wants (a
+ * role to create, a rule already revoked): SP_OK and no error; any other status as it is. */
+static int forgive(int status, const struct aws_answer *a, const char *code, struct sp_error *err)
+{
+    if (status != SP_OK && code_is(a, code)) {
+        sp_error_clear(err);
+        return SP_OK;
+    }
+    return status;
+}
+
 static int xml_int(xmlDocPtr doc, xmlNodePtr node, const char *xpath, int fallback)
 {
     char *text = aws_xml_text(doc, node, xpath);
@@ -230,10 +241,7 @@ static int describe(struct aws_client *aws, const char *identifier, bool rules,
                           "looking up the Redshift cluster %s", identifier);
     aws_params_release(&p);
     if (status != SP_OK) {
-        if (code_is(&a, "ClusterNotFound")) {
-            sp_error_clear(err);
-            status = SP_OK;
-        }
+        status = forgive(status, &a, "ClusterNotFound", err);
         aws_answer_release(&a);
         return status;
     }
@@ -397,10 +405,7 @@ static int get_role(struct aws_client *aws, const char *name, const char *identi
     int status = aws_call(aws, AWS_IAM, "GetRole", &p, &a, err, "looking up the IAM role %s", name);
     aws_params_release(&p);
     if (status != SP_OK) {
-        if (code_is(&a, "NoSuchEntity")) {
-            sp_error_clear(err);
-            status = SP_OK;
-        }
+        status = forgive(status, &a, "NoSuchEntity", err);
         aws_answer_release(&a);
         return status;
     }
@@ -941,12 +946,8 @@ static int remove_role_policies(struct aws_client *aws, const char *role,
         struct aws_answer a;
         status = aws_call(aws, AWS_IAM, k->remove_action, &p, &a, err, "%s %s %s the IAM role %s",
                           k->verb, names[i], k->relation, role);
-        if (status != SP_OK && code_is(&a, "NoSuchEntity")) {
-            sp_error_clear(err);
-            status = SP_OK;
-        } else if (status == SP_OK) {
-            out->policies_removed++;
-        }
+        out->policies_removed += status == SP_OK;
+        status = forgive(status, &a, "NoSuchEntity", err);
         aws_params_release(&p);
         aws_answer_release(&a);
     }
@@ -984,12 +985,8 @@ static int delete_role(struct aws_client *aws, const struct cluster_settings *s,
     struct aws_answer a;
     status =
         aws_call(aws, AWS_IAM, "DeleteRole", &p, &a, err, "deleting the IAM role %s", s->role_name);
-    if (status != SP_OK && code_is(&a, "NoSuchEntity")) {
-        sp_error_clear(err);
-        status = SP_OK;
-    } else {
-        out->role_deleted = status == SP_OK;
-    }
+    out->role_deleted = status == SP_OK;
+    status = forgive(status, &a, "NoSuchEntity", err);
     aws_params_release(&p);
     aws_answer_release(&a);
     return status;
@@ -1036,12 +1033,8 @@ int cluster_delete(struct aws_client *aws, const struct cluster_settings *s,
         struct aws_answer a;
         status = aws_call(aws, AWS_REDSHIFT, "DeleteCluster", &p, &a, err,
                           "deleting the Redshift cluster %s", s->identifier);
-        if (status != SP_OK && code_is(&a, "ClusterNotFound")) {
-            sp_error_clear(err);
-            status = SP_OK;
-        } else {
-            out->cluster_deleted = status == SP_OK;
-        }
+        out->cluster_deleted = status == SP_OK;
+        status = forgive(status, &a, "ClusterNotFound", err);
         aws_params_release(&p);
         aws_answer_release(&a);
     }
