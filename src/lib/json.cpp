@@ -365,8 +365,8 @@ const char *type_name(enum column_type type)
  * returns false with `reason`. read_value is one call per field, and every reader is inlined
  * into it: a second call per field would cost more than most reads. Even booleans and nested
  * values, which the real files never hold, are better inlined: as calls, they cost the other
- * types' reads 0.3 instructions a field (callgrind, 100,000 generated events), the switch's
- * registers being allocated around them. set_mismatch is out of line, and that measured
+ * types' reads 0.3 instructions a field (callgrind on an AVX2 build, 100,000 generated events), the
+ * switch's registers being allocated around them. set_mismatch is out of line, and that measured
  * better too. */
 
 /* A value of the wrong JSON type for its column, a bad record: cold. */
