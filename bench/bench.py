@@ -303,15 +303,15 @@ def s3_bench(args):
 
 def s3_upload_bench(args):
     """Uploads the --s3-objects small song files to s3rver through the test front, as a Redshift
-    run uploads local files (tests/unit/upload_files.c drives the same library code), with no
+    run uploads local files (tools/upload_files.c drives the same library code), with no
     added latency and then with --s3-latency ms, and compares objects/s with both bounds; then
     one --s3-upload-mb file, sent in parts of 16 MiB, in MB/s. The two latencies alternate,
     --runs times (this machine is shared: a pair run back to back sees the same load), and the
     medians count."""
     tool = args.upload_files or os.path.join(os.path.dirname(os.path.abspath(args.sparkify)),
-                                             "tests", "upload_files")
+                                             "tools", "upload_files")
     if not os.access(tool, os.X_OK):
-        print(f"\nS3 uploads: skipped, no {tool} (it is built with the tests)")
+        print(f"\nS3 uploads: skipped, no {tool} (it is built with sparkify, in tools/)")
         return
     count = args.s3_objects
     data = generate(args, f"s3-songs-{count}", 0, count, False)
@@ -385,8 +385,8 @@ def main():
     parser.add_argument("--s3-concurrency", type=int, default=32)
     parser.add_argument("--s3-upload-mb", type=int, default=256,
                         help="the large file of the S3 upload benchmark, MB")
-    parser.add_argument("--upload-files", help="tests/unit/upload_files.c's binary (default: "
-                        "tests/upload_files beside --sparkify)")
+    parser.add_argument("--upload-files", help="tools/upload_files.c's binary (default: "
+                        "tools/upload_files beside --sparkify)")
     parser.add_argument("--no-postgres", action="store_true",
                         help="skip the PostgreSQL target")
     parser.add_argument("--real", default=os.path.join(HERE, "..", "..", "shared", "data", "udacity"),

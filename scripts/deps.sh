@@ -10,8 +10,7 @@ build_packages=(build-essential cmake pkg-config libsqlite3-dev libsimdjson-dev 
 # also needs Python's moto and boto3, which Debian does not package (tests skip without them).
 test_packages=(libcmocka-dev bats python3 util-linux time clang clang-format postgresql curl sqlfluff openssl
                chromium python3-pil libclang-rt-14-dev)
-# libcmocka-dev: bench/run.sh builds with the tests, for the uploader tool (tests/unit/upload_files.c).
-bench_packages=(python3 time postgresql libcmocka-dev)
+bench_packages=(python3 time postgresql)
 
 packages=("${build_packages[@]}")
 case "${1:-build}" in

@@ -22,7 +22,7 @@ run_suite() {
 }
 
 echo "== clang-format"
-clang-format --dry-run --Werror src/*.[ch] src/lib/*/*.[ch] src/lib/*/*.cpp tests/unit/*.c tests/fuzz/*.cpp
+clang-format --dry-run --Werror src/*.[ch] src/lib/*/*.[ch] src/lib/*/*.cpp tests/unit/*.c tools/*.c tests/fuzz/*.cpp
 echo "== clang build, unit tests"
 CC=clang CXX=clang++ quietly cmake -S . -B build-clang -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=ON
 quietly cmake --build build-clang -j "$jobs"

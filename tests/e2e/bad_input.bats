@@ -239,7 +239,7 @@ PY
   split -l 10000 -d --additional-suffix=.json songs/big.json split/part-
   sp -q --target "sqlite:$TMP/split.db" etl --song-data split
   for t in songs artists song_lookup; do
-    [ "$(q "SELECT * FROM $t ORDER BY 1, 2, 3, 4, 5")" = "$(DB=sqlite:$TMP/split.db q "SELECT * FROM $t ORDER BY 1, 2, 3, 4, 5")" ]
+    test_cmp "$(DB=sqlite:$TMP/split.db q "SELECT * FROM $t ORDER BY 1, 2, 3, 4, 5")" "$(q "SELECT * FROM $t ORDER BY 1, 2, 3, 4, 5")"
   done
   # An object over COPY's 4 MB limit on line 3 of a large file.
   mkdir huge

@@ -26,7 +26,7 @@ table_names() {
     shown=$target
     [[ "$target" != postgresql://* ]] || shown="${target/:sparkify-test-secret@/:***@}"
     [ "$output" = "sparkify: $shown holds data: songplays 2 rows, users 2 rows, time 2 rows, user_latest 2 rows, loaded_objects 1 row, etl_runs 1 row; nothing was dropped (use --force to drop and recreate every table)" ]
-    [ "$(star_contents "$target")" = "$before" ]
+    test_cmp "$before" "$(star_contents "$target")"
   done
 }
 

@@ -27,6 +27,7 @@ contents_text() {
   sp -q --target "sqlite:$TMP/complete.db" etl --song-data gen/song_data --log-data gen/log_data
   took_ms=$((($(date +%s%N) - start) / 1000000))
   complete=$(contents "sqlite:$TMP/complete.db")
+  complete_text=$(contents_text "sqlite:$TMP/complete.db")
   [ "$before" != "$complete" ]
   seen_before=0 seen_complete=0
   # The timed run above may have been slowed by a busy machine: each kill that came after the
@@ -56,7 +57,7 @@ contents_text() {
     fi
     # A run after the kill completes the load, once.
     sp -q --target "$DB" etl --song-data gen/song_data --log-data gen/log_data
-    [ "$(contents "$DB")" = "$complete" ]
+    test_cmp "$complete_text" "$(contents_text "$DB")"
   done
   echo "killed before the commit: $seen_before, after: $seen_complete" >&3
   [ "$seen_before" -gt 0 ]
@@ -73,7 +74,7 @@ contents_text() {
     second=$!
     wait "$first"
     wait "$second"
-    [ "$(contents "$DB")" = "$(contents "sqlite:$TMP/one.db")" ]
+    test_cmp "$(contents_text "sqlite:$TMP/one.db")" "$(contents_text "$DB")"
     [ "$(q 'SELECT COUNT(*) FROM etl_runs')" -ge 1 ]
     [ "$(q 'SELECT SUM(log_objects) FROM etl_runs')" = 30 ]
   done
@@ -91,7 +92,7 @@ contents_text() {
     second=$!
     wait "$first"
     wait "$second"
-    [ "$(star_contents "$target")" = "$(star_contents "sqlite:$TMP/one.db")" ]
+    test_cmp "$(star_contents "sqlite:$TMP/one.db")" "$(star_contents "$target")"
     [ "$(psql -tA "$target" -c 'SELECT SUM(log_objects) FROM etl_runs')" = 30 ]
   done
   pg_server_stop

@@ -46,6 +46,20 @@ star_contents() {
   done
 }
 
+# test_cmp EXPECTED ACTUAL: the two texts are the same, or the test fails and shows how they
+# differ: a unified diff (- expected, + actual) on stderr, which bats prints under a failed test,
+# cut after 200 lines. git's test_cmp compares two files; tests here compare the output of
+# commands, so this one takes the texts.
+test_cmp() {
+  [ "$1" = "$2" ] && return 0
+  {
+    echo "test_cmp: the actual text differs from the expected (- expected, + actual):"
+    diff -u --label expected --label actual <(printf '%s\n' "$1") <(printf '%s\n' "$2") |
+      awk 'NR <= 200 { print } END { if (NR > 200) print "... and " NR - 200 " more lines of diff" }'
+  } >&2
+  return 1
+}
+
 # write_sql TARGET SQL: runs the ';'-separated statements of SQL one by one with
 # `query --write` (query takes one statement per call and is read-only without --write).
 write_sql() {

@@ -11,7 +11,7 @@ load helpers
   [ "$status" -eq 0 ]
   [[ "$output" == *"0 events"* ]]
   [[ "$output" == *"1973 objects already loaded"* ]]
-  [ "$(star_contents)" = "$before" ]
+  test_cmp "$before" "$(star_contents)"
   [ "$(q 'SELECT COUNT(*) FROM songplays')" = 6820 ]
 }
 
@@ -25,7 +25,7 @@ load helpers
   sp -q --target "$ordered" etl --log-data "$DATA/log_data/2018/11/2018-11-0*"
   sp -q --target "$ordered" etl --log-data "$DATA/log_data/2018/11/2018-11-1*"
   sp -q --target "$ordered" etl --log-data "$DATA/log_data/2018/11/2018-11-30-events.json"
-  [ "$(star_contents "$ordered")" = "$one_run" ]
+  test_cmp "$one_run" "$(star_contents "$ordered")"
 }
 
 @test "users keep the level of their latest event when the later day is loaded first" {
@@ -35,7 +35,7 @@ load helpers
   late_first="sqlite:$TMP/late.db"
   sp -q --target "$late_first" etl --log-data "$DATA/log_data/2018/11/2018-11-30-events.json"
   sp -q --target "$late_first" etl --log-data "$DATA/log_data"
-  [ "$("$SPARKIFY" --target "$late_first" query --format csv 'SELECT * FROM users ORDER BY user_id' | tr -d '\r' | tail -n +2)" = "$expected" ]
+  test_cmp "$expected" "$(DB=$late_first q 'SELECT * FROM users ORDER BY user_id')"
 }
 
 @test "a warehouse written before user_latest gains it from songplays on its next run, once" {
@@ -47,7 +47,7 @@ load helpers
   sp -q --target "$old" query --write "DROP TABLE user_latest"
   # Days before and after those loaded: some users' latest plays are the warehouse's, some new.
   sp -q --target "$old" etl --log-data "$DATA/log_data"
-  [ "$(star_contents "$old")" = "$one_run" ]
+  test_cmp "$one_run" "$(star_contents "$old")"
   run sp --target "$old" check
   [ "$status" -eq 0 ]
 }
@@ -63,7 +63,7 @@ load helpers
   run sp --target "$split" etl --log-data gen/log_data
   [ "$status" -eq 0 ]
   [[ "$output" == *"150978 songplays ($(q "SELECT COUNT(song_id) FROM songplays") matched to a song)"* ]]
-  [ "$(star_contents "$split")" = "$one_run" ]
+  test_cmp "$one_run" "$(star_contents "$split")"
 }
 
 @test "song files split across runs give the same songs and artists as one run" {
@@ -74,7 +74,7 @@ load helpers
   sp -q --target "$split" etl --song-data "$DATA/s3_subset/song_data/A/D"
   sp -q --target "$split" etl --song-data "$DATA/s3_subset/song_data/A/B"
   sp -q --target "$split" etl --song-data "$DATA/s3_subset/song_data"
-  [ "$(star_contents "$split")" = "$one_run" ]
+  test_cmp "$one_run" "$(star_contents "$split")"
 }
 
 @test "new objects are added on the next run" {
@@ -156,7 +156,7 @@ print(sum(1 for l in open(sys.argv[1]) if l.strip() and json.loads(l)["page"] ==
   if [ "$after" != "$before" ]; then
     sp -q --target "sqlite:$TMP/full.db" etl --song-data gen/song_data --log-data "gen/log_data/2018/11/2018-11-01-events.json"
     sp -q --target "sqlite:$TMP/full.db" etl --log-data gen/log_data
-    [ "$after" = "$(star_contents "sqlite:$TMP/full.db")" ]
+    test_cmp "$(star_contents "sqlite:$TMP/full.db")" "$after"
   fi
   [ "$(q 'PRAGMA integrity_check')" = ok ]
 }

@@ -46,7 +46,7 @@ stop_etl() {
   stop_etl TERM
   [ "$ETL_STATUS" -eq 143 ]
   [ "$(cat etl.err)" = "sparkify: interrupted; nothing was written" ]
-  [ "$(star_contents)" = "$before" ]
+  test_cmp "$before" "$(star_contents)"
   [ "$(q 'PRAGMA integrity_check')" = ok ]
   cmp w.db before.db
 }
@@ -73,7 +73,7 @@ stop_etl() {
   [ -e w.db-journal ]
   [ "$(q 'PRAGMA integrity_check')" = ok ]
   [ ! -e w.db-journal ]
-  [ "$(star_contents)" = "$before" ]
+  test_cmp "$before" "$(star_contents)"
   cmp w.db before.db
 }
 
@@ -85,7 +85,7 @@ stop_etl() {
   stop_etl INT
   [ "$ETL_STATUS" -eq 130 ]
   [ "$(cat etl.err)" = "sparkify: interrupted; nothing was written" ]
-  [ "$(star_contents)" = "$before" ]
+  test_cmp "$before" "$(star_contents)"
 }
 
 @test "a background job started with SIGINT ignored keeps ignoring it" {
@@ -109,7 +109,7 @@ stop_etl() {
   stop_etl TERM
   [ "$ETL_STATUS" -eq 143 ]
   [ "$(cat etl.err)" = "sparkify: interrupted; nothing was written" ]
-  [ "$(star_contents "$target")" = "$before" ]
+  test_cmp "$before" "$(star_contents "$target")"
   [ "$(sp --target "$target" query --format csv 'SELECT COUNT(*) AS runs FROM etl_runs' | tr -d '\r')" = "$(printf 'runs\n1')" ]
 }
 

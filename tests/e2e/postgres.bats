@@ -24,8 +24,8 @@ teardown_file() {
     sp -q --target "$sql" etl --transform sql --song-data "$songs" --log-data "$DATA/log_data"
     expected=$(star_contents "$DB")
     [ "$(printf '%s' "$expected" | wc -l)" -gt 8000 ]
-    [ "$(star_contents "$direct")" = "$expected" ]
-    [ "$(star_contents "$sql")" = "$expected" ]
+    test_cmp "$expected" "$(star_contents "$direct")"
+    test_cmp "$expected" "$(star_contents "$sql")"
   done
 }
 
@@ -37,8 +37,8 @@ teardown_file() {
   sp -q --target "$direct" etl --song-data g/song_data --log-data g/log_data
   sp -q --target "$sql" etl --transform sql --song-data g/song_data --log-data g/log_data
   expected=$(star_contents "$DB")
-  [ "$(star_contents "$direct")" = "$expected" ]
-  [ "$(star_contents "$sql")" = "$expected" ]
+  test_cmp "$expected" "$(star_contents "$direct")"
+  test_cmp "$expected" "$(star_contents "$sql")"
   # The data really exercises the rules: matches, users with both levels over time.
   [ "$(q 'SELECT COUNT(song_id) > 1000 FROM songplays')" = 1 ]
   [ "$(q "SELECT COUNT(*) > 0 FROM (SELECT user_id FROM songplays GROUP BY user_id HAVING COUNT(DISTINCT level) = 2) changed")" = 1 ]
@@ -55,17 +55,17 @@ teardown_file() {
     sp -q --target "$target" etl --transform "$mode" --log-data "$DATA/log_data/2018/11/2018-11-2*"
     sp -q --target "$target" etl --transform "$mode" --log-data "$DATA/log_data/2018/11/2018-11-0*"
     sp -q --target "$target" etl --transform "$mode" --log-data "$DATA/log_data"
-    [ "$(star_contents "$target")" = "$expected" ]
+    test_cmp "$expected" "$(star_contents "$target")"
     # A rerun changes nothing.
     run sp --target "$target" etl --transform "$mode" --song-data "$DATA/s3_subset/song_data" --log-data "$DATA/log_data"
     [ "$status" -eq 0 ]
     [[ "$output" == *"1973 objects already loaded"* ]]
-    [ "$(star_contents "$target")" = "$expected" ]
+    test_cmp "$expected" "$(star_contents "$target")"
     # --full-refresh reloads everything into the same tables.
     run sp --target "$target" etl --transform "$mode" --full-refresh --song-data "$DATA/s3_subset/song_data" --log-data "$DATA/log_data"
     [ "$status" -eq 0 ]
     [[ "$output" == *"loaded 30 log and 1943 song objects"* ]]
-    [ "$(star_contents "$target")" = "$expected" ]
+    test_cmp "$expected" "$(star_contents "$target")"
   done
 }
 
@@ -89,7 +89,7 @@ teardown_file() {
     # Users are settled by user_latest and matches looked up in song_lookup, by key.
     run sp --target "$appender" etl --transform "$mode" --log-data "$DATA/log_data"
     [ "$status" -eq 0 ] || { echo "$output" >&2; false; }
-    [ "$(star_contents "$target")" = "$expected" ]
+    test_cmp "$expected" "$(star_contents "$target")"
     run sp --target "$target" check
     [ "$status" -eq 0 ]
   done
@@ -103,19 +103,19 @@ teardown_file() {
   for format in json csv table; do
     for period in "" "--since 2018-11-05 --until 2018-11-11" "--since 2018-11-30" "--until 2018-11-01"; do
       # shellcheck disable=SC2086
-      [ "$(sp --target "$target" report --format $format --top 5 $period)" = "$(sp --target "$DB" report --format $format --top 5 $period)" ]
+      test_cmp "$(sp --target "$DB" report --format $format --top 5 $period)" "$(sp --target "$target" report --format $format --top 5 $period)"
     done
   done
   # The HTML pages differ only in the warehouse they name.
   sp --target "$target" report --format html -o pg.html
   sp --target "$DB" report --format html -o sqlite.html
-  [ "$(sed 's/ · warehouse .* · generated .*UTC</</' pg.html)" = "$(sed 's/ · warehouse .* · generated .*UTC</</' sqlite.html)" ]
+  test_cmp "$(sed 's/ · warehouse .* · generated .*UTC</</' sqlite.html)" "$(sed 's/ · warehouse .* · generated .*UTC</</' pg.html)"
   [ "$(grep -o '<rect class="bar"' pg.html | wc -l)" -gt 70 ]
   run sp --target "$target" check
   [ "$status" -eq 0 ]
   [ "$output" = "$(sp --target "$DB" check 2>&1)" ]
   sql="SELECT start_time, user_id, song_id, session_id FROM songplays WHERE song_id IS NOT NULL ORDER BY start_time LIMIT 3"
-  [ "$(sp --target "$target" query "$sql")" = "$(sp --target "$DB" query "$sql")" ]
+  test_cmp "$(sp --target "$DB" query "$sql")" "$(sp --target "$target" query "$sql")"
 }
 
 @test "check finds the same planted faults on PostgreSQL as on SQLite, in the same words" {
@@ -149,7 +149,7 @@ teardown_file() {
     run sp --target "$target" etl --transform "$mode" --checks checks.ini --log-data "$DATA/log_data"
     [ "$status" -eq 1 ]
     [[ "$output" == *"FAIL  no plays after the 14th  value "*", expected 0"* ]]
-    [ "$(star_contents "$target")" = "$before" ]
+    test_cmp "$before" "$(star_contents "$target")"
     [ "$(sp --target "$target" query --format csv "SELECT COUNT(*) FROM etl_runs")" = "$runs" ]
   done
 }
@@ -161,7 +161,7 @@ teardown_file() {
     target=$(new_database "$mode")
     run sp --target "$target" etl --transform "$mode" --max-errors 2 --log-data logs
     [ "$status" -eq 0 ]
-    [ "$(sp --target "$target" query --format csv 'SELECT line, reason FROM load_errors ORDER BY line' | tr -d '\r' | tail -n +2)" = "$(printf '%s\n%s' "2,field 'ts': malformed JSON: bad literal (true/false/null)" "3,NextSong event without ts")" ]
+    test_cmp "$(printf '%s\n%s' "2,field 'ts': malformed JSON: bad literal (true/false/null)" "3,NextSong event without ts")" "$(sp --target "$target" query --format csv 'SELECT line, reason FROM load_errors ORDER BY line' | tr -d '\r' | tail -n +2)"
     [ "$(sp --target "$target" query --format csv 'SELECT user_id FROM songplays' | tr -d '\r' | tail -n +2)" = 1 ]
   done
 }
@@ -215,7 +215,7 @@ teardown_file() {
     [ "$status" -eq 1 ]
     [[ "$output" == *"violates check constraint \"before_the_30th\""* ]]
     [[ "$output" == *"INSERT INTO time"* ]]
-    [ "$(star_contents "$target")" = "$before" ]
+    test_cmp "$before" "$(star_contents "$target")"
     [ "$(sp --target "$target" query --format csv "SELECT COUNT(*) FROM loaded_objects")" = "$loaded" ]
   done
 }
@@ -267,7 +267,7 @@ teardown_file() {
   sp -q --target "$one" etl --song-data "$DATA/song_data" --log-data e
   expected=$(star_contents "$one")
   for f in tables-*; do
-    [ "$(cat "$f")" = "$expected" ]
+    test_cmp "$expected" "$(cat "$f")"
   done
   [ "$(ls tables-* | wc -l)" -eq 3 ]
 }
@@ -307,5 +307,5 @@ teardown_file() {
   mv logs moved
   run sp --target "$pg" etl --log-data moved
   [[ "$output" == *"2 objects already loaded"* ]]
-  [ "$(star_contents "$pg")" = "$before" ]
+  test_cmp "$before" "$(star_contents "$pg")"
 }

@@ -77,7 +77,7 @@ count_plays() {
       [ "${#lines[@]}" -eq 1 ]
       [[ "$output" == *"query is read-only"*"--write"*"[$sql]" ]]
     done
-    [ "$(star_contents "$target")" = "$before" ]
+    test_cmp "$before" "$(star_contents "$target")"
   done
 }
 

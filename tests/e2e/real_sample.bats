@@ -98,5 +98,5 @@ print(sum(json.loads(l).get("page") == "NextSong" for f in glob.glob(sys.argv[1]
   sp -q --target "$DB" etl --song-data "$DATA/song_data" --log-data "$DATA/log_data" --log-jsonpath "$DATA/log_json_path.json"
   with_paths=$(star_contents)
   sp -q --target "sqlite:$TMP/plain.db" etl --song-data "$DATA/song_data" --log-data "$DATA/log_data"
-  [ "$with_paths" = "$(star_contents "sqlite:$TMP/plain.db")" ]
+  test_cmp "$(star_contents "sqlite:$TMP/plain.db")" "$with_paths"
 }

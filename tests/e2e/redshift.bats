@@ -50,10 +50,10 @@ PY
     --log-jsonpath s3://udacity-dend/log_json_path.json
   [ "$status" -eq 0 ]
   [[ "$output" == *"loaded 30 log and 71 song objects"*"8056 events and 71 song records staged"*"6820 songplay events"* ]]
-  [ "$(star_contents "$(standin_target "$db")")" = "$expected" ]
+  test_cmp "$expected" "$(star_contents "$(standin_target "$db")")"
   local_db=$(standin_new_db local)
   rsp "$local_db" -q etl --log-data "$DATA/log_data" --song-data "$DATA/song_data"
-  [ "$(star_contents "$(standin_target "$local_db")")" = "$expected" ]
+  test_cmp "$expected" "$(star_contents "$(standin_target "$local_db")")"
   # The record of what was loaded is the same shape on every target.
   [ "$(rsp "$db" query --format csv "SELECT kind, COUNT(*), COUNT(DISTINCT fingerprint) FROM loaded_objects GROUP BY kind ORDER BY kind" | tr -d '\r')" = "$(printf 'kind,count,count\nlog,30,30\nsong,71,71')" ]
 }
@@ -69,16 +69,16 @@ PY
   run rsp "$db" etl --log-data s3://udacity-dend/log_data --song-data s3://udacity-dend/song_data
   [ "$status" -eq 0 ]
   [[ "$output" == *"loaded 11 log and 0 song objects"*"90 objects already loaded"* ]]
-  [ "$(star_contents "$(standin_target "$db")")" = "$expected" ]
+  test_cmp "$expected" "$(star_contents "$(standin_target "$db")")"
   # A rerun loads nothing and changes nothing.
   run rsp "$db" etl --log-data s3://udacity-dend/log_data --song-data s3://udacity-dend/song_data
   [[ "$output" == *"loaded 0 log and 0 song objects"*"101 objects already loaded"* ]]
-  [ "$(star_contents "$(standin_target "$db")")" = "$expected" ]
+  test_cmp "$expected" "$(star_contents "$(standin_target "$db")")"
   # A full refresh loads everything again, from manifests of exactly the listed objects.
   run rsp "$db" etl --full-refresh --log-data s3://udacity-dend/log_data --song-data s3://udacity-dend/song_data
   [ "$status" -eq 0 ]
   [[ "$output" == *"loaded 30 log and 71 song objects"* ]]
-  [ "$(star_contents "$(standin_target "$db")")" = "$expected" ]
+  test_cmp "$expected" "$(star_contents "$(standin_target "$db")")"
   run rsp "$db" check
   [ "$status" -eq 0 ]
 }
@@ -97,8 +97,8 @@ PY
   # The same records are refused, named by the local file and line they came from.
   sqlite_errors=$(q 'SELECT source, line FROM load_errors ORDER BY source, line')
   [ "$sqlite_errors" = "$(printf '%s\n' "$TMP/logs/day.json,2" "$TMP/logs/day.json,4" "$TMP/songs/b.json,1")" ]
-  [ "$(DB=$(standin_target "$db") q 'SELECT source, line FROM load_errors ORDER BY source, line')" = "$sqlite_errors" ]
-  [ "$(star_contents "$(standin_target "$db")")" = "$(star_contents)" ]
+  test_cmp "$sqlite_errors" "$(DB=$(standin_target "$db") q 'SELECT source, line FROM load_errors ORDER BY source, line')"
+  test_cmp "$(star_contents)" "$(star_contents "$(standin_target "$db")")"
 }
 
 @test "exactly --max-errors bad records load; one more fails the run, names file:line: column: reason and writes nothing" {
@@ -110,7 +110,7 @@ PY
   run rsp "$db" etl --max-errors 1 --log-data logs
   [ "$status" -eq 1 ]
   [[ "$output" == *"$TMP/logs/day.json:"[23]": ts: "*"more than --max-errors 1 bad records, nothing was written"* ]]
-  [ "$(star_contents "$(standin_target "$db")")" = "$before" ]
+  test_cmp "$before" "$(star_contents "$(standin_target "$db")")"
   [ "$(rsp "$db" query --format csv 'SELECT COUNT(*) FROM loaded_objects' | tail -n 1 | tr -d '\r')" = 0 ]
   # COPY fails when the errors reach MAXERROR: sparkify asks for one more than it may skip.
   run rsp "$db" etl --max-errors 2 --log-data logs
@@ -127,11 +127,11 @@ PY
   sqlite_sample
   db=$(standin_new_db)
   rsp "$db" -q etl --log-data "$DATA/log_data" --song-data "$DATA/song_data"
-  [ "$(rsp "$db" check 2>&1)" = "$(sp --target "$DB" check 2>&1)" ]
+  test_cmp "$(sp --target "$DB" check 2>&1)" "$(rsp "$db" check 2>&1)"
   for format in table json csv; do
-    [ "$(rsp "$db" report --format "$format" --top 5)" = "$(sp --target "$DB" report --format "$format" --top 5)" ]
+    test_cmp "$(sp --target "$DB" report --format "$format" --top 5)" "$(rsp "$db" report --format "$format" --top 5)"
   done
-  [ "$(rsp "$db" report --format json --since 2018-11-10 --until 2018-11-20)" = "$(sp --target "$DB" report --format json --since 2018-11-10 --until 2018-11-20)" ]
+  test_cmp "$(sp --target "$DB" report --format json --since 2018-11-10 --until 2018-11-20)" "$(rsp "$db" report --format json --since 2018-11-10 --until 2018-11-20)"
 }
 
 @test "a second run started while one runs waits for its locks, and nothing is loaded twice" {
@@ -145,7 +145,7 @@ PY
   second=$!
   wait "$first"
   wait "$second"
-  [ "$(star_contents "$(standin_target "$db")")" = "$(star_contents)" ]
+  test_cmp "$(star_contents)" "$(star_contents "$(standin_target "$db")")"
   [ "$(rsp "$db" query --format csv 'SELECT SUM(log_objects), SUM(song_objects) FROM etl_runs' | tail -n 1 | tr -d '\r')" = "30,71" ]
   # Every table a run writes is locked at the start of its transaction.
   grep -q "^LOCK staging_events, staging_songs, songplays, users, songs, artists, time, song_lookup, user_latest, loaded_objects, load_errors, etl_runs;$" "$STANDIN_DIR/statements.sql"
@@ -198,7 +198,7 @@ PY
   run_prefix=$(staged /song/part- | sed 's#/song/part-.*##' | sort -u | tail -n 1)
   parts=$(staged "$run_prefix/song/part-" | wc -l)
   [ "$parts" -eq "$slices" ]
-  [ "$(star_contents "$(standin_target "$db")")" = "$(sp -q --target "$DB" etl --song-data "$DATA/song_data"; star_contents)" ]
+  test_cmp "$(sp -q --target "$DB" etl --song-data "$DATA/song_data"; star_contents)" "$(star_contents "$(standin_target "$db")")"
 }
 
 @test "the staging tables are dropped and created in the run's transaction, not emptied with DELETE" {

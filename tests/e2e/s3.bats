@@ -23,7 +23,7 @@ teardown_file() {
     --log-data s3://udacity-dend/log_data --log-jsonpath s3://udacity-dend/log_json_path.json
   [ "$status" -eq 0 ]
   [[ "$output" == *"loaded 30 log and 1943 song objects"* ]]
-  [ "$(star_contents)" = "$(star_contents "sqlite:$TMP/local.db")" ]
+  test_cmp "$(star_contents "sqlite:$TMP/local.db")" "$(star_contents)"
   # 1943 song objects in pages of 100: 20 listing requests, each signed and verified.
   [ "$(q "SELECT COUNT(*) FROM loaded_objects WHERE object_key LIKE 's3://udacity-dend/song_data/%' AND version LIKE 'etag:%'")" = 1943 ]
 }
@@ -35,7 +35,7 @@ teardown_file() {
   run s3sp --target "$DB" etl --song-data s3://udacity-dend/song_data --log-data s3://udacity-dend/log_data
   [ "$status" -eq 0 ]
   [[ "$output" == *"loaded 0 log and 0 song objects"*"1973 objects already loaded"* ]]
-  [ "$(star_contents)" = "$before" ]
+  test_cmp "$before" "$(star_contents)"
 }
 
 @test "a wrong secret fails with SignatureDoesNotMatch, writes nothing and never prints the secret" {
@@ -125,7 +125,7 @@ print(sum(1 for l in open(sys.argv[1]) if l.strip() and json.loads(l)["page"] ==
   run s3sp --target "$DB" etl --song-data s3://udacity-dend/gz/songs --log-data s3://udacity-dend/gz/logs
   [ "$status" -eq 0 ]
   sp -q --target "sqlite:$TMP/local.db" etl --song-data "$DATA/song_data/A/A/A/TRAAAAW128F429D538.json" --log-data "$DATA/log_data/2018/11/2018-11-07-events.json"
-  [ "$(star_contents)" = "$(star_contents "sqlite:$TMP/local.db")" ]
+  test_cmp "$(star_contents "sqlite:$TMP/local.db")" "$(star_contents)"
   [ "$(q 'SELECT COUNT(*) FROM songs')" = 1 ]
 }
 
@@ -145,8 +145,8 @@ print(sum(1 for l in open(sys.argv[1]) if l.strip() and json.loads(l)["page"] ==
   plain="sqlite:$TMP/plain.db"
   sp -q --target "$plain" etl --song-data $(echo $songs | cut -d' ' -f1) --log-data "$log"
   sp -q --target "$plain" etl --song-data $(echo $songs | cut -d' ' -f2)
-  [ "$(star_contents)" = "$(star_contents "$disk")" ]
-  [ "$(star_contents)" = "$(star_contents "$plain")" ]
+  test_cmp "$(star_contents "$disk")" "$(star_contents)"
+  test_cmp "$(star_contents "$plain")" "$(star_contents)"
 }
 
 @test "the same S3 object under another key is not loaded twice, and a replaced log object is refused" {
@@ -196,7 +196,7 @@ print(sum(1 for l in open(sys.argv[1]) if l.strip() and json.loads(l)["page"] ==
   contents=$(star_contents "$url")
   "$SPARKIFY_SOURCE/scripts/pg_server.sh" stop "$pg/s"
   rm -rf "$pg"
-  [ "$contents" = "$(star_contents)" ]
+  test_cmp "$(star_contents)" "$contents"
 }
 
 @test "--no-sign-request sends anonymous requests and needs no credentials" {

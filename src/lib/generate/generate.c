@@ -134,18 +134,64 @@ static void put_json_string(struct buffer *b, const char *s)
     buffer_append_char(b, '"');
 }
 
-static void put_key(struct buffer *b, const char *key, int first)
+/* The JSON text of a decimal given in units of 1e-5, with the five decimals of the real files. */
+#define DECIMAL_TEXT_MAX 32
+
+static const char *decimal_text(char out[DECIMAL_TEXT_MAX], int64_t units)
 {
-    buffer_printf(b, "%s\"%s\":", first ? "" : ",", key);
+    const char *sign = units < 0 ? "-" : "";
+    uint64_t u = (uint64_t)(units < 0 ? -units : units);
+    snprintf(out, DECIMAL_TEXT_MAX, "%s%llu.%05llu", sign, (unsigned long long)(u / 100000),
+             (unsigned long long)(u % 100000));
+    return out;
 }
 
 static void put_decimal(struct buffer *b, int64_t units)
 {
-    /* units of 1e-5 */
-    const char *sign = units < 0 ? "-" : "";
-    uint64_t u = (uint64_t)(units < 0 ? -units : units);
-    buffer_printf(b, "%s%llu.%05llu", sign, (unsigned long long)(u / 100000),
-                  (unsigned long long)(u % 100000));
+    char text[DECIMAL_TEXT_MAX];
+    buffer_append_str(b, decimal_text(text, units));
+}
+
+/* The real files write null where a value does not apply (a guest has no name, only a NextSong
+ * event plays a song): these write null for NULL, else `text` as a JSON string or `number` as
+ * the JSON text of a number. */
+static void put_string_or_null(struct buffer *b, const char *text)
+{
+    if (text)
+        put_json_string(b, text);
+    else
+        buffer_append_str(b, "null");
+}
+
+static void put_number_or_null(struct buffer *b, const char *number)
+{
+    buffer_append_str(b, number ? number : "null");
+}
+
+/* The key of an event's field: a comma separates it from the field before, unless it follows the
+ * object's opening brace. */
+static void put_key(struct buffer *b, const char *key)
+{
+    int first = b->len > 0 && b->data[b->len - 1] == '{';
+    buffer_printf(b, "%s\"%s\":", first ? "" : ",", key);
+}
+
+static void put_string_field(struct buffer *b, const char *key, const char *text)
+{
+    put_key(b, key);
+    put_string_or_null(b, text);
+}
+
+static void put_number_field(struct buffer *b, const char *key, const char *number)
+{
+    put_key(b, key);
+    put_number_or_null(b, number);
+}
+
+static void put_int_field(struct buffer *b, const char *key, int64_t value)
+{
+    put_key(b, key);
+    buffer_printf(b, "%lld", (long long)value);
 }
 
 static void base36(char *out, uint64_t v, int digits)
@@ -225,16 +271,12 @@ static void song_json(const struct song *s, struct buffer *b)
 {
     buffer_append_str(b, "{\"num_songs\": 1, \"artist_id\": ");
     put_json_string(b, s->artist.id);
+    char latitude[DECIMAL_TEXT_MAX], longitude[DECIMAL_TEXT_MAX];
+    int known = s->artist.has_coordinates;
     buffer_append_str(b, ", \"artist_latitude\": ");
-    if (s->artist.has_coordinates)
-        put_decimal(b, s->artist.latitude);
-    else
-        buffer_append_str(b, "null");
+    put_number_or_null(b, known ? decimal_text(latitude, s->artist.latitude) : NULL);
     buffer_append_str(b, ", \"artist_longitude\": ");
-    if (s->artist.has_coordinates)
-        put_decimal(b, s->artist.longitude);
-    else
-        buffer_append_str(b, "null");
+    put_number_or_null(b, known ? decimal_text(longitude, s->artist.longitude) : NULL);
     buffer_append_str(b, ", \"artist_location\": ");
     put_json_string(b, s->artist.location);
     buffer_append_str(b, ", \"artist_name\": ");
@@ -406,8 +448,9 @@ static const char *logged_in_page(struct rng *r, const struct user *u, int *stat
     return u->paid ? page_mix[i].paid_page : page_mix[i].free_page;
 }
 
-static void write_event(struct event_state *st, int64_t ts, struct buffer *b,
-                        struct generate_result *result)
+/* The session an event belongs to: one of SESSION_SLOTS open at once, drawn at random, and a new
+ * one, of a listener or a guest, where the slot's session is over. */
+static struct session *draw_session(struct event_state *st)
 {
     struct rng *r = &st->r;
     struct session *s = &st->slots[below(r, SESSION_SLOTS)];
@@ -417,120 +460,96 @@ static void write_event(struct event_state *st, int64_t ts, struct buffer *b,
         s->item = 0;
         s->remaining = 1 + (int)below(r, 60);
     }
-    int status = 200;
-    const char *page;
-    const char *method = "GET";
-    struct user *u = s->user >= 0 ? &st->users[s->user] : NULL;
+    return s;
+}
+
+/* The page a listener (NULL: a guest) opens in session `s`, and its HTTP status. */
+static const char *draw_page(struct rng *r, const struct session *s, const struct user *u,
+                             int *status)
+{
+    static const char *const guest_pages[] = {"Home", "Login", "About", "Help"};
     if (!u) {
-        static const char *const guest_pages[] = {"Home", "Login", "About", "Help"};
-        page = PICK(r, guest_pages);
-        if (strcmp(page, "Login") == 0) {
-            method = "PUT";
-            status = 307;
-        }
-    } else if (s->remaining == 1 && chance(r, 0.5)) {
-        page = "Logout";
-        method = "PUT";
-        status = 307;
-    } else {
-        page = logged_in_page(r, u, &status);
+        const char *page = PICK(r, guest_pages);
+        *status = strcmp(page, "Login") == 0 ? 307 : 200;
+        return page;
     }
-    int nextsong = strcmp(page, "NextSong") == 0;
-    if (nextsong || status == 307)
-        method = "PUT";
+    if (s->remaining == 1 && chance(r, 0.5)) {
+        *status = 307;
+        return "Logout";
+    }
+    return logged_in_page(r, u, status);
+}
 
-    struct song song;
+/* One event, drawn before it is written. */
+struct event {
+    int64_t ts;
+    const struct session *session;
+    const struct user *user; /* NULL: a guest */
+    const char *page;
+    int status;
+    int plays; /* a NextSong event: title, artist and length are set */
     char title[160], artist[160];
-    int64_t length = 0;
-    if (nextsong) {
-        result->nextsong_events++;
-        if (chance(r, st->o->match_share) && st->o->songs > 0) {
-            make_song(st->o->seed, st->o->songs, below(r, st->o->songs), &song);
-            snprintf(title, sizeof title, "%s", song.title);
-            snprintf(artist, sizeof artist, "%s", song.artist_name);
-            length = song.duration;
-            result->matching_events++;
-        } else {
-            /* A song outside the catalogue: the real logs mostly play such songs. */
-            snprintf(title, sizeof title, "%s %s (%s)", PICK(r, words), PICK(r, words),
-                     PICK(r, words));
-            snprintf(artist, sizeof artist, "%s %s %s", PICK(r, artist_words), PICK(r, words),
-                     PICK(r, artist_words));
-            length = 3000000 + (int64_t)below(r, 50000000);
-        }
+    int64_t length; /* 1e-5 s */
+};
+
+/* The song a NextSong event plays: one of the catalogue (a share match_share of them), or one
+ * outside it, as the real logs mostly play. */
+static void draw_song(struct event_state *st, struct event *e, struct generate_result *result)
+{
+    struct rng *r = &st->r;
+    if (chance(r, st->o->match_share) && st->o->songs > 0) {
+        struct song song;
+        make_song(st->o->seed, st->o->songs, below(r, st->o->songs), &song);
+        snprintf(e->title, sizeof e->title, "%s", song.title);
+        snprintf(e->artist, sizeof e->artist, "%s", song.artist_name);
+        e->length = song.duration;
+        result->matching_events++;
+    } else {
+        snprintf(e->title, sizeof e->title, "%s %s (%s)", PICK(r, words), PICK(r, words),
+                 PICK(r, words));
+        snprintf(e->artist, sizeof e->artist, "%s %s %s", PICK(r, artist_words), PICK(r, words),
+                 PICK(r, artist_words));
+        e->length = 3000000 + (int64_t)below(r, 50000000);
     }
+}
 
-    const char *level = u && u->paid ? "paid" : "free";
+/* The event as one JSON object, its keys in the real files' order. */
+static void put_event(struct buffer *b, const struct event *e)
+{
+    const struct user *u = e->user;
+    char gender[2] = {u ? u->gender : '\0', '\0'};
+    char length[DECIMAL_TEXT_MAX], registration[32], user_id[32] = "";
+    if (u) {
+        snprintf(registration, sizeof registration, "%lld.0", (long long)u->registration);
+        snprintf(user_id, sizeof user_id, "%lld", (long long)e->session->user + 1);
+    }
+    const char *auth = u ? "Logged In" : strcmp(e->page, "Login") == 0 ? "Logged Out" : "Guest";
     buffer_append_char(b, '{');
-    put_key(b, "artist", 1);
-    if (nextsong)
-        put_json_string(b, artist);
-    else
-        buffer_append_str(b, "null");
-    put_key(b, "auth", 0);
-    put_json_string(b, u ? "Logged In" : (strcmp(page, "Login") == 0 ? "Logged Out" : "Guest"));
-    put_key(b, "firstName", 0);
-    if (u)
-        put_json_string(b, u->first);
-    else
-        buffer_append_str(b, "null");
-    put_key(b, "gender", 0);
-    if (u)
-        buffer_printf(b, "\"%c\"", u->gender);
-    else
-        buffer_append_str(b, "null");
-    put_key(b, "itemInSession", 0);
-    buffer_printf(b, "%d", s->item);
-    put_key(b, "lastName", 0);
-    if (u)
-        put_json_string(b, u->last);
-    else
-        buffer_append_str(b, "null");
-    put_key(b, "length", 0);
-    if (nextsong)
-        put_decimal(b, length);
-    else
-        buffer_append_str(b, "null");
-    put_key(b, "level", 0);
-    put_json_string(b, level);
-    put_key(b, "location", 0);
-    if (u)
-        put_json_string(b, u->location);
-    else
-        buffer_append_str(b, "null");
-    put_key(b, "method", 0);
-    put_json_string(b, method);
-    put_key(b, "page", 0);
-    put_json_string(b, page);
-    put_key(b, "registration", 0);
-    if (u)
-        buffer_printf(b, "%lld.0", (long long)u->registration);
-    else
-        buffer_append_str(b, "null");
-    put_key(b, "sessionId", 0);
-    buffer_printf(b, "%lld", (long long)s->id);
-    put_key(b, "song", 0);
-    if (nextsong)
-        put_json_string(b, title);
-    else
-        buffer_append_str(b, "null");
-    put_key(b, "status", 0);
-    buffer_printf(b, "%d", status);
-    put_key(b, "ts", 0);
-    buffer_printf(b, "%lld", (long long)ts);
-    put_key(b, "userAgent", 0);
-    if (u)
-        put_json_string(b, u->agent);
-    else
-        buffer_append_str(b, "null");
-    put_key(b, "userId", 0);
-    if (u)
-        buffer_printf(b, "\"%lld\"", (long long)s->user + 1);
-    else
-        buffer_append_str(b, "\"\"");
+    put_string_field(b, "artist", e->plays ? e->artist : NULL);
+    put_string_field(b, "auth", auth);
+    put_string_field(b, "firstName", u ? u->first : NULL);
+    put_string_field(b, "gender", u ? gender : NULL);
+    put_int_field(b, "itemInSession", e->session->item);
+    put_string_field(b, "lastName", u ? u->last : NULL);
+    put_number_field(b, "length", e->plays ? decimal_text(length, e->length) : NULL);
+    put_string_field(b, "level", u && u->paid ? "paid" : "free");
+    put_string_field(b, "location", u ? u->location : NULL);
+    put_string_field(b, "method", e->plays || e->status == 307 ? "PUT" : "GET");
+    put_string_field(b, "page", e->page);
+    put_number_field(b, "registration", u ? registration : NULL);
+    put_int_field(b, "sessionId", e->session->id);
+    put_string_field(b, "song", e->plays ? e->title : NULL);
+    put_int_field(b, "status", e->status);
+    put_int_field(b, "ts", e->ts);
+    put_string_field(b, "userAgent", u ? u->agent : NULL);
+    put_string_field(b, "userId", user_id); /* "" for a guest, as in the real logs */
     buffer_append_char(b, '}');
+}
 
-    /* A submitted change of plan takes effect after the event that asks for it. */
+/* What an event leaves behind: a submitted change of plan takes effect after the event that asks
+ * for it, and a logout ends the session. */
+static void end_event(struct session *s, struct user *u, const char *page)
+{
     if (u && strcmp(page, "Submit Upgrade") == 0)
         u->paid = 1;
     if (u && strcmp(page, "Submit Downgrade") == 0)
@@ -539,7 +558,45 @@ static void write_event(struct event_state *st, int64_t ts, struct buffer *b,
     s->remaining--;
     if (strcmp(page, "Logout") == 0)
         s->remaining = 0;
+}
+
+static void write_event(struct event_state *st, int64_t ts, struct buffer *b,
+                        struct generate_result *result)
+{
+    struct session *s = draw_session(st);
+    struct user *u = s->user >= 0 ? &st->users[s->user] : NULL;
+    struct event e;
+    e.ts = ts;
+    e.session = s;
+    e.user = u;
+    e.page = draw_page(&st->r, s, u, &e.status);
+    e.plays = strcmp(e.page, "NextSong") == 0;
+    if (e.plays) {
+        result->nextsong_events++;
+        draw_song(st, &e, result);
+    }
+    put_event(b, &e);
+    end_event(s, u, e.page);
     result->events++;
+}
+
+/* The millisecond of the day of event i of `count`, the event before it being at `offset`.
+ * Gaps shrink where the hour is busy: with `hour_gap` the mean gap of an hour of weight 1, hour h
+ * receives a share of the day's events proportional to its weight, and memory stays constant. */
+static int64_t next_offset(struct rng *r, int64_t offset, uint64_t i, uint64_t count,
+                           double hour_gap)
+{
+    uint64_t mean_gap = (uint64_t)(hour_gap / hour_weights[offset / 3600000]);
+    /* Never run out of day: the last events of a day would pile up at 23:59:59.999. */
+    uint64_t room = (uint64_t)(86399999 - offset) / (count - i + 1);
+    if (mean_gap > room)
+        mean_gap = room;
+    /* Strictly later than the event before: one listener's session never holds two events at
+     * the same millisecond, as in the real logs (a play is its (ts, user, session), which the
+     * checks count). */
+    uint64_t gap = below(r, 2 * mean_gap + 1);
+    offset += (int64_t)(i > 0 && gap == 0 ? 1 : gap);
+    return offset > 86399999 ? 86399999 : offset;
 }
 
 static int write_events(const struct generate_options *o, struct generate_result *result,
@@ -583,22 +640,9 @@ static int write_events(const struct generate_options *o, struct generate_result
             break;
         }
         int64_t offset = 0;
-        /* Gaps shrink where the hour is busy: hour h then receives a share of the day's
-         * events proportional to its weight, and memory stays constant. */
         double hour_gap = count ? 3600000.0 * hour_weight_sum / (double)count : 1;
         for (uint64_t i = 0; status == SP_OK && i < count; i++) {
-            uint64_t mean_gap = (uint64_t)(hour_gap / hour_weights[offset / 3600000]);
-            /* Never run out of day: the last events of a day would pile up at 23:59:59.999. */
-            uint64_t room = (uint64_t)(86399999 - offset) / (count - i + 1);
-            if (mean_gap > room)
-                mean_gap = room;
-            /* Strictly later than the event before: one listener's session never holds two
-             * events at the same millisecond, as in the real logs (a play is its (ts, user,
-             * session), which the checks count). */
-            uint64_t gap = below(&st.r, 2 * mean_gap + 1);
-            offset += (int64_t)(i > 0 && gap == 0 ? 1 : gap);
-            if (offset > 86399999)
-                offset = 86399999;
+            offset = next_offset(&st.r, offset, i, count, hour_gap);
             buffer_clear(&line);
             if (i > 0)
                 buffer_append_char(&line, '\n'); /* no newline after the last line */
