@@ -16,48 +16,53 @@
 #include <string.h>
 #include <unistd.h>
 
-int cli_common_option(struct cli *cli, int option, const char *value)
+static const struct cli_word progress_modes[] = {
+    {"auto", PROGRESS_AUTO}, {"always", PROGRESS_ALWAYS}, {"never", PROGRESS_NEVER}, {NULL, 0}};
+
+#define CLI_ARGS struct cli
+const struct cli_option cli_global_options[] = {
+    OPT_STRING(0, "config", config_path, "FILE",
+               "the dwh.cfg to read (default: $SPARKIFY_CONFIG, else ./dwh.cfg when present)"),
+    OPT_STRING(0, "target", target_flag, "URL",
+               "the warehouse (default: $SPARKIFY_TARGET, else Redshift when dwh.cfg has "
+               "[CLUSTER] HOST, else sqlite:sparkify.db)"),
+    OPT_BOOL('q', "quiet", quiet, "no progress line and no summary on stderr; errors still"),
+    OPT_ENUM(0, "progress", progress, NULL, progress_modes,
+             "the live progress line on stderr: on a terminal (auto, the default), always, or "
+             "never"),
+    OPT_BOOL(0, "dry-run", dry_run,
+             "print the SQL the command would run, connecting to no warehouse and writing "
+             "nothing"),
+    OPT_BOOL_F('h', "help", help, "describe sparkify, or the command it follows",
+               .flags = CLI_OPTION_STOP),
+    OPT_END,
+};
+#undef CLI_ARGS
+
+void cli_print_command_help(FILE *out, const char *name, const struct cli_command *command)
 {
-    switch (option) {
-    case 'C':
-        cli->config_path = value;
-        return 1;
-    case 'T':
-        cli->target_flag = value;
-        return 1;
-    case 'q':
-        cli->quiet = true;
-        return 1;
-    case 'D':
-        cli->dry_run = true;
-        return 1;
-    case 'P':
-        if (strcmp(value, "auto") == 0)
-            cli->progress = PROGRESS_AUTO;
-        else if (strcmp(value, "always") == 0)
-            cli->progress = PROGRESS_ALWAYS;
-        else if (strcmp(value, "never") == 0)
-            cli->progress = PROGRESS_NEVER;
-        else
-            return -1;
-        return 1;
-    default:
-        return 0;
+    char prefix[64];
+    snprintf(prefix, sizeof prefix, "usage: sparkify %s ", name);
+    const struct cli_option *tables[] = {command->options};
+    options_print_usage(out, prefix, tables, 1, command->operand);
+    fputc('\n', out);
+    options_print_text(out, command->description);
+    fputc('\n', out);
+    options_print_list(out, tables, 1);
+    if (command->epilogue) {
+        fputc('\n', out);
+        options_print_text(out, command->epilogue);
     }
+    fputc('\n', out);
+    const struct cli_option *global[] = {cli_global_options};
+    options_print_usage(out, "global options (`sparkify --help`): ", global, 1, NULL);
 }
 
-int cli_getopt(struct cli *cli, int argc, char **argv, const char *short_options,
-               const struct option *options)
+void cli_print_option_rows(FILE *out, const char *name, const struct cli_command *command)
 {
-    int c;
-    while ((c = getopt_long(argc, argv, short_options, options, NULL)) != -1) {
-        int handled = cli_common_option(cli, c, optarg);
-        if (handled < 0)
-            return '?';
-        if (handled == 0)
-            return c;
-    }
-    return -1;
+    if (command->operand)
+        fprintf(out, "operand\t%s\t%s\n", name, command->operand);
+    options_print_rows(out, name, command->options);
 }
 
 int cli_load_config(struct cli *cli, struct sp_error *err)
