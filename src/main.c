@@ -14,13 +14,15 @@
 
 static const struct command commands[] = {
     {"create-tables", &create_tables_command, RUN_WAREHOUSE_WRITE,
-     "drop (if present) and create staging and star tables"},
+     "create staging and star tables (drop loaded ones only with --force)"},
     {"etl", &etl_command, RUN_WAREHOUSE_WRITE,
-     "extract sources -> staging -> star tables (incremental, atomic)"},
+     "extract sources -> (staging) -> star tables (incremental, atomic)"},
     {"check", &check_command, RUN_WAREHOUSE_READ, "data-quality checks; exit 1 when one fails"},
     {"report", &report_command, RUN_WAREHOUSE_READ,
-     "analytics: top songs, artists, users; activity by hour, weekday, day"},
-    {"query", &query_command, RUN_WAREHOUSE_READ, "run SQL, print as table, csv or json"},
+     "top songs, artists, users, locations; plays by hour, weekday, level, browser, OS; daily "
+     "active users (table|csv|json|html)"},
+    {"query", &query_command, RUN_WAREHOUSE_READ,
+     "run one read-only SQL statement (--write to change), print as --format table|csv|json"},
     {"generate", &generate_command, 0, "write a realistic synthetic dataset"},
 };
 
@@ -50,8 +52,13 @@ static void usage(FILE *out)
     const struct cli_option *global[] = {cli_global_options};
     options_print_usage(out, "usage: sparkify ", global, 1, "COMMAND [...]");
     fputs("\ncommands:\n", out);
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(out, "  %-14s %s\n", commands[i].name, commands[i].summary);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        const struct command *c = &commands[i];
+        char label[64];
+        snprintf(label, sizeof label, "%s%s%s", c->name, c->spec->operand ? " " : "",
+                 c->spec->operand ? c->spec->operand : "");
+        options_print_item(out, label, 18, c->summary);
+    }
     fputs("\noptions (all but --version may also follow the command name):\n", out);
     const struct cli_option *all[] = {cli_global_options, main_options};
     options_print_list(out, all, 2);

@@ -342,6 +342,18 @@ static void option_label(const struct cli_option *o, bool shorts, char *out, siz
              o->long_name ? o->long_name : "", *value ? " " : "", value);
 }
 
+void options_print_item(FILE *out, const char *label, size_t column, const char *text)
+{
+    size_t used = 2 + strlen(label);
+    if (used + 2 > column)
+        fprintf(out, "  %s\n%*s", label, (int)column, "");
+    else
+        fprintf(out, "  %s%*s", label, (int)(column - used), "");
+    struct wrap w = {out, column, column, true};
+    wrap_text(&w, text, strlen(text));
+    fputc('\n', out);
+}
+
 /* Whether any option shown has a short name; and the label column: the widest label up to
  * LABEL_WIDTH_MAX. */
 static size_t list_layout(const struct cli_option *const tables[], size_t count, bool *shorts)
@@ -382,14 +394,7 @@ void options_print_list(FILE *out, const struct cli_option *const tables[], size
                 continue;
             char label[160];
             option_label(o, shorts, label, sizeof label);
-            size_t used = 2 + strlen(label);
-            if (used + 2 > column)
-                fprintf(out, "  %s\n%*s", label, (int)column, "");
-            else
-                fprintf(out, "  %s%*s", label, (int)(column - used), "");
-            struct wrap w = {out, column, column, true};
-            wrap_text(&w, o->help, strlen(o->help));
-            fputc('\n', out);
+            options_print_item(out, label, column, o->help);
             first = false;
         }
     }

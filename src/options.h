@@ -142,6 +142,10 @@ void options_print_usage(FILE *out, const char *prefix, const struct cli_option 
  * across the tables. */
 void options_print_list(FILE *out, const struct cli_option *const tables[], size_t count);
 
+/* Prints "  LABEL  TEXT", the text starting at `column` (on the next line when the label reaches
+ * it) and wrapped there: an entry of a list in --help. */
+void options_print_item(FILE *out, const char *label, size_t column, const char *text);
+
 /* Prints text wrapped to the width of --help: each line of `text` is a paragraph, except that
  * a line starting with a space is printed as it is (an example, a table). */
 void options_print_text(FILE *out, const char *text);
