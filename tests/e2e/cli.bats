@@ -112,3 +112,68 @@ PY
   [ "$status" -eq 0 ]
   [[ "$output" == *"create-tables"*"etl"*"check"*"report"*"query"*"generate"* ]]
 }
+
+@test "an option given without its value is named (exit 2), before or after the command" {
+  run sp etl --max-errors
+  [ "$status" -eq 2 ]
+  [ "$output" = 'sparkify etl: option --max-errors needs a value (see `sparkify etl --help`)' ]
+  run sp --config
+  [ "$status" -eq 2 ]
+  [ "$output" = 'sparkify: option --config needs a value (see `sparkify --help`)' ]
+  run sp report -o
+  [ "$status" -eq 2 ]
+  [ "$output" = 'sparkify report: option --output needs a value (see `sparkify report --help`)' ]
+}
+
+@test "a value an option does not take is refused with what it takes, however the option is spelled" {
+  run sp --progress sometimes etl
+  [ "$status" -eq 2 ]
+  [ "$output" = "sparkify: --progress takes auto, always or never, not 'sometimes' (see \`sparkify --help\`)" ]
+  run sp etl --progress=sometimes
+  [ "$status" -eq 2 ]
+  [ "$output" = "sparkify etl: --progress takes auto, always or never, not 'sometimes' (see \`sparkify etl --help\`)" ]
+  run sp etl --s3-concurrency=0
+  [ "$status" -eq 2 ]
+  [ "$output" = "sparkify etl: --s3-concurrency takes a number from 1 to 1000, not '0' (see \`sparkify etl --help\`)" ]
+  run sp etl --s3-max-k 1001
+  [ "$status" -eq 2 ]
+  [[ "$output" == *"--s3-max-keys takes a number from 1 to 1000, not '1001'"* ]]
+  run sp generate --start-date 2018-13-01
+  [ "$status" -eq 2 ]
+  [[ "$output" == *"--start-date takes YYYY-MM-DD, not '2018-13-01'"* ]]
+}
+
+@test "the README's usage block is what sparkify --help prints" {
+  : "${SPARKIFY_SOURCE:?SPARKIFY_SOURCE must name the source tree}"
+  diff -u <(awk '/^## Using it/ {f = 1; next} f && /^```$/ {if (b) exit; b = 1; next} b' "$SPARKIFY_SOURCE/README.md") <(sp --help)
+}
+
+@test "every option --help-all lists is in its command's --help and known to its parser" {
+  rows=$(sp --help-all)
+  for cmd in create-tables etl check query report generate; do
+    grep -q "^command	$cmd	" <<<"$rows"
+    help=$(sp "$cmd" --help)
+    # The long name, and whether the option takes a value (its value name is not empty).
+    options=$(awk -F '\t' -v cmd="$cmd" '$1 == "option" && ($2 == cmd || $2 == "*") { print $2, $4, ($5 == "" ? "flag" : "value") }' <<<"$rows")
+    [ -n "$options" ]
+    while read -r name long kind; do
+      [ "$name" = '*' ] || [[ "$help" == *"$long"* ]]
+      if [ "$kind" = value ]; then
+        run sp "$cmd" "$long"
+        [ "$status" -eq 2 ]
+        [[ "$output" == *"option $long needs a value"* ]]
+      else
+        run sp "$cmd" "$long" --help
+        [ "$status" -eq 0 ]
+        [[ "$output" == "usage: sparkify $cmd"* ]]
+      fi
+    done <<<"$options"
+  done
+}
+
+@test "every help fits in 80 columns" {
+  for cmd in create-tables etl check query report generate; do
+    [ -z "$(sp "$cmd" --help | awk 'length > 80')" ]
+  done
+  [ -z "$(sp --help | awk 'length > 80')" ]
+}
