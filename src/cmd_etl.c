@@ -14,7 +14,6 @@
 #include "progress.h"
 #include "redshift.h"
 
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,10 @@
-/* commands.h - main.c's command table, and the commands, each declared in its own cmd_*.c. */
+/* commands.h - main.c's command table, and the commands, each declared in its own cmd_*.c.
+ *
+ * A command is a struct of its option values, an options table over it (options.h), its entry
+ * points, and a const struct cli_command naming them (cli.h), exported from cmd_NAME.c; main.c's
+ * table gives it a name, a one-line summary and the set-up it needs (RUN_*). Its run finds
+ * dwh.cfg loaded in cli->config and the warehouse open in cli->wh, as asked.
+ */
 #ifndef SPARKIFY_COMMANDS_H
 #define SPARKIFY_COMMANDS_H
 

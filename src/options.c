@@ -2,9 +2,9 @@
  *
  * The parser is getopt_long, given a long-option array and a short-option string built from
  * the tables; each option's getopt value is its short letter, or 256 plus its index among all
- * the tables' options. Options stop at the first operand ('+'), as POSIX utilities do, so
- * that `query` takes SQL starting with "--" after a "--" argument. Help is wrapped to 80
- * columns here, so that the tables hold each text as one paragraph.
+ * the tables' options. Options end at the first operand ('+': argv is not reordered), as
+ * POSIX utilities' do. Help is wrapped to 80 columns here, so that the tables hold each text
+ * as one paragraph, ready for other layouts (a man page).
  */
 #include "options.h"
 
@@ -240,12 +240,11 @@ int options_parse(const char *command, int argc, char **argv, const struct optio
         int found = c == '?' || c == ':' ? -1 : parser_find(&p, c);
         if (found < 0) {
             status = refuse(command, &p, c, argv);
-            break;
+        } else {
+            status = store(command, p.options[found], p.args[found], optarg);
+            if (p.options[found]->flags & CLI_OPTION_STOP)
+                break;
         }
-        const struct cli_option *o = p.options[found];
-        status = store(command, o, p.args[found], optarg);
-        if (o->flags & CLI_OPTION_STOP)
-            break;
     }
     parser_release(&p);
     return status < 0 ? -1 : optind;
