@@ -174,14 +174,20 @@ void cli_print_option_rows(FILE *out, const char *name, const struct cli_command
     }
 }
 
+const char *cli_config_path(const struct cli *cli, bool *named)
+{
+    const char *env = getenv("SPARKIFY_CONFIG");
+    const char *path = cli->config_path ? cli->config_path : env && *env ? env : NULL;
+    if (named)
+        *named = path != NULL;
+    return path ? path : "dwh.cfg";
+}
+
 int cli_load_config(struct cli *cli, struct sp_error *err)
 {
-    if (cli->config_path)
-        return config_file_load(&cli->config, cli->config_path, true, err);
-    const char *env = getenv("SPARKIFY_CONFIG");
-    if (env && *env)
-        return config_file_load(&cli->config, env, true, err);
-    return config_file_load(&cli->config, "dwh.cfg", false, err);
+    bool named;
+    const char *path = cli_config_path(cli, &named);
+    return config_file_load(&cli->config, path, named, err);
 }
 
 void cli_target(const struct cli *cli, struct cli_target *out)

@@ -89,7 +89,11 @@ void cli_print_command_help(FILE *out, const char *name, const struct cli_comman
  * 1 to 16"). Programs walk the same tables with commands_list() (commands.h). */
 void cli_print_option_rows(FILE *out, const char *name, const struct cli_command *command);
 
-/* Loads dwh.cfg: --config, else $SPARKIFY_CONFIG, else ./dwh.cfg when present. */
+/* The config file: --config, else $SPARKIFY_CONFIG, else "dwh.cfg"; *named (may be NULL) says
+ * whether it was named (then it must exist to be read) or is the default. */
+const char *cli_config_path(const struct cli *cli, bool *named);
+
+/* Loads dwh.cfg (cli_config_path): a named file must exist, ./dwh.cfg is read when present. */
 int cli_load_config(struct cli *cli, struct sp_error *err);
 
 /* The target: --target, else $SPARKIFY_TARGET, else dwh.cfg [CLUSTER] (as libpq keywords,

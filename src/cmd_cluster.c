@@ -131,15 +131,6 @@ static const struct cli_option delete_options[] = {
 };
 #undef CLI_ARGS
 
-/* The file the cluster's settings are written into: the one read, or where it would be. */
-static const char *config_target(const struct cli *cli)
-{
-    if (cli->config_path)
-        return cli->config_path;
-    const char *env = getenv("SPARKIFY_CONFIG");
-    return env && *env ? env : "dwh.cfg";
-}
-
 /* The region, the credentials and the client. */
 struct session {
     char region[64];
@@ -342,7 +333,7 @@ static int run_create(struct cli *cli, struct session *s, const struct cluster_s
     struct cluster_created c;
     int status = cluster_create(s->aws, settings, h, &c, err);
     progress_finish(&r->progress);
-    const char *path = config_target(cli);
+    const char *path = cli_config_path(cli, NULL); /* the file read, or where it would be */
     if (status == SP_OK && cli->dry_run) {
         printf("-- then: wait until the cluster is available and write [CLUSTER] HOST, DB_NAME, "
                "DB_USER, DB_PASSWORD, DB_PORT and [IAM_ROLE] ARN into ");

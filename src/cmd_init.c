@@ -13,7 +13,6 @@
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -92,11 +91,7 @@ static const struct cli_option init_options[] = {OPT_END};
 static int cmd_init(struct cli *cli, void *args)
 {
     const struct init_args *a = args;
-    const char *path = a->path ? a->path : cli->config_path;
-    if (!path) {
-        const char *env = getenv("SPARKIFY_CONFIG");
-        path = env && *env ? env : "dwh.cfg";
-    }
+    const char *path = a->path ? a->path : cli_config_path(cli, NULL);
     if (cli->dry_run) {
         fputs(template_text, stdout);
         cli_info(cli, "dry run: this template would be written to %s\n", path);
