@@ -16,58 +16,178 @@
 #include <string.h>
 #include <unistd.h>
 
-int cli_common_option(struct cli *cli, int option, const char *value)
+static const struct cli_word progress_modes[] = {
+    {"auto", PROGRESS_AUTO}, {"always", PROGRESS_ALWAYS}, {"never", PROGRESS_NEVER}, {NULL, 0}};
+
+#define CLI_ARGS struct cli
+const struct cli_option cli_global_options[] = {
+    OPT_STRING(0, "config", config_path, "FILE",
+               "the dwh.cfg to read (default: $SPARKIFY_CONFIG, else ./dwh.cfg when present)"),
+    OPT_STRING(0, "target", target_flag, "URL",
+               "the warehouse (default: $SPARKIFY_TARGET, else Redshift when dwh.cfg has "
+               "[CLUSTER] HOST, else sqlite:sparkify.db)"),
+    OPT_BOOL('q', "quiet", quiet,
+             "no progress line and no summary on stderr (errors are still printed)"),
+    OPT_ENUM(0, "progress", progress, NULL, progress_modes,
+             "the live progress line on stderr: on a terminal (auto, the default), always, or "
+             "never"),
+    OPT_BOOL(0, "dry-run", dry_run,
+             "print the SQL the command would run, connecting to no warehouse and writing "
+             "nothing"),
+    OPT_BOOL_F('h', "help", help, "describe sparkify, or the command it follows",
+               .flags = CLI_OPTION_STOP),
+    OPT_END,
+};
+#undef CLI_ARGS
+
+/* The operand as usage shows it: "SQL", "[FILE]", or "" for none. */
+static void operand_label(const struct cli_command *command, char *out, size_t size)
 {
-    switch (option) {
-    case 'C':
-        cli->config_path = value;
-        return 1;
-    case 'T':
-        cli->target_flag = value;
-        return 1;
-    case 'q':
-        cli->quiet = true;
-        return 1;
-    case 'D':
-        cli->dry_run = true;
-        return 1;
-    case 'P':
-        if (strcmp(value, "auto") == 0)
-            cli->progress = PROGRESS_AUTO;
-        else if (strcmp(value, "always") == 0)
-            cli->progress = PROGRESS_ALWAYS;
-        else if (strcmp(value, "never") == 0)
-            cli->progress = PROGRESS_NEVER;
-        else
-            return -1;
-        return 1;
-    default:
-        return 0;
+    if (!command->operand)
+        out[0] = '\0';
+    else if (command->operand_optional)
+        snprintf(out, size, "[%s]", command->operand);
+    else
+        snprintf(out, size, "%s", command->operand);
+}
+
+void cli_command_label(const char *name, const struct cli_command *command, char *out, size_t size)
+{
+    size_t used = (size_t)snprintf(out, size, "%s", name);
+    for (const struct cli_subcommand *sub = command->subcommands; sub && sub->name; sub++) {
+        if (used < size)
+            used += (size_t)snprintf(out + used, size - used, "%s%s",
+                                     sub == command->subcommands ? " " : "|", sub->name);
+    }
+    char operand[64];
+    operand_label(command, operand, sizeof operand);
+    if (*operand && used < size)
+        snprintf(out + used, size - used, " %s", operand);
+}
+
+/* "usage: sparkify NAME [-q] ... OPERAND", under `lead` ("usage:", "   or:"). */
+static void print_usage_line(FILE *out, const char *lead, const char *name,
+                             const struct cli_command *command)
+{
+    char prefix[128], operand[64];
+    snprintf(prefix, sizeof prefix, "%s sparkify %s ", lead, name);
+    operand_label(command, operand, sizeof operand);
+    const struct cli_option *tables[] = {command->options};
+    options_print_usage(out, prefix, tables, 1, *operand ? operand : NULL);
+}
+
+static void print_global_line(FILE *out)
+{
+    fputc('\n', out);
+    const struct cli_option *global[] = {cli_global_options};
+    options_print_usage(out, "global options (`sparkify --help`): ", global, 1, NULL);
+}
+
+/* The options of every subcommand, each once (subcommands share options), in the order they
+ * first appear; freed by the caller. */
+static struct cli_option *subcommand_options(const struct cli_subcommand *subs)
+{
+    size_t n = 0;
+    for (const struct cli_subcommand *sub = subs; sub->name; sub++)
+        for (const struct cli_option *o = sub->spec->options; o->type != CLI_OPTION_END; o++)
+            n++;
+    struct cli_option *all = xcalloc(n + 1, sizeof *all); /* zeroed: ends with CLI_OPTION_END */
+    size_t used = 0;
+    for (const struct cli_subcommand *sub = subs; sub->name; sub++) {
+        for (const struct cli_option *o = sub->spec->options; o->type != CLI_OPTION_END; o++) {
+            bool seen = o->type == CLI_OPTION_GROUP;
+            for (size_t i = 0; i < used && !seen; i++)
+                seen = all[i].short_name == o->short_name &&
+                       (all[i].long_name == o->long_name ||
+                        (all[i].long_name && o->long_name &&
+                         strcmp(all[i].long_name, o->long_name) == 0));
+            if (!seen)
+                all[used++] = *o;
+        }
+    }
+    return all;
+}
+
+/* `sparkify NAME --help` for a command with subcommands. */
+static void print_subcommands_help(FILE *out, const char *name, const struct cli_command *command)
+{
+    const struct cli_subcommand *subs = command->subcommands;
+    size_t width = 0;
+    for (const struct cli_subcommand *sub = subs; sub->name; sub++) {
+        char full[96];
+        snprintf(full, sizeof full, "%s %s", name, sub->name);
+        print_usage_line(out, sub == subs ? "usage:" : "   or:", full, sub->spec);
+        if (strlen(sub->name) > width)
+            width = strlen(sub->name);
+    }
+    fputc('\n', out);
+    options_print_text(out, command->description);
+    fputc('\n', out);
+    for (const struct cli_subcommand *sub = subs; sub->name; sub++)
+        options_print_item(out, sub->name, 2 + width + 2, sub->summary);
+    fputc('\n', out);
+    struct cli_option *all = subcommand_options(subs);
+    const struct cli_option *tables[] = {all};
+    options_print_list(out, tables, 1);
+    free(all);
+    if (command->epilogue) {
+        fputc('\n', out);
+        options_print_text(out, command->epilogue);
+    }
+    print_global_line(out);
+}
+
+void cli_print_command_help(FILE *out, const char *name, const struct cli_command *command)
+{
+    if (command->subcommands) {
+        print_subcommands_help(out, name, command);
+        return;
+    }
+    print_usage_line(out, "usage:", name, command);
+    fputc('\n', out);
+    options_print_text(out, command->description);
+    if (command->options[0].type != CLI_OPTION_END) {
+        fputc('\n', out);
+        const struct cli_option *tables[] = {command->options};
+        options_print_list(out, tables, 1);
+    }
+    if (command->epilogue) {
+        fputc('\n', out);
+        options_print_text(out, command->epilogue);
+    }
+    print_global_line(out);
+}
+
+void cli_print_option_rows(FILE *out, const char *name, const struct cli_command *command)
+{
+    char operand[64];
+    operand_label(command, operand, sizeof operand);
+    if (*operand)
+        fprintf(out, "operand\t%s\t%s\n", name, operand);
+    if (command->options)
+        options_print_rows(out, name, command->options);
+    for (const struct cli_subcommand *sub = command->subcommands; sub && sub->name; sub++) {
+        char full[96];
+        snprintf(full, sizeof full, "%s %s", name, sub->name);
+        fprintf(out, "command\t%s\t%s\n", full, sub->summary);
+        cli_print_option_rows(out, full, sub->spec);
     }
 }
 
-int cli_getopt(struct cli *cli, int argc, char **argv, const char *short_options,
-               const struct option *options)
+const char *cli_config_path(const struct cli *cli, bool *named)
 {
-    int c;
-    while ((c = getopt_long(argc, argv, short_options, options, NULL)) != -1) {
-        int handled = cli_common_option(cli, c, optarg);
-        if (handled < 0)
-            return '?';
-        if (handled == 0)
-            return c;
-    }
-    return -1;
+    const char *env = getenv("SPARKIFY_CONFIG");
+    const char *path = cli->config_path ? cli->config_path : env && *env ? env : NULL;
+    if (named)
+        *named = path != NULL;
+    return path ? path : "dwh.cfg";
 }
 
 int cli_load_config(struct cli *cli, struct sp_error *err)
 {
-    if (cli->config_path)
-        return config_file_load(&cli->config, cli->config_path, true, err);
-    const char *env = getenv("SPARKIFY_CONFIG");
-    if (env && *env)
-        return config_file_load(&cli->config, env, true, err);
-    return config_file_load(&cli->config, "dwh.cfg", false, err);
+    bool named;
+    const char *path = cli_config_path(cli, &named);
+    return config_file_load(&cli->config, path, named, err);
 }
 
 void cli_target(const struct cli *cli, struct cli_target *out)

@@ -9,9 +9,9 @@
 
 #include "config.h"
 #include "error.h"
+#include "options.h"
 #include "warehouse.h"
 
-#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -23,29 +23,77 @@ struct cli {
     bool quiet;
     bool dry_run; /* print the SQL instead of running it; connect to no warehouse */
     enum progress_mode progress;
+    bool help; /* --help: print the help of sparkify, or of the command */
     struct config_file config;
+    struct warehouse *wh; /* opened before a command runs when its set-up asks (commands.h) */
 };
 
-/* Global options, accepted before or after the command name. */
-#define CLI_COMMON_OPTIONS                                                                         \
-    {"config", required_argument, NULL, 'C'}, {"target", required_argument, NULL, 'T'},            \
-        {"quiet", no_argument, NULL, 'q'}, {"progress", required_argument, NULL, 'P'},             \
-        {"dry-run", no_argument, NULL, 'D'},                                                       \
-    {                                                                                              \
-        "help", no_argument, NULL, 'h'                                                             \
-    }
-#define CLI_COMMON_SHORT "+qh"
+/* The global options, accepted before or after the command name; they land in struct cli. */
+extern const struct cli_option cli_global_options[];
 
-/* Handles a common option; returns 1 when handled, 0 when not one, -1 on a bad value. */
-int cli_common_option(struct cli *cli, int option, const char *value);
+struct cli_subcommand;
 
-/* getopt_long for a command: handles the common options itself and returns the next
- * command-specific option, 'h' for --help, '?' for an unknown or invalid one, -1 at the end.
- * main() resets getopt before the command runs. */
-int cli_getopt(struct cli *cli, int argc, char **argv, const char *short_options,
-               const struct option *options);
+/* What a command declares in its cmd_NAME.c, beside its options table. main() parses the
+ * options (global ones into struct cli, the command's into a zeroed struct of args_size bytes
+ * that init may fill with defaults), answers --help, takes the operand, then calls prepare,
+ * does the set-up the command table asks for (loading dwh.cfg, opening the warehouse), calls
+ * run, closes the warehouse and calls release. prepare and run return an exit status; a
+ * non-zero one from prepare ends the command before the set-up. release is called whenever
+ * prepare was, whatever came after.
+ *
+ * A command with subcommands (`cluster create|status|delete`) declares only its help and the
+ * list; main() takes the subcommand from the first argument, before any option, and goes on
+ * with the subcommand's own cli_command as above. The parser stops at the first operand, so
+ * the subcommand could not come after options. */
+struct cli_command {
+    const struct cli_option *options;
+    const char *operand;   /* the one operand it takes ("SQL"), or NULL: none */
+    bool operand_optional; /* the operand may be left out (`init [FILE]`): its field stays NULL */
+    size_t operand_offset; /* where the operand lands in the args (a const char *) */
+    const struct cli_subcommand *subcommands; /* or NULL; the list ends with a NULL name */
+    const char *description; /* --help between the usage and the options (options_print_text) */
+    const char *epilogue;    /* --help after the options, or NULL */
+    size_t args_size;
+    void (*init)(void *args);                    /* or NULL */
+    int (*prepare)(struct cli *cli, void *args); /* work before the set-up, or NULL */
+    int (*run)(struct cli *cli, void *args);
+    void (*release)(void *args); /* or NULL */
+};
 
-/* Loads dwh.cfg: --config, else $SPARKIFY_CONFIG, else ./dwh.cfg when present. */
+/* A subcommand: its name, its options, help and entry points, and its line in the command's
+ * help. */
+struct cli_subcommand {
+    const char *name;
+    const struct cli_command *spec;
+    const char *summary;
+};
+
+/* "query SQL", "init [FILE]", "cluster create|status|delete": a command and what follows it. */
+void cli_command_label(const char *name, const struct cli_command *command, char *out, size_t size);
+
+/* The help of `sparkify NAME --help`: usage, description, options, epilogue, and a line naming
+ * the global options. A command with subcommands shows the usage of each and their summaries,
+ * and the options of all of them once. */
+void cli_print_command_help(FILE *out, const char *name, const struct cli_command *command);
+
+/* `sparkify --help-all` (hidden) prints every option table as tab-separated rows, the source for
+ * a generated man page or shell completion; each row starts with its kind:
+ *     command  NAME  SUMMARY
+ *     operand  NAME  OPERAND                      ("[FILE]" when it may be left out)
+ *     group    NAME  HEADING                      (the options after it, in --help)
+ *     option   NAME  -S  --LONG  VALUE  WORDS  TAKES  HELP
+ * NAME is the command, the command and its subcommand ("cluster create", after the command's
+ * own row), "*" for a global option (before or after any command) or "sparkify" for an option
+ * taken before the command only. -S is empty without a short name, VALUE without a value;
+ * WORDS are an enum's words, separated by spaces; TAKES is what a value must be ("a number from
+ * 1 to 16"). Programs walk the same tables with commands_list() (commands.h). */
+void cli_print_option_rows(FILE *out, const char *name, const struct cli_command *command);
+
+/* The config file: --config, else $SPARKIFY_CONFIG, else "dwh.cfg"; *named (may be NULL) says
+ * whether it was named (then it must exist to be read) or is the default. */
+const char *cli_config_path(const struct cli *cli, bool *named);
+
+/* Loads dwh.cfg (cli_config_path): a named file must exist, ./dwh.cfg is read when present. */
 int cli_load_config(struct cli *cli, struct sp_error *err);
 
 /* The target: --target, else $SPARKIFY_TARGET, else dwh.cfg [CLUSTER] (as libpq keywords,

@@ -1,11 +1,12 @@
 /* cmd_cluster.c - `sparkify cluster create|status|delete`: the classic project's step 1 (an IAM
  * role for Redshift, the port opened to one CIDR, the cluster) as one command, and its undoing.
  *
- * The work is in the library (cluster.c); this file reads the options, resolves the region and
+ * The work is in the library (cluster.c); this file declares the three subcommands (one args
+ * struct, a table each, the options they share written once as macros), resolves the region and
  * the credentials, draws the waiting line, asks before deleting, prints the outcome and writes
- * the cluster's settings into dwh.cfg (config_write.c: in place, atomically, mode 0600). No
- * secret is printed: the password goes to the file only, and the library masks the secret key
- * and the password in every message.
+ * the cluster's settings into dwh.cfg (config_write.c: in place, atomically, mode 0600). main
+ * loads dwh.cfg first (RUN_CONFIG). No secret is printed: the password goes to the file only,
+ * and the library masks the secret key and the password in every message.
  */
 #include "commands.h"
 
@@ -21,58 +22,15 @@
 #include <string.h>
 #include <unistd.h>
 
-static void usage(void)
-{
-    printf(
-        "usage: sparkify cluster create [--allow-cidr CIDR] [--public] [--s3-read-only-access]\n"
-        "                               [--timeout SECONDS] [--poll-interval SECONDS]\n"
-        "       sparkify cluster status [--format text|json]\n"
-        "       sparkify cluster delete [--yes] [--final-snapshot ID] [--timeout SECONDS]\n\n"
-        "create: an IAM role that Redshift may assume (tagged " CLUSTER_TAG_KEY
-        "=IDENTIFIER), its\n"
-        "  policy (s3:GetObject and s3:ListBucket on exactly [S3] LOG_DATA, SONG_DATA,\n"
-        "  LOG_JSONPATH and STAGING), an ingress rule for the port from --allow-cidr only, and an\n"
-        "  encrypted Redshift cluster carrying the role in the default VPC; waits until it is\n"
-        "  available, then writes [CLUSTER] HOST DB_NAME DB_USER DB_PASSWORD DB_PORT and\n"
-        "  [IAM_ROLE] ARN into the config file (in place, comments kept, mode 0600). Run again,\n"
-        "  it finds what exists and changes nothing. A missing DB_PASSWORD is generated, written\n"
-        "  to the file and never printed.\n"
-        "status: the cluster's state, endpoint, nodes, role and ingress rules; exit 1 when it\n"
-        "  does not exist.\n"
-        "delete: deletes the cluster (no final snapshot unless --final-snapshot), waits until it\n"
-        "  is gone, removes sparkify's ingress rule and the role (only when it carries the tag),\n"
-        "  and clears HOST and ARN in the config file. Asks for the cluster identifier on a\n"
-        "  terminal; --yes instead (required when stdin is not a terminal).\n\n"
-        "Settings (dwh.cfg): [CLUSTER] IDENTIFIER (sparkify), NODE_TYPE (ra3.xlplus), NUM_NODES\n"
-        "  (1), CLUSTER_TYPE (single-node for 1 node), DB_NAME (dev), DB_USER (awsuser),\n"
-        "  DB_PASSWORD (generated), DB_PORT (5439); each falls back to the classic [DWH] key\n"
-        "  (DWH_CLUSTER_IDENTIFIER, DWH_NODE_TYPE, ...), [CLUSTER] winning where both are set.\n"
-        "  The role is [DWH] DWH_IAM_ROLE_NAME, else the one [IAM_ROLE] ARN names, else\n"
-        "  IDENTIFIER-s3-read.\n\n"
-        "  --allow-cidr CIDR       let CIDR (IPv4, e.g. 203.0.113.5/32) reach the port; without\n"
-        "                          it no rule is added (0.0.0.0/0 only when written so)\n"
-        "  --public                make the cluster publicly accessible (default: not)\n"
-        "  --s3-read-only-access   attach AWS's managed " CLUSTER_MANAGED_POLICY " (every bucket)\n"
-        "                          instead of the policy on the config's prefixes\n"
-        "  --timeout SECONDS       how long to wait for the cluster (default 1800)\n"
-        "  --poll-interval SECONDS first wait between two checks, doubled up to 30 (default 5)\n"
-        "  --final-snapshot ID     delete: keep a final snapshot named ID\n"
-        "  --yes                   delete: do not ask\n"
-        "  --format text|json      status: the output's format (default text)\n"
-        "  --region REGION         the AWS region (AWS_REGION, AWS_DEFAULT_REGION, the profile's\n"
-        "                          region in ~/.aws/config; us-west-2)\n"
-        "  --dry-run               send only the requests that read; print the others\n"
-        "Credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN, then\n"
-        "~/.aws/credentials (AWS_PROFILE), then [AWS] KEY/SECRET in dwh.cfg. Endpoints:\n"
-        "AWS_ENDPOINT_URL_IAM, _STS, _EC2, _REDSHIFT, then AWS_ENDPOINT_URL.\n");
-}
-
 enum subcommand { CREATE, STATUS, DELETE };
+enum status_format { STATUS_TEXT, STATUS_JSON };
 
-struct options {
+/* The options of all three subcommands; each subcommand's table names its own. */
+struct cluster_args {
     enum subcommand sub;
     const char *allow_cidr, *final_snapshot, *region;
-    bool public_access, managed_policy, yes, json;
+    bool public_access, managed_policy, yes;
+    int format; /* STATUS_* */
     double timeout, poll_interval;
 };
 
@@ -117,117 +75,61 @@ static void show_request(void *ctx, enum aws_service service, const char *action
     }
 }
 
-static int parse_seconds(const char *text, const char *option, double *out)
+/* --timeout and --poll-interval: seconds, fractions allowed, up to a week. */
+static int parse_seconds(void *field, const char *text)
 {
+    double *seconds = field;
     char *end;
     errno = 0;
     double v = strtod(text, &end);
     if (errno || end == text || *end || !(v > 0) || v > 7 * 86400.0)
-        return cli_usage_error("cluster", "%s takes a number of seconds, not '%s'", option, text);
-    *out = v;
+        return -1;
+    *seconds = v;
     return 0;
 }
 
-static int parse_options(int argc, char **argv, struct cli *cli, struct options *o)
-{
-    enum {
-        ALLOW_CIDR = 256,
-        PUBLIC,
-        MANAGED,
-        TIMEOUT,
-        POLL,
-        FINAL_SNAPSHOT,
-        YES,
-        FORMAT,
-        REGION,
-    };
-    static const struct option options[] = {
-        CLI_COMMON_OPTIONS,
-        {"allow-cidr", required_argument, NULL, ALLOW_CIDR},
-        {"public", no_argument, NULL, PUBLIC},
-        {"s3-read-only-access", no_argument, NULL, MANAGED},
-        {"timeout", required_argument, NULL, TIMEOUT},
-        {"poll-interval", required_argument, NULL, POLL},
-        {"final-snapshot", required_argument, NULL, FINAL_SNAPSHOT},
-        {"yes", no_argument, NULL, YES},
-        {"format", required_argument, NULL, FORMAT},
-        {"region", required_argument, NULL, REGION},
-        {NULL, 0, NULL, 0}};
-    /* Which subcommand each option belongs to (a bit per subcommand; 7: all). */
-    static const struct {
-        int option;
-        unsigned subs;
-        const char *name;
-    } scope[] = {
-        {ALLOW_CIDR, 1u << CREATE, "--allow-cidr"},
-        {PUBLIC, 1u << CREATE, "--public"},
-        {MANAGED, 1u << CREATE, "--s3-read-only-access"},
-        {TIMEOUT, (1u << CREATE) | (1u << DELETE), "--timeout"},
-        {POLL, (1u << CREATE) | (1u << DELETE), "--poll-interval"},
-        {FINAL_SNAPSHOT, 1u << DELETE, "--final-snapshot"},
-        {YES, 1u << DELETE, "--yes"},
-        {FORMAT, 1u << STATUS, "--format"},
-    };
-    static const char *const names[] = {"create", "status", "delete"};
-    int c;
-    while ((c = cli_getopt(cli, argc, argv, CLI_COMMON_SHORT, options)) != -1) {
-        if (c == 'h') {
-            usage();
-            return -1;
-        }
-        for (size_t i = 0; i < sizeof scope / sizeof scope[0]; i++)
-            if (scope[i].option == c && !(scope[i].subs & (1u << o->sub)))
-                return cli_usage_error("cluster", "%s is not an option of `cluster %s`",
-                                       scope[i].name, names[o->sub]);
-        switch (c) {
-        case ALLOW_CIDR:
-            o->allow_cidr = optarg;
-            break;
-        case PUBLIC:
-            o->public_access = true;
-            break;
-        case MANAGED:
-            o->managed_policy = true;
-            break;
-        case TIMEOUT:
-            if (parse_seconds(optarg, "--timeout", &o->timeout) != 0)
-                return SP_USAGE;
-            break;
-        case POLL:
-            if (parse_seconds(optarg, "--poll-interval", &o->poll_interval) != 0)
-                return SP_USAGE;
-            break;
-        case FINAL_SNAPSHOT:
-            o->final_snapshot = optarg;
-            break;
-        case YES:
-            o->yes = true;
-            break;
-        case FORMAT:
-            if (strcmp(optarg, "json") != 0 && strcmp(optarg, "text") != 0)
-                return cli_usage_error("cluster", "--format takes text or json, not '%s'", optarg);
-            o->json = strcmp(optarg, "json") == 0;
-            break;
-        case REGION:
-            o->region = optarg;
-            break;
-        default:
-            return cli_usage_error("cluster", "unknown or invalid option '%s'", argv[optind - 1]);
-        }
-    }
-    if (optind < argc)
-        return cli_usage_error("cluster", "unexpected argument '%s'", argv[optind]);
-    return 0;
-}
+static const struct cli_word status_formats[] = {
+    {"text", STATUS_TEXT}, {"json", STATUS_JSON}, {NULL, 0}};
 
-/* The file the cluster's settings are written into: the one read, or where it would be. */
-static const char *config_target(const struct cli *cli)
-{
-    if (cli->config_path)
-        return cli->config_path;
-    const char *env = getenv("SPARKIFY_CONFIG");
-    return env && *env ? env : "dwh.cfg";
-}
+/* The options two or three subcommands share, one declaration each. */
+#define CLUSTER_WAIT_OPTIONS                                                                       \
+    OPT_CALLBACK(0, "timeout", timeout, "SECONDS", parse_seconds, "a number of seconds",           \
+                 "how long to wait for the cluster (default 1800)"),                               \
+        OPT_CALLBACK(0, "poll-interval", poll_interval, "SECONDS", parse_seconds,                  \
+                     "a number of seconds",                                                        \
+                     "first wait between two checks, doubled up to 30 (default 5)")
+#define CLUSTER_REGION_OPTION                                                                      \
+    OPT_STRING(0, "region", region, "REGION",                                                      \
+               "the AWS region (AWS_REGION, AWS_DEFAULT_REGION, the profile's region in "          \
+               "~/.aws/config; us-west-2)")
+
+#define CLI_ARGS struct cluster_args
+static const struct cli_option create_options[] = {
+    OPT_STRING(0, "allow-cidr", allow_cidr, "CIDR",
+               "let CIDR (IPv4, e.g. 203.0.113.5/32) reach the port; without it no rule is added "
+               "(0.0.0.0/0 only when written so)"),
+    OPT_BOOL(0, "public", public_access, "make the cluster publicly accessible (default: not)"),
+    OPT_BOOL(0, "s3-read-only-access", managed_policy,
+             "attach AWS's managed " CLUSTER_MANAGED_POLICY
+             " (every bucket) instead of the policy on the config's prefixes"),
+    CLUSTER_WAIT_OPTIONS,
+    CLUSTER_REGION_OPTION,
+    OPT_END,
+};
+static const struct cli_option status_options[] = {
+    OPT_ENUM(0, "format", format, NULL, status_formats, "how status prints (default text)"),
+    CLUSTER_REGION_OPTION,
+    OPT_END,
+};
+static const struct cli_option delete_options[] = {
+    OPT_BOOL(0, "yes", yes, "delete without asking"),
+    OPT_STRING(0, "final-snapshot", final_snapshot, "ID",
+               "keep a final snapshot of the cluster, named ID"),
+    CLUSTER_WAIT_OPTIONS,
+    CLUSTER_REGION_OPTION,
+    OPT_END,
+};
+#undef CLI_ARGS
 
 /* The region, the credentials and the client. */
 struct session {
@@ -237,7 +139,7 @@ struct session {
     struct aws_client *aws;
 };
 
-static int session_open(struct cli *cli, const struct options *o, struct session *s,
+static int session_open(struct cli *cli, const struct cluster_args *o, struct session *s,
                         struct sp_error *err)
 {
     memset(s, 0, sizeof *s);
@@ -431,7 +333,7 @@ static int run_create(struct cli *cli, struct session *s, const struct cluster_s
     struct cluster_created c;
     int status = cluster_create(s->aws, settings, h, &c, err);
     progress_finish(&r->progress);
-    const char *path = config_target(cli);
+    const char *path = cli_config_path(cli, NULL); /* the file read, or where it would be */
     if (status == SP_OK && cli->dry_run) {
         printf("-- then: wait until the cluster is available and write [CLUSTER] HOST, DB_NAME, "
                "DB_USER, DB_PASSWORD, DB_PORT and [IAM_ROLE] ARN into ");
@@ -475,7 +377,7 @@ static int run_create(struct cli *cli, struct session *s, const struct cluster_s
 /* ---- delete ---- */
 
 /* On a terminal, the user types the identifier; elsewhere --yes is required. */
-static int confirm_delete(const struct options *o, const struct cluster_settings *s,
+static int confirm_delete(const struct cluster_args *o, const struct cluster_settings *s,
                           const char *region)
 {
     if (o->yes)
@@ -531,7 +433,7 @@ static int clear_settings(const struct cli *cli, const struct cluster_settings *
     return status;
 }
 
-static int run_delete(struct cli *cli, const struct options *o, struct session *s,
+static int run_delete(struct cli *cli, const struct cluster_args *o, struct session *s,
                       const struct cluster_settings *settings, const struct cluster_hooks *h,
                       struct report *r, struct sp_error *err)
 {
@@ -557,61 +459,37 @@ static int run_delete(struct cli *cli, const struct options *o, struct session *
     return clear_settings(cli, settings, &d, err);
 }
 
-int cmd_cluster(int argc, char **argv, struct cli *cli)
+static int cmd_cluster(struct cli *cli, void *args)
 {
-    /* `cluster SUBCOMMAND [options]`: the subcommand comes first. */
-    if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
-        usage();
-        return 0;
-    }
-    if (argc < 2 || argv[1][0] == '-')
-        return cli_usage_error("cluster", "which one: create, status or delete? (the subcommand "
-                                          "comes first: sparkify cluster create [options])");
-    struct options o = {.timeout = 1800, .poll_interval = 5};
-    const char *name = argv[1];
-    if (strcmp(name, "create") == 0)
-        o.sub = CREATE;
-    else if (strcmp(name, "status") == 0)
-        o.sub = STATUS;
-    else if (strcmp(name, "delete") == 0)
-        o.sub = DELETE;
-    else
-        return cli_usage_error("cluster", "unknown subcommand '%s' (create, status or delete)",
-                               name);
-    int parsed = parse_options(argc - 1, argv + 1, cli, &o);
-    if (parsed != 0)
-        return parsed < 0 ? 0 : parsed;
-
+    const struct cluster_args *o = args;
     struct sp_error err;
     sp_error_clear(&err);
     struct cluster_settings settings;
     memset(&settings, 0, sizeof settings);
-    int status = cli_load_config(cli, &err);
-    if (status == SP_OK)
-        status = cluster_settings_load(&settings, &cli->config, &err);
-    if (status == SP_OK && o.allow_cidr)
-        status = cluster_check_cidr(o.allow_cidr, "--allow-cidr", &err);
-    if (status == SP_OK && o.sub == CREATE && !o.managed_policy) {
+    int status = cluster_settings_load(&settings, &cli->config, &err);
+    if (status == SP_OK && o->allow_cidr)
+        status = cluster_check_cidr(o->allow_cidr, "--allow-cidr", &err);
+    if (status == SP_OK && o->sub == CREATE && !o->managed_policy) {
         /* The role's policy is checked before any request, so that a config without S3
          * prefixes leaves no role behind. */
         char *policy = NULL;
         status = cluster_role_policy(&settings, "aws", &policy, &err);
         free(policy);
     }
-    if (status == SP_OK && o.final_snapshot && !*o.final_snapshot)
+    if (status == SP_OK && o->final_snapshot && !*o->final_snapshot)
         status = sp_usage(&err, "--final-snapshot takes a snapshot identifier");
     if (status != SP_OK) {
         cluster_settings_release(&settings);
         return cli_report_error(&err);
     }
-    settings.allow_cidr = o.allow_cidr;
-    settings.publicly_accessible = o.public_access;
-    settings.managed_s3_policy = o.managed_policy;
-    settings.final_snapshot = o.final_snapshot;
+    settings.allow_cidr = o->allow_cidr;
+    settings.publicly_accessible = o->public_access;
+    settings.managed_s3_policy = o->managed_policy;
+    settings.final_snapshot = o->final_snapshot;
     struct session s;
-    status = session_open(cli, &o, &s, &err);
-    if (status == SP_OK && o.sub == DELETE && !cli->dry_run) {
-        int refused = confirm_delete(&o, &settings, s.region);
+    status = session_open(cli, o, &s, &err);
+    if (status == SP_OK && o->sub == DELETE && !cli->dry_run) {
+        int refused = confirm_delete(o, &settings, s.region);
         if (refused) {
             session_close(&s);
             cluster_settings_release(&settings);
@@ -620,13 +498,13 @@ int cmd_cluster(int argc, char **argv, struct cli *cli)
     }
     struct report r = {.cli = cli};
     progress_init(&r.progress, cli);
-    struct cluster_hooks hooks = {.timeout = o.timeout,
-                                  .poll_interval = o.poll_interval,
+    struct cluster_hooks hooks = {.timeout = o->timeout,
+                                  .poll_interval = o->poll_interval,
                                   .credentials_from = s.credentials_from,
                                   .progress = on_progress,
                                   .notice = on_notice,
                                   .ctx = &r};
-    if (status == SP_OK && cli->dry_run && o.sub != STATUS) {
+    if (status == SP_OK && cli->dry_run && o->sub != STATUS) {
         printf("-- dry run in %s: the requests sparkify would send to change something (the "
                "ones that read were sent)\n",
                s.region);
@@ -635,15 +513,15 @@ int cmd_cluster(int argc, char **argv, struct cli *cli)
     if (status == SP_OK && settings.db_password)
         aws_client_add_secret(s.aws, settings.db_password);
     if (status == SP_OK) {
-        switch (o.sub) {
+        switch (o->sub) {
         case CREATE:
             status = run_create(cli, &s, &settings, &hooks, &r, &err);
             break;
         case STATUS:
-            status = run_status(&s, &settings, &hooks, o.json, &err);
+            status = run_status(&s, &settings, &hooks, o->format == STATUS_JSON, &err);
             break;
         case DELETE:
-            status = run_delete(cli, &o, &s, &settings, &hooks, &r, &err);
+            status = run_delete(cli, o, &s, &settings, &hooks, &r, &err);
             break;
         }
     }
@@ -652,3 +530,96 @@ int cmd_cluster(int argc, char **argv, struct cli *cli)
     cluster_settings_release(&settings);
     return status == SP_OK ? 0 : cli_report_error(&err);
 }
+
+static void cluster_init(struct cluster_args *a, enum subcommand sub)
+{
+    a->sub = sub;
+    a->timeout = 1800;
+    a->poll_interval = 5;
+}
+
+static void create_init(void *args)
+{
+    cluster_init(args, CREATE);
+}
+
+static void status_init(void *args)
+{
+    cluster_init(args, STATUS);
+}
+
+static void delete_init(void *args)
+{
+    cluster_init(args, DELETE);
+}
+
+static const char cluster_epilogue[] =
+    "Settings (dwh.cfg): [CLUSTER] IDENTIFIER (sparkify), NODE_TYPE (ra3.xlplus), NUM_NODES (1), "
+    "CLUSTER_TYPE (single-node for 1 node), DB_NAME (dev), DB_USER (awsuser), DB_PASSWORD "
+    "(generated), DB_PORT (5439); each falls back to the classic [DWH] key "
+    "(DWH_CLUSTER_IDENTIFIER, DWH_NODE_TYPE, ...), [CLUSTER] winning where both are set. The role "
+    "is [DWH] DWH_IAM_ROLE_NAME, else the one [IAM_ROLE] ARN names, else IDENTIFIER-s3-read.\n"
+    "\n"
+    "Credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN, then "
+    "~/.aws/credentials (AWS_PROFILE), then [AWS] KEY/SECRET in dwh.cfg. Endpoints: "
+    "AWS_ENDPOINT_URL_IAM, _STS, _EC2, _REDSHIFT, then AWS_ENDPOINT_URL.\n"
+    "\n"
+    "With --dry-run, only the requests that read are sent; the others are printed.";
+
+static const struct cli_command create_command = {
+    .options = create_options,
+    .description =
+        "Makes an IAM role that Redshift may assume (tagged " CLUSTER_TAG_KEY
+        "=IDENTIFIER), its policy (s3:GetObject and s3:ListBucket on exactly [S3] LOG_DATA, "
+        "SONG_DATA, LOG_JSONPATH and STAGING), an ingress rule for the port from --allow-cidr "
+        "only, and an encrypted Redshift cluster carrying the role in the default VPC; waits "
+        "until it is available, then writes [CLUSTER] HOST DB_NAME DB_USER DB_PASSWORD DB_PORT "
+        "and [IAM_ROLE] ARN into the config file (in place, comments kept, mode 0600). Run "
+        "again, it finds what exists and changes nothing. A missing DB_PASSWORD is generated, "
+        "written to the file and never printed.",
+    .epilogue = cluster_epilogue,
+    .args_size = sizeof(struct cluster_args),
+    .init = create_init,
+    .run = cmd_cluster,
+};
+
+static const struct cli_command status_command = {
+    .options = status_options,
+    .description = "Shows the cluster's state, endpoint, nodes, role and ingress rules; exits 1 "
+                   "when it does not exist.",
+    .epilogue = cluster_epilogue,
+    .args_size = sizeof(struct cluster_args),
+    .init = status_init,
+    .run = cmd_cluster,
+};
+
+static const struct cli_command delete_command = {
+    .options = delete_options,
+    .description =
+        "Deletes the cluster (no final snapshot unless --final-snapshot), waits until it is "
+        "gone, removes sparkify's ingress rule and the role (only when it carries the tag), and "
+        "clears HOST and ARN in the config file. Asks for the cluster identifier on a terminal; "
+        "--yes instead (required when stdin is not a terminal).",
+    .epilogue = cluster_epilogue,
+    .args_size = sizeof(struct cluster_args),
+    .init = delete_init,
+    .run = cmd_cluster,
+};
+
+static const struct cli_subcommand cluster_subcommands[] = {
+    {"create", &create_command,
+     "make the IAM role, its policy, the ingress rule and the cluster; write dwh.cfg"},
+    {"status", &status_command, "show the cluster's state, endpoint, nodes, role and ingress"},
+    {"delete", &delete_command,
+     "delete the cluster, sparkify's ingress rule and role; clear dwh.cfg"},
+    {NULL, NULL, NULL},
+};
+
+const struct cli_command cluster_command = {
+    .subcommands = cluster_subcommands,
+    .description = "The classic project's step 1 as one command, and its undoing: an IAM role "
+                   "that Redshift may assume, the cluster's port opened to one CIDR, and an "
+                   "encrypted Redshift cluster in the default VPC. The subcommand comes first; "
+                   "`sparkify cluster SUBCOMMAND --help` describes one.",
+    .epilogue = cluster_epilogue,
+};

@@ -9,18 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static void usage(void)
-{
-    printf("usage: sparkify create-tables [--force]\n\n"
-           "Drops (if present) and creates the staging tables, the star tables (songplays, users,\n"
-           "songs, artists, time) and the bookkeeping tables (loaded_objects, load_errors,\n"
-           "song_lookup, user_latest, etl_runs), in one transaction. When any of them holds rows\n"
-           "it refuses (exit 2), naming them, and drops nothing. With --dry-run, prints the\n"
-           "statements instead.\n"
-           "  --force   drop and recreate every table even when they hold data (all loaded data\n"
-           "            is lost), as the classic create_tables.py does\n");
-}
-
 /* Refuses (SP_USAGE) when a table that would be dropped holds rows. */
 static int refuse_loaded(struct warehouse *wh, struct sp_error *err)
 {
@@ -35,36 +23,28 @@ static int refuse_loaded(struct warehouse *wh, struct sp_error *err)
     return status;
 }
 
-int cmd_create_tables(int argc, char **argv, struct cli *cli)
+struct create_tables_args {
+    bool force;
+};
+
+#define CLI_ARGS struct create_tables_args
+static const struct cli_option create_tables_options[] = {
+    OPT_BOOL(0, "force", force,
+             "drop and recreate every table even when they hold data (all loaded data is lost), "
+             "as the classic create_tables.py does"),
+    OPT_END,
+};
+#undef CLI_ARGS
+
+static int cmd_create_tables(struct cli *cli, void *args)
 {
-    enum { FORCE = 256 };
-    static const struct option options[] = {
-        CLI_COMMON_OPTIONS, {"force", no_argument, NULL, FORCE}, {NULL, 0, NULL, 0}};
-    bool force = false;
-    int c;
-    while ((c = cli_getopt(cli, argc, argv, CLI_COMMON_SHORT, options)) != -1) {
-        if (c == 'h') {
-            usage();
-            return 0;
-        }
-        if (c == FORCE) {
-            force = true;
-            continue;
-        }
-        return cli_usage_error("create-tables", "unknown or invalid option '%s'", argv[optind - 1]);
-    }
-    if (optind < argc)
-        return cli_usage_error("create-tables", "unexpected argument '%s'", argv[optind]);
+    const struct create_tables_args *a = args;
+    struct warehouse *wh = cli->wh;
     struct sp_error err;
     sp_error_clear(&err);
-    struct warehouse *wh = NULL;
-    int status = cli_load_config(cli, &err);
-    if (status == SP_OK)
-        status = cli_open_warehouse(cli, WAREHOUSE_WRITE, &wh, &err);
-    if (status == SP_OK)
-        status = wh->ops->begin(wh, &err);
+    int status = wh->ops->begin(wh, &err);
     if (status == SP_OK) {
-        if (!force)
+        if (!a->force)
             status = refuse_loaded(wh, &err);
         if (status == SP_OK)
             status = wh->ops->create_tables(wh, true, &err);
@@ -78,6 +58,17 @@ int cmd_create_tables(int argc, char **argv, struct cli *cli)
     if (status == SP_OK)
         cli_info(cli, "%s tables in %s\n", cli->dry_run ? "dry run: would create" : "created",
                  wh->display);
-    warehouse_close(wh);
     return status == SP_OK ? 0 : cli_report_error(&err);
 }
+
+const struct cli_command create_tables_command = {
+    .options = create_tables_options,
+    .description =
+        "Drops (if present) and creates the staging tables, the star tables (songplays, users, "
+        "songs, artists, time) and the bookkeeping tables (loaded_objects, load_errors, "
+        "song_lookup, user_latest, etl_runs), in one transaction. When any of them holds rows "
+        "it refuses (exit 2), naming them, and drops nothing. With --dry-run, prints the "
+        "statements instead.",
+    .args_size = sizeof(struct create_tables_args),
+    .run = cmd_create_tables,
+};

@@ -11,8 +11,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -81,32 +81,17 @@ static const char template_text[] =
     "# DWH_DB_PASSWORD =\n"
     "# DWH_PORT = 5439\n";
 
-static void usage(void)
-{
-    printf("usage: sparkify init [FILE]\n\n"
-           "Writes a commented dwh.cfg template with every section and key sparkify reads to FILE\n"
-           "(default: --config, else $SPARKIFY_CONFIG, else ./dwh.cfg), mode 0600. An existing\n"
-           "file is never overwritten. With --dry-run, prints the template instead.\n");
-}
+struct init_args {
+    const char *path; /* the operand, or NULL */
+};
 
-int cmd_init(int argc, char **argv, struct cli *cli)
+/* init takes the global options only. */
+static const struct cli_option init_options[] = {OPT_END};
+
+static int cmd_init(struct cli *cli, void *args)
 {
-    static const struct option options[] = {CLI_COMMON_OPTIONS, {NULL, 0, NULL, 0}};
-    int c;
-    while ((c = cli_getopt(cli, argc, argv, CLI_COMMON_SHORT, options)) != -1) {
-        if (c == 'h') {
-            usage();
-            return 0;
-        }
-        return cli_usage_error("init", "unknown or invalid option '%s'", argv[optind - 1]);
-    }
-    if (argc - optind > 1)
-        return cli_usage_error("init", "unexpected argument '%s'", argv[optind + 1]);
-    const char *path = optind < argc ? argv[optind] : cli->config_path;
-    if (!path) {
-        const char *env = getenv("SPARKIFY_CONFIG");
-        path = env && *env ? env : "dwh.cfg";
-    }
+    const struct init_args *a = args;
+    const char *path = a->path ? a->path : cli_config_path(cli, NULL);
     if (cli->dry_run) {
         fputs(template_text, stdout);
         cli_info(cli, "dry run: this template would be written to %s\n", path);
@@ -143,3 +128,16 @@ int cmd_init(int argc, char **argv, struct cli *cli)
              path);
     return 0;
 }
+
+const struct cli_command init_command = {
+    .options = init_options,
+    .operand = "FILE",
+    .operand_optional = true,
+    .operand_offset = offsetof(struct init_args, path),
+    .description = "Writes a commented dwh.cfg template with every section and key sparkify reads "
+                   "to FILE (default: --config, else $SPARKIFY_CONFIG, else ./dwh.cfg), mode "
+                   "0600. An existing file is never overwritten. With --dry-run, prints the "
+                   "template instead.",
+    .args_size = sizeof(struct init_args),
+    .run = cmd_init,
+};

@@ -12,23 +12,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <time.h>
-
-static void usage(void)
-{
-    printf("usage: sparkify report [--format table|csv|json|html] [-o FILE] [--top N]\n"
-           "                       [--since YYYY-MM-DD] [--until YYYY-MM-DD]\n\n"
-           "Prints rows per table, songplays matched to a song, the top N songs, artists, users\n"
-           "and locations by plays (default 10), plays by hour of day and by weekday, the paid\n"
-           "vs free share of plays, plays by browser and by operating system (families from\n"
-           "user_agent), and daily active users.\n\n"
-           "  --format FORMAT  table (aligned, fitted to the terminal), csv, json (one object\n"
-           "                   keyed by section), or html (one self-contained page with charts)\n"
-           "  -o, --output FILE  write to FILE (replaced whole, or not at all on an error)\n"
-           "  --since DAY      only plays on or after DAY (UTC)\n"
-           "  --until DAY      only plays on or before DAY (UTC)\n");
-}
 
 static void print_sections(FILE *out, enum output_format format,
                            const struct report_section *sections, struct result_set **results,
@@ -56,91 +40,118 @@ static void print_sections(FILE *out, enum output_format format,
     }
 }
 
-int cmd_report(int argc, char **argv, struct cli *cli)
-{
-    enum { SINCE = 256, UNTIL };
-    static const struct option options[] = {CLI_COMMON_OPTIONS,
-                                            {"format", required_argument, NULL, 'f'},
-                                            {"top", required_argument, NULL, 'n'},
-                                            {"output", required_argument, NULL, 'o'},
-                                            {"since", required_argument, NULL, SINCE},
-                                            {"until", required_argument, NULL, UNTIL},
-                                            {NULL, 0, NULL, 0}};
-    enum output_format format = FORMAT_TABLE;
-    bool html = false;
-    long long top = 10;
-    const char *output_path = NULL;
-    struct report_options ro = {0};
-    int c;
-    while ((c = cli_getopt(cli, argc, argv, CLI_COMMON_SHORT "f:o:", options)) != -1) {
-        if (c == 'h') {
-            usage();
-            return 0;
-        } else if (c == 'f') {
-            html = strcmp(optarg, "html") == 0;
-            if (!html && output_parse_format(optarg, &format) != 0)
-                return cli_usage_error("report",
-                                       "--format takes table, csv, json or html, not '%s'", optarg);
-        } else if (c == 'n') {
-            if (cli_parse_count(optarg, 100000, &top) != 0 || top < 1)
-                return cli_usage_error("report", "--top takes a number from 1 to 100000, not '%s'",
-                                       optarg);
-        } else if (c == 'o') {
-            output_path = optarg;
-        } else if (c == SINCE) {
-            ro.since = optarg;
-        } else if (c == UNTIL) {
-            ro.until = optarg;
-        } else {
-            return cli_usage_error("report", "unknown or invalid option '%s'", argv[optind - 1]);
-        }
-    }
-    if (optind < argc)
-        return cli_usage_error("report", "unexpected argument '%s'", argv[optind]);
-    ro.top = (int)top;
+/* --format html draws a page; the other formats print result sets. */
+enum { REPORT_HTML = FORMAT_JSON + 1 };
 
+static const struct cli_word report_formats[] = {{"table", FORMAT_TABLE},
+                                                 {"csv", FORMAT_CSV},
+                                                 {"json", FORMAT_JSON},
+                                                 {"html", REPORT_HTML},
+                                                 {NULL, 0}};
+
+struct report_args {
+    int format;
+    const char *output_path;
+    struct report_options options;
+    /* Made before the set-up: a bad period is a usage error that opens nothing. */
+    struct report_section *sections;
+    size_t count;
+};
+
+#define CLI_ARGS struct report_args
+static const struct cli_option report_options[] = {
+    OPT_ENUM('f', "format", format, "FORMAT", report_formats,
+             "table (aligned, fitted to the terminal), csv, json (one object keyed by section), "
+             "or html (one self-contained page with charts)"),
+    OPT_STRING('o', "output", output_path, "FILE",
+               "write to FILE (replaced whole, or not at all on an error)"),
+    OPT_INT(0, "top", options.top, "N", 1, 100000,
+            "the top N songs, artists, users and locations (default 10)"),
+    OPT_STRING(0, "since", options.since, "DAY", "only plays on or after DAY (UTC, YYYY-MM-DD)"),
+    OPT_STRING(0, "until", options.until, "DAY", "only plays on or before DAY (UTC, YYYY-MM-DD)"),
+    OPT_END,
+};
+#undef CLI_ARGS
+
+static void report_init(void *args)
+{
+    struct report_args *a = args;
+    a->options.top = 10;
+}
+
+static int report_prepare(struct cli *cli, void *args)
+{
+    (void)cli;
+    struct report_args *a = args;
     struct sp_error err;
     sp_error_clear(&err);
-    struct report_section *sections = NULL;
-    size_t count = 0;
-    int status = report_sections(&ro, &sections, &count, &err);
-    if (status != SP_OK)
+    if (report_sections(&a->options, &a->sections, &a->count, &err) != SP_OK)
         return cli_usage_error("report", "%s", err.message);
-    struct warehouse *wh = NULL;
-    status = cli_load_config(cli, &err);
-    if (status == SP_OK)
-        status = cli_open_warehouse(cli, WAREHOUSE_READ, &wh, &err);
-    struct result_set **results = xcalloc(count, sizeof *results);
-    for (size_t i = 0; i < count; i++) {
+    return 0;
+}
+
+/* Writes the report to -o FILE or stdout, whole or not at all. */
+static int write_report(const struct report_args *a, const char *target,
+                        struct result_set **results, struct sp_error *err)
+{
+    struct output_file out;
+    int status = output_file_open(&out, a->output_path, err);
+    if (status != SP_OK)
+        return status;
+    if (a->format == REPORT_HTML) {
+        char generated[40];
+        time_t now = time(NULL);
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        strftime(generated, sizeof generated, "%Y-%m-%d %H:%M UTC", &tm);
+        struct report_page page = {target, a->options.since, a->options.until, generated};
+        report_html_write(out.f, &page, a->sections, results, a->count);
+    } else {
+        print_sections(out.f, (enum output_format)a->format, a->sections, results, a->count);
+    }
+    return output_file_close(&out, true, err);
+}
+
+static int cmd_report(struct cli *cli, void *args)
+{
+    const struct report_args *a = args;
+    struct warehouse *wh = cli->wh;
+    struct sp_error err;
+    sp_error_clear(&err);
+    int status = SP_OK;
+    struct result_set **results = xcalloc(a->count, sizeof *results);
+    for (size_t i = 0; i < a->count; i++) {
         results[i] = result_set_new();
         if (status == SP_OK) {
-            status = wh->ops->query(wh, sections[i].sql, result_set_add_row, results[i], &err);
+            status = wh->ops->query(wh, a->sections[i].sql, result_set_add_row, results[i], &err);
             if (status != SP_OK)
-                sp_error_prefix(&err, "report section '%s': ", sections[i].name);
+                sp_error_prefix(&err, "report section '%s': ", a->sections[i].name);
         }
     }
-    struct output_file out;
-    bool write = status == SP_OK && !cli->dry_run; /* a dry run only shows the queries */
-    if (write)
-        status = output_file_open(&out, output_path, &err);
-    if (write && status == SP_OK) {
-        if (html) {
-            char generated[40];
-            time_t now = time(NULL);
-            struct tm tm;
-            gmtime_r(&now, &tm);
-            strftime(generated, sizeof generated, "%Y-%m-%d %H:%M UTC", &tm);
-            struct report_page page = {wh->display, ro.since, ro.until, generated};
-            report_html_write(out.f, &page, sections, results, count);
-        } else {
-            print_sections(out.f, format, sections, results, count);
-        }
-        status = output_file_close(&out, true, &err);
-    }
-    for (size_t i = 0; i < count; i++)
+    if (status == SP_OK && !cli->dry_run) /* a dry run only shows the queries */
+        status = write_report(a, wh->display, results, &err);
+    for (size_t i = 0; i < a->count; i++)
         result_set_free(results[i]);
     free(results);
-    report_sections_free(sections, count);
-    warehouse_close(wh);
     return status == SP_OK ? 0 : cli_report_error(&err);
 }
+
+static void report_release(void *args)
+{
+    struct report_args *a = args;
+    report_sections_free(a->sections, a->count);
+}
+
+const struct cli_command report_command = {
+    .options = report_options,
+    .description =
+        "Prints rows per table, songplays matched to a song, the top N songs, artists, users "
+        "and locations by plays, plays by hour of day and by weekday, the paid vs "
+        "free share of plays, plays by browser and by operating system (families from "
+        "user_agent), and daily active users.",
+    .args_size = sizeof(struct report_args),
+    .init = report_init,
+    .prepare = report_prepare,
+    .run = cmd_report,
+    .release = report_release,
+};

@@ -24,18 +24,8 @@ struct result_set {
     struct rowbuf rows;
 };
 
-int output_parse_format(const char *text, enum output_format *format)
-{
-    if (strcmp(text, "table") == 0)
-        *format = FORMAT_TABLE;
-    else if (strcmp(text, "csv") == 0)
-        *format = FORMAT_CSV;
-    else if (strcmp(text, "json") == 0)
-        *format = FORMAT_JSON;
-    else
-        return -1;
-    return 0;
-}
+const struct cli_word output_formats[] = {
+    {"table", FORMAT_TABLE}, {"csv", FORMAT_CSV}, {"json", FORMAT_JSON}, {NULL, 0}};
 
 struct result_set *result_set_new(void)
 {

@@ -3,6 +3,7 @@
 #define SPARKIFY_OUTPUT_H
 
 #include "check.h"
+#include "options.h"
 #include "record.h"
 
 #include <cjson/cJSON.h>
@@ -11,7 +12,8 @@
 
 enum output_format { FORMAT_TABLE, FORMAT_CSV, FORMAT_JSON };
 
-int output_parse_format(const char *text, enum output_format *format);
+/* The words --format takes, for an option table (options.h). */
+extern const struct cli_word output_formats[];
 
 /* Collects a query's rows (copies them), as a warehouse_row_fn. */
 struct result_set;

@@ -102,13 +102,109 @@ PY
   [ "${#lines[@]}" -eq 1 ]
 }
 
-@test "every command answers --help" {
-  for cmd in create-tables etl check query report generate; do
-    run sp "$cmd" --help
+# The commands and subcommands `sparkify --help-all` names ("cluster create" as two words).
+all_commands() {
+  sp --help-all | awk -F '\t' '$1 == "command" { print $2 }'
+}
+
+@test "every command answers --help, and so does every subcommand" {
+  [ "$(all_commands | tr '\n' ' ')" = "init cluster cluster create cluster status cluster delete create-tables etl check report query generate " ]
+  mapfile -t commands < <(all_commands)
+  for cmd in "${commands[@]}"; do
+    # shellcheck disable=SC2086 # "cluster create" is two arguments
+    run sp $cmd --help
     [ "$status" -eq 0 ]
     [[ "$output" == "usage: sparkify $cmd"* ]]
   done
+  run sp cluster -h
+  [ "$status" -eq 0 ]
+  [[ "$output" == "usage: sparkify cluster create"*"   or: sparkify cluster status"*"   or: sparkify cluster delete"* ]]
   run sp --help
   [ "$status" -eq 0 ]
-  [[ "$output" == *"create-tables"*"etl"*"check"*"report"*"query"*"generate"* ]]
+  [[ "$output" == *"init [FILE]"*"cluster create|status|delete"*"create-tables"*"etl"*"check"*"report"*"query"*"generate"* ]]
+}
+
+@test "an option given without its value is named (exit 2), before or after the command" {
+  run sp etl --max-errors
+  [ "$status" -eq 2 ]
+  [ "$output" = 'sparkify etl: option --max-errors needs a value (see `sparkify etl --help`)' ]
+  run sp --config
+  [ "$status" -eq 2 ]
+  [ "$output" = 'sparkify: option --config needs a value (see `sparkify --help`)' ]
+  run sp report -o
+  [ "$status" -eq 2 ]
+  [ "$output" = 'sparkify report: option --output needs a value (see `sparkify report --help`)' ]
+}
+
+@test "a value an option does not take is refused with what it takes, however the option is spelled" {
+  run sp --progress sometimes etl
+  [ "$status" -eq 2 ]
+  [ "$output" = "sparkify: --progress takes auto, always or never, not 'sometimes' (see \`sparkify --help\`)" ]
+  run sp etl --progress=sometimes
+  [ "$status" -eq 2 ]
+  [ "$output" = "sparkify etl: --progress takes auto, always or never, not 'sometimes' (see \`sparkify etl --help\`)" ]
+  run sp etl --s3-concurrency=0
+  [ "$status" -eq 2 ]
+  [ "$output" = "sparkify etl: --s3-concurrency takes a number from 1 to 1000, not '0' (see \`sparkify etl --help\`)" ]
+  run sp etl --s3-max-k 1001
+  [ "$status" -eq 2 ]
+  [[ "$output" == *"--s3-max-keys takes a number from 1 to 1000, not '1001'"* ]]
+  run sp generate --start-date 2018-13-01
+  [ "$status" -eq 2 ]
+  [[ "$output" == *"--start-date takes YYYY-MM-DD, not '2018-13-01'"* ]]
+}
+
+@test "the README's usage block is what sparkify --help prints" {
+  : "${SPARKIFY_SOURCE:?SPARKIFY_SOURCE must name the source tree}"
+  diff -u <(awk '/^## Using it/ {f = 1; next} f && /^```$/ {if (b) exit; b = 1; next} b' "$SPARKIFY_SOURCE/README.md") <(sp --help)
+}
+
+@test "every option --help-all lists is in its command's --help and known to its parser" {
+  rows=$(sp --help-all)
+  mapfile -t commands < <(all_commands)
+  for cmd in "${commands[@]}"; do
+    # A command with subcommands takes none of its own: they are checked one by one.
+    if grep -q "^command	$cmd " <<<"$rows"; then
+      continue
+    fi
+    # shellcheck disable=SC2086 # "cluster create" is two arguments
+    help=$(sp $cmd --help)
+    # Global or its own, the long name, and whether the option takes a value (its value name is
+    # not empty).
+    options=$(awk -F '\t' -v cmd="$cmd" '$1 == "option" && ($2 == cmd || $2 == "*") { print ($2 == "*" ? "*" : "-"), $4, ($5 == "" ? "flag" : "value") }' <<<"$rows")
+    [ -n "$options" ]
+    while read -r name long kind; do
+      [ "$name" = '*' ] || [[ "$help" == *"$long"* ]]
+      # shellcheck disable=SC2086
+      if [ "$kind" = value ]; then
+        run sp $cmd "$long"
+        [ "$status" -eq 2 ]
+        [[ "$output" == *"option $long needs a value"* ]]
+      else
+        run sp $cmd "$long" --help
+        [ "$status" -eq 0 ]
+        [[ "$output" == "usage: sparkify $cmd"* ]]
+      fi
+    done <<<"$options"
+  done
+}
+
+@test "every help fits in 80 columns" {
+  mapfile -t commands < <(all_commands)
+  for cmd in "${commands[@]}"; do
+    # shellcheck disable=SC2086
+    [ -z "$(sp $cmd --help | awk 'length > 80')" ]
+  done
+  [ -z "$(sp --help | awk 'length > 80')" ]
+}
+
+@test "init takes one FILE or none" {
+  run sp init a.cfg b.cfg
+  [ "$status" -eq 2 ]
+  [ "$output" = "sparkify init: unexpected argument 'b.cfg' (see \`sparkify init --help\`)" ]
+  [ ! -e a.cfg ]
+  run sp init --help
+  [ "$status" -eq 0 ]
+  [[ "$output" == "usage: sparkify init [FILE]"* ]]
+  [ "$(sp --help-all | grep '^operand	init	')" = "operand	init	[FILE]" ]
 }

@@ -197,12 +197,39 @@ create() {
   run sp cluster create --allow-cidr 2001:db8::/32
   [ "$status" -eq 2 ]
   [ "$output" = "sparkify: --allow-cidr takes an IPv4 CIDR such as 203.0.113.5/32, not '2001:db8::/32'" ]
+}
+
+@test "each subcommand takes its own options: another one's is named as such, a bad value says what it takes" {
   run sp cluster status --yes
   [ "$status" -eq 2 ]
-  [ "$output" = "sparkify cluster: --yes is not an option of \`cluster status\` (see \`sparkify cluster --help\`)" ]
+  [ "$output" = "sparkify cluster status: --yes is an option of \`cluster delete\`, not of \`cluster status\` (see \`sparkify cluster status --help\`)" ]
+  run sp cluster status --timeout=60
+  [ "$status" -eq 2 ]
+  [ "$output" = "sparkify cluster status: --timeout is an option of \`cluster create\` and \`cluster delete\`, not of \`cluster status\` (see \`sparkify cluster status --help\`)" ]
   run sp cluster create --timeout soon
   [ "$status" -eq 2 ]
-  [ "$output" = "sparkify cluster: --timeout takes a number of seconds, not 'soon' (see \`sparkify cluster --help\`)" ]
+  [ "$output" = "sparkify cluster create: --timeout takes a number of seconds, not 'soon' (see \`sparkify cluster create --help\`)" ]
+  run sp cluster delete --poll-interval=0
+  [ "$status" -eq 2 ]
+  [ "$output" = "sparkify cluster delete: --poll-interval takes a number of seconds, not '0' (see \`sparkify cluster delete --help\`)" ]
+  run sp cluster status --format xml
+  [ "$status" -eq 2 ]
+  [ "$output" = "sparkify cluster status: --format takes text or json, not 'xml' (see \`sparkify cluster status --help\`)" ]
+  run sp cluster
+  [ "$status" -eq 2 ]
+  [ "$output" = "sparkify cluster: which one: create, status or delete? (the subcommand comes first: sparkify cluster create [options]) (see \`sparkify cluster --help\`)" ]
+  run sp cluster --yes delete
+  [ "$status" -eq 2 ]
+  [[ "$output" == "sparkify cluster: which one: create, status or delete?"* ]]
+  run sp cluster remove
+  [ "$status" -eq 2 ]
+  [ "$output" = "sparkify cluster: unknown subcommand 'remove' (create, status or delete) (see \`sparkify cluster --help\`)" ]
+  run sp cluster status now
+  [ "$status" -eq 2 ]
+  [ "$output" = "sparkify cluster status: unexpected argument 'now' (see \`sparkify cluster status --help\`)" ]
+  run sp cluster status --bogus
+  [ "$status" -eq 2 ]
+  [ "$output" = "sparkify cluster status: unknown or invalid option '--bogus' (see \`sparkify cluster status --help\`)" ]
 }
 
 @test "create makes the role, its least-privilege policy, the ingress rule and the cluster, waits while it is creating, and writes dwh.cfg in place with mode 0600" {
