@@ -9,6 +9,7 @@
 #include "output.h"
 #include "report.h"
 #include "report_html.h"
+#include "report_text.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +19,8 @@
 static void usage(void)
 {
     printf("usage: sparkify report [--format table|csv|json|html] [-o FILE] [--top N]\n"
-           "                       [--since YYYY-MM-DD] [--until YYYY-MM-DD]\n\n"
+           "                       [--since YYYY-MM-DD] [--until YYYY-MM-DD]\n"
+           "                       [--section NAME]\n\n"
            "Prints rows per table, songplays matched to a song, the top N songs, artists, users\n"
            "and locations by plays (default 10), plays by hour of day and by weekday, the paid\n"
            "vs free share of plays, plays by browser and by operating system (families from\n"
@@ -27,44 +29,24 @@ static void usage(void)
            "                   keyed by section), or html (one self-contained page with charts)\n"
            "  -o, --output FILE  write to FILE (replaced whole, or not at all on an error)\n"
            "  --since DAY      only plays on or after DAY (UTC)\n"
-           "  --until DAY      only plays on or before DAY (UTC)\n");
-}
-
-static void print_sections(FILE *out, enum output_format format,
-                           const struct report_section *sections, struct result_set **results,
-                           size_t count)
-{
-    if (format == FORMAT_JSON) {
-        cJSON *json = cJSON_CreateObject();
-        for (size_t i = 0; i < count; i++)
-            cJSON_AddItemToObject(json, sections[i].name, result_set_json(results[i]));
-        char *text = cJSON_Print(json);
-        fprintf(out, "%s\n", text);
-        cJSON_free(text);
-        cJSON_Delete(json);
-        return;
-    }
-    for (size_t i = 0; i < count; i++) {
-        if (format == FORMAT_CSV) {
-            fprintf(out, "# %s\r\n", sections[i].title);
-            output_print(out, results[i], format);
-            fprintf(out, "\r\n");
-        } else {
-            fprintf(out, "%s%s\n", i ? "\n" : "", sections[i].title);
-            output_print(out, results[i], format);
-        }
-    }
+           "  --until DAY      only plays on or before DAY (UTC)\n"
+           "  --section NAME   only section NAME (not with html); as csv, plain CSV with one\n"
+           "                   header row. NAME is one of row_counts, matched, top_songs,\n"
+           "                   top_artists, top_users, plays_by_hour, plays_by_weekday,\n"
+           "                   level_share, top_locations, browsers, operating_systems,\n"
+           "                   daily_active_users\n");
 }
 
 int cmd_report(int argc, char **argv, struct cli *cli)
 {
-    enum { SINCE = 256, UNTIL };
+    enum { SINCE = 256, UNTIL, SECTION };
     static const struct option options[] = {CLI_COMMON_OPTIONS,
                                             {"format", required_argument, NULL, 'f'},
                                             {"top", required_argument, NULL, 'n'},
                                             {"output", required_argument, NULL, 'o'},
                                             {"since", required_argument, NULL, SINCE},
                                             {"until", required_argument, NULL, UNTIL},
+                                            {"section", required_argument, NULL, SECTION},
                                             {NULL, 0, NULL, 0}};
     enum output_format format = FORMAT_TABLE;
     bool html = false;
@@ -91,12 +73,17 @@ int cmd_report(int argc, char **argv, struct cli *cli)
             ro.since = optarg;
         } else if (c == UNTIL) {
             ro.until = optarg;
+        } else if (c == SECTION) {
+            ro.section = optarg;
         } else {
             return cli_usage_error("report", "unknown or invalid option '%s'", argv[optind - 1]);
         }
     }
     if (optind < argc)
         return cli_usage_error("report", "unexpected argument '%s'", argv[optind]);
+    if (html && ro.section)
+        return cli_usage_error("report", "--section selects a section of the table, csv or json "
+                                         "report; the html page is always whole");
     ro.top = (int)top;
 
     struct sp_error err;
@@ -133,9 +120,13 @@ int cmd_report(int argc, char **argv, struct cli *cli)
             struct report_page page = {wh->display, ro.since, ro.until, generated};
             report_html_write(out.f, &page, sections, results, count);
         } else {
-            print_sections(out.f, format, sections, results, count);
+            report_text_write(out.f, format, sections, results, count);
         }
         status = output_file_close(&out, true, &err);
+        char *note = report_text_untold_note(format, sections, results, count);
+        if (status == SP_OK && note)
+            cli_info(cli, "sparkify report: %s\n", note);
+        free(note);
     }
     for (size_t i = 0; i < count; i++)
         result_set_free(results[i]);
