@@ -239,7 +239,8 @@ def matched_note(plays, matched, songs):
         return (f"{matched:,} of {plays:,} plays matched a song: the catalog holds no songs "
                 "(etl --song-data loads them), so top songs and artists are empty.")
     hundredths = matched * 10000 // plays
-    share = "under 0.01" if matched and not hundredths else f"{hundredths // 100}.{hundredths % 100:02d}"
+    share = ("under 0.01" if matched and not hundredths else
+             f"{hundredths // 100}" if hundredths % 100 == 0 else f"{hundredths // 100}.{hundredths % 100:02d}")
     return (f"{matched:,} of {plays:,} plays ({share}%) matched a song in the catalog; top songs and "
             "artists count only those. A play matches when its song title, artist name and length "
             f"equal a catalog song's exactly; the catalog holds {songs:,} song{'' if songs == 1 else 's'}.")

@@ -302,3 +302,117 @@ for chart in ["chart-plays-by-hour", "chart-daily-active-users", "chart-plays-by
     assert m.marks[(chart, "text.value")] >= 1, chart
 PY
 }
+
+# dom FILE: the DOM headless Chromium renders from FILE (scripts off: the page has none).
+dom() {
+  command -v chromium >/dev/null || skip "chromium is absent (scripts/deps.sh test installs it)"
+  timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+    --disable-background-networking --disable-component-update --disable-sync \
+    --user-data-dir="$TMP/profile" --window-size=1280,2000 --dump-dom "file://$TMP/$1" 2>/dev/null
+}
+
+# page_text DOM_FILE: JSON of what the rendered page says, by element: the texts of each class
+# inside each chart (id/class), of each element with an id, and the page's visible text.
+page_text() {
+  /usr/bin/python3 - "$1" <<'PY'
+import collections, json, sys
+from html.parser import HTMLParser
+
+class Texts(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.stack, self.out, self.visible = [], collections.defaultdict(list), []
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        chart = next((s[1] for s in reversed(self.stack) if s[1]), None)
+        if tag == "svg" and "chart" in (attrs.get("class") or "").split():
+            chart = attrs.get("id")
+        self.stack.append((tag, chart, attrs.get("class") or "", attrs.get("id"), []))
+        if tag == "svg" and chart == attrs.get("id"):
+            self.out["charts"].append(chart)
+    def handle_endtag(self, tag):
+        while self.stack:
+            t, chart, cls, ident, text = self.stack.pop()
+            joined = "".join(text)
+            if self.stack:
+                self.stack[-1][4].append(joined)
+            for c in cls.split():
+                self.out[f"{chart or 'page'} {t}.{c}"].append(joined)
+            if ident:
+                self.out["#" + ident].append(joined)
+            if t == tag:
+                break
+    def handle_data(self, data):
+        if self.stack and self.stack[-1][0] not in ("style", "title", "script"):
+            self.stack[-1][4].append(data)
+            self.visible.append(data)
+
+t = Texts()
+t.feed(open(sys.argv[1], encoding="utf-8").read())
+t.out["visible"] = [" ".join(" ".join(t.visible).split())]
+print(json.dumps(t.out))
+PY
+}
+
+@test "the HTML page shows bar labels whole above their bars, the matched note once, and paid vs free in large type" {
+  load_sample
+  json=$(sp --target "$DB" report --format json)
+  sp --target "$DB" report --format html -o report.html
+  dom report.html > dom.html
+  page_text dom.html > texts.json
+  python3 - "$json" texts.json <<'PY'
+import json, sys
+report, page = json.loads(sys.argv[1]), json.load(open(sys.argv[2]))
+# Every location and song in full, metropolitan areas such as "Sacramento--Roseville--Arden-Arcade, CA" too.
+assert page["chart-top-locations text.label"] == [r["location"] for r in report["top_locations"]], page["chart-top-locations text.label"]
+assert "Sacramento--Roseville--Arden-Arcade, CA" in page["chart-top-locations text.label"]
+assert page["chart-top-songs text.label"] == [f'{r["song"]} — {r["artist"]}' for r in report["top_songs"]]
+assert not any("…" in label for key, labels in page.items() if key.endswith("text.label") for label in labels)
+# The note, once, above the top songs and artists it is about, and the matched share beside the count.
+assert page["#matched-note"] == [report["notes"]["top_songs"]], page["#matched-note"]
+assert page["page p.note"] == page["#matched-note"]
+assert "matched to a song (0.57%)" in page["page div.kpi-label"], page["page div.kpi-label"]
+# Paid vs free: each level's share in large type, with its plays.
+assert page["chart-level-share text.share-value"] == ["81.98%", "18.02%"], page["chart-level-share text.share-value"]
+assert page["chart-level-share text.share-plays"] == ["5,591 plays", "1,229 plays"]
+# The wide charts are marked, so that a narrow screen draws their text larger.
+assert [c for c in page["charts"]] == ["chart-plays-by-hour", "chart-daily-active-users", "chart-top-songs", "chart-top-artists", "chart-top-users", "chart-top-locations", "chart-plays-by-weekday", "chart-level-share", "chart-browsers", "chart-operating-systems"], page["charts"]
+PY
+  [ "$(grep -c '<svg class="chart vbars wide" id="chart-plays-by-hour"' report.html)" -eq 1 ]
+  [ "$(grep -c '<svg class="chart line wide" id="chart-daily-active-users"' report.html)" -eq 1 ]
+}
+
+@test "the HTML page of a period without plays says so once, with no charts and no zero bars" {
+  load_sample
+  sp --target "$DB" report --format html --since 2030-01-01 -o empty.html
+  dom empty.html > dom.html
+  page_text dom.html > texts.json
+  python3 - texts.json <<'PY'
+import json, sys
+page = json.load(open(sys.argv[1]))
+visible = page["visible"][0]
+assert visible.lower().count("no plays in this period") == 1, visible
+assert "No plays in this period The warehouse holds 6,820 plays, all outside it: choose another period." in visible, visible
+assert page.get("charts", []) == [], page["charts"]
+assert not any(key.endswith("rect.bar") for key in page), [k for k in page if "bar" in k]
+# The cards: the period's plays and what the warehouse holds; no shares of nothing.
+assert page["page div.kpi-value"] == ["0", "96", "1,943", "1,809"], page["page div.kpi-value"]
+PY
+  ! grep -q '<svg' empty.html
+}
+
+@test "the HTML page of plays that match no song says why, in the note and in the empty top songs and artists" {
+  need_sample
+  sp -q --target "$DB" etl --log-data "$DATA/log_data"
+  sp --target "$DB" report --format html --since 2018-11-14 --until 2018-11-14 -o report.html
+  dom report.html > dom.html
+  page_text dom.html > texts.json
+  python3 - texts.json <<'PY'
+import json, sys
+page = json.load(open(sys.argv[1]))
+assert page["#matched-note"] == ["0 of 390 plays matched a song: the catalog holds no songs (etl --song-data loads them), so top songs and artists are empty."], page["#matched-note"]
+assert page["chart-top-songs text.empty"] == page["chart-top-artists text.empty"] == ["no play matched a song in the catalog"]
+assert "chart-top-songs rect.bar" not in page and len(page["chart-top-users rect.bar"]) == 10
+assert "no plays in this period" not in page["visible"][0].lower()
+PY
+}

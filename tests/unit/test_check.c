@@ -280,6 +280,9 @@ static void the_matched_note_says_how_many_matched_and_why(void **state)
     note = report_matched_note(100000, 99999, 1000);
     assert_non_null(strstr(note, "99,999 of 100,000 plays (99.99%) matched"));
     free(note);
+    note = report_matched_note(10, 5, 1000);
+    assert_non_null(strstr(note, "5 of 10 plays (50%) matched"));
+    free(note);
     note = report_matched_note(330, 0, 0);
     assert_string_equal(note, "0 of 330 plays matched a song: the catalog holds no songs (etl "
                               "--song-data loads them), so top songs and artists are empty.");

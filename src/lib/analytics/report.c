@@ -276,6 +276,18 @@ static void append_count(struct buffer *b, long long n)
     }
 }
 
+void report_matched_share(long long songplays, long long matched, char *out, size_t size)
+{
+    /* Rounded down, so that a share short of all never reads 100%, and never 0% for some. */
+    long long hundredths = songplays > 0 ? matched * 10000 / songplays : 0;
+    if (matched > 0 && hundredths == 0)
+        snprintf(out, size, "under 0.01%%");
+    else if (hundredths % 100 == 0)
+        snprintf(out, size, "%lld%%", hundredths / 100);
+    else
+        snprintf(out, size, "%lld.%02lld%%", hundredths / 100, hundredths % 100);
+}
+
 char *report_matched_note(long long songplays, long long matched, long long catalog_songs)
 {
     if (songplays <= 0 || matched >= songplays)
@@ -290,15 +302,13 @@ char *report_matched_note(long long songplays, long long matched, long long cata
                                  "--song-data loads them), so top songs and artists are empty.");
         return note.data;
     }
-    /* Rounded down, so that a share short of all never reads 100%, and never 0% for some. */
-    long long hundredths = matched * 10000 / songplays;
-    if (matched > 0 && hundredths == 0)
-        buffer_append_str(&note, " plays (under 0.01%)");
-    else
-        buffer_printf(&note, " plays (%lld.%02lld%%)", hundredths / 100, hundredths % 100);
-    buffer_append_str(&note, " matched a song in the catalog; top songs and artists count only "
-                             "those. A play matches when its song title, artist name and length "
-                             "equal a catalog song's exactly; the catalog holds ");
+    char share[32];
+    report_matched_share(songplays, matched, share, sizeof share);
+    buffer_printf(&note,
+                  " plays (%s) matched a song in the catalog; top songs and artists count only "
+                  "those. A play matches when its song title, artist name and length equal a "
+                  "catalog song's exactly; the catalog holds ",
+                  share);
     append_count(&note, catalog_songs);
     buffer_append_str(&note, catalog_songs == 1 ? " song." : " songs.");
     return note.data;

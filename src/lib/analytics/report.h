@@ -45,4 +45,8 @@ void report_sections_free(struct report_section *sections, size_t count);
  * NULL, no note, when the period has no plays or every play matched. The caller frees it. */
 char *report_matched_note(long long songplays, long long matched, long long catalog_songs);
 
+/* The share of matched plays as the note writes it: "0.57%", "under 0.01%", "100%"; rounded
+ * down, so that only all is 100%. */
+void report_matched_share(long long songplays, long long matched, char *out, size_t size);
+
 #endif
