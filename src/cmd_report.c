@@ -9,36 +9,11 @@
 #include "output.h"
 #include "report.h"
 #include "report_html.h"
+#include "report_text.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
-
-static void print_sections(FILE *out, enum output_format format,
-                           const struct report_section *sections, struct result_set **results,
-                           size_t count)
-{
-    if (format == FORMAT_JSON) {
-        cJSON *json = cJSON_CreateObject();
-        for (size_t i = 0; i < count; i++)
-            cJSON_AddItemToObject(json, sections[i].name, result_set_json(results[i]));
-        char *text = cJSON_Print(json);
-        fprintf(out, "%s\n", text);
-        cJSON_free(text);
-        cJSON_Delete(json);
-        return;
-    }
-    for (size_t i = 0; i < count; i++) {
-        if (format == FORMAT_CSV) {
-            fprintf(out, "# %s\r\n", sections[i].title);
-            output_print(out, results[i], format);
-            fprintf(out, "\r\n");
-        } else {
-            fprintf(out, "%s%s\n", i ? "\n" : "", sections[i].title);
-            output_print(out, results[i], format);
-        }
-    }
-}
 
 /* --format html draws a page; the other formats print result sets. */
 enum { REPORT_HTML = FORMAT_JSON + 1 };
@@ -69,6 +44,11 @@ static const struct cli_option report_options[] = {
             "the top N songs, artists, users and locations (default 10)"),
     OPT_STRING(0, "since", options.since, "DAY", "only plays on or after DAY (UTC, YYYY-MM-DD)"),
     OPT_STRING(0, "until", options.until, "DAY", "only plays on or before DAY (UTC, YYYY-MM-DD)"),
+    OPT_STRING(0, "section", options.section, "NAME",
+               "only section NAME (not with html); as csv, plain CSV with one header row. NAME is "
+               "one of row_counts, matched, top_songs, top_artists, top_users, plays_by_hour, "
+               "plays_by_weekday, level_share, top_locations, browsers, operating_systems, "
+               "daily_active_users"),
     OPT_END,
 };
 #undef CLI_ARGS
@@ -83,6 +63,9 @@ static int report_prepare(struct cli *cli, void *args)
 {
     (void)cli;
     struct report_args *a = args;
+    if (a->format == REPORT_HTML && a->options.section)
+        return cli_usage_error("report", "--section selects a section of the table, csv or json "
+                                         "report; the html page is always whole");
     struct sp_error err;
     sp_error_clear(&err);
     if (report_sections(&a->options, &a->sections, &a->count, &err) != SP_OK)
@@ -90,8 +73,9 @@ static int report_prepare(struct cli *cli, void *args)
     return 0;
 }
 
-/* Writes the report to -o FILE or stdout, whole or not at all. */
-static int write_report(const struct report_args *a, const char *target,
+/* Writes the report to -o FILE or stdout, whole or not at all; then, on stderr, the note that
+ * plain CSV has no room for. */
+static int write_report(struct cli *cli, const struct report_args *a, const char *target,
                         struct result_set **results, struct sp_error *err)
 {
     struct output_file out;
@@ -107,9 +91,17 @@ static int write_report(const struct report_args *a, const char *target,
         struct report_page page = {target, a->options.since, a->options.until, generated};
         report_html_write(out.f, &page, a->sections, results, a->count);
     } else {
-        print_sections(out.f, (enum output_format)a->format, a->sections, results, a->count);
+        report_text_write(out.f, (enum output_format)a->format, a->sections, results, a->count);
     }
-    return output_file_close(&out, true, err);
+    status = output_file_close(&out, true, err);
+    if (status == SP_OK && a->format != REPORT_HTML) {
+        char *note =
+            report_text_untold_note((enum output_format)a->format, a->sections, results, a->count);
+        if (note)
+            cli_info(cli, "sparkify report: %s\n", note);
+        free(note);
+    }
+    return status;
 }
 
 static int cmd_report(struct cli *cli, void *args)
@@ -129,7 +121,7 @@ static int cmd_report(struct cli *cli, void *args)
         }
     }
     if (status == SP_OK && !cli->dry_run) /* a dry run only shows the queries */
-        status = write_report(a, wh->display, results, &err);
+        status = write_report(cli, a, wh->display, results, &err);
     for (size_t i = 0; i < a->count; i++)
         result_set_free(results[i]);
     free(results);

@@ -291,6 +291,33 @@ const struct cell *result_set_cell(const struct result_set *rs, size_t row, size
     return &rowbuf_row(&rs->rows, row)[column];
 }
 
+int result_set_column(const struct result_set *rs, const char *name)
+{
+    for (size_t c = 0; c < rs->columns; c++)
+        if (strcmp(rs->names[c], name) == 0)
+            return (int)c;
+    return -1;
+}
+
+double result_set_number(const struct result_set *rs, size_t row, const char *name)
+{
+    int c = result_set_column(rs, name);
+    if (c < 0 || row >= result_set_rows(rs))
+        return 0;
+    const struct cell *v = result_set_cell(rs, row, (size_t)c);
+    if (v->type == CELL_INT)
+        return (double)v->i;
+    if (v->type == CELL_DOUBLE)
+        return v->d;
+    if (v->type == CELL_TEXT) {
+        char text[64];
+        snprintf(text, sizeof text, "%.*s", (int)(v->text.len < 63 ? v->text.len : 63),
+                 v->text.ptr);
+        return strtod(text, NULL);
+    }
+    return 0;
+}
+
 /* The file `path` names when it does not exist: the end of its chain of symlinks (the file a
  * dangling link names is created), else `path` itself. */
 static char *symlink_end(const char *path)

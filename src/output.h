@@ -26,6 +26,11 @@ size_t result_set_rows(const struct result_set *rs);
 size_t result_set_columns(const struct result_set *rs);
 const char *result_set_name(const struct result_set *rs, size_t column);
 const struct cell *result_set_cell(const struct result_set *rs, size_t row, size_t column);
+/* The column called `name`, or -1. */
+int result_set_column(const struct result_set *rs, const char *name);
+/* The number in column `name` of `row`: an integer, a double or numeric text (as a driver may
+ * return a bigint); 0 when there is no such column, or the cell is NULL or not a number. */
+double result_set_number(const struct result_set *rs, size_t row, const char *name);
 
 /* An aligned table; with max_width > 0 the widest text columns are cut (with an ellipsis)
  * until a row fits. Cells are cut at 60 characters in any case. */

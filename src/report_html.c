@@ -4,14 +4,20 @@
  * chart per section - bars for the top lists, a 24-bar hour histogram, a weekday histogram,
  * a line of daily active users, a stacked bar of paid vs free plays - each with a title, axis
  * labels and its values written on it. Charts are drawn in SVG user units and scale with the
- * page (viewBox). Everything from the warehouse is escaped as HTML text; a label too long for
- * its chart is cut with an ellipsis and kept whole in a <title> tooltip. SVG elements carry
- * stable ids and classes (chart-*, bar, dau-line, dau-point, share-segment) that tests count
- * in the rendered DOM.
+ * page (viewBox), so the wide charts, drawn at half their size on a narrow screen, get larger
+ * text there (the media queries in `style`). A bar's label sits above it, across the card's
+ * whole width, so that long names (metropolitan areas, song and artist) are shown whole; one
+ * still too long is cut with an ellipsis and kept whole in a <title> tooltip. A period without
+ * plays is said once, in place of the charts, not drawn as empty axes and zero bars. The top
+ * songs and artists carry the matched note (report_text.h) when some plays did not match.
+ * Everything from the warehouse is escaped as HTML text. SVG elements carry stable ids and
+ * classes (chart-*, bar, dau-line, dau-point, share-segment) that tests count in the rendered
+ * DOM.
  */
 #include "report_html.h"
 
 #include "buffer.h"
+#include "report_text.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -19,7 +25,8 @@
 
 #define CHART_WIDTH 600.0
 #define WIDE_WIDTH 1200.0
-#define LABEL_CHARS 30 /* of a bar label, at 12px in the 210 units left of the bars */
+#define SMALL_HEIGHT 250.0 /* of the weekday histogram and the paid vs free share, side by side */
+#define LABEL_CHARS 76     /* of a bar label, at 12px across a chart's width */
 
 static const char *const share_colors[] = {"#4f46e5", "#f59e0b", "#94a3b8", "#e11d48"};
 
@@ -99,6 +106,7 @@ struct page_data {
     const struct report_section *sections;
     struct result_set *const *results;
     size_t count;
+    double plays, matched; /* songplays in the period, and those matched to a song */
 };
 
 static const struct result_set *rows_of(const struct page_data *d, const char *name)
@@ -114,31 +122,9 @@ static size_t row_count(const struct result_set *rs)
     return rs ? result_set_rows(rs) : 0;
 }
 
-static int column_of(const struct result_set *rs, const char *name)
-{
-    for (size_t c = 0; c < result_set_columns(rs); c++)
-        if (strcmp(result_set_name(rs, c), name) == 0)
-            return (int)c;
-    return -1;
-}
-
 static double number_at(const struct result_set *rs, size_t row, const char *column)
 {
-    int c = column_of(rs, column);
-    if (c < 0)
-        return 0;
-    const struct cell *v = result_set_cell(rs, row, (size_t)c);
-    if (v->type == CELL_INT)
-        return (double)v->i;
-    if (v->type == CELL_DOUBLE)
-        return v->d;
-    if (v->type == CELL_TEXT) {
-        char text[64];
-        snprintf(text, sizeof text, "%.*s", (int)(v->text.len < 63 ? v->text.len : 63),
-                 v->text.ptr);
-        return strtod(text, NULL);
-    }
-    return 0;
+    return rs ? result_set_number(rs, row, column) : 0;
 }
 
 /* A label from a template such as "{song} — {artist}"; NULL cells read "?". */
@@ -152,7 +138,7 @@ static char *label_at(const struct result_set *rs, size_t row, const char *templ
         buffer_append(&b, p, (size_t)(open - p));
         char name[64];
         snprintf(name, sizeof name, "%.*s", (int)(close - open - 1), open + 1);
-        int c = column_of(rs, name);
+        int c = result_set_column(rs, name);
         const struct cell *v = c >= 0 ? result_set_cell(rs, row, (size_t)c) : NULL;
         char scratch[64];
         size_t len;
@@ -204,19 +190,21 @@ static void svg_open(FILE *out, const char *id, const char *kind, double width, 
                      const char *title)
 {
     fprintf(out,
-            "<svg class=\"chart %s\" id=\"%s\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
+            "<svg class=\"chart %s%s\" id=\"%s\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
             "aria-label=\"",
-            kind, id, width, height);
+            kind, width == WIDE_WIDTH ? " wide" : "", id, width, height);
     html_str(out, title);
     fputs("\">\n", out);
 }
 
-static void svg_empty(FILE *out, double width, double height)
+static void svg_empty(FILE *out, double width, double height, const char *message)
 {
     fprintf(out,
-            "<text class=\"empty\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">no plays in this "
-            "period</text>\n",
+            "<text class=\"empty\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
+            "dominant-baseline=\"central\">",
             width / 2, height / 2);
+    html_str(out, message);
+    fputs("</text>\n", out);
 }
 
 /* A tooltip and a value, shared by every kind of bar. */
@@ -229,22 +217,24 @@ static void svg_title(FILE *out, const char *label, double value, const char *un
     fprintf(out, ": %s %s</title>", number, unit);
 }
 
-/* Horizontal bars, one row per item, labels on the left and values at the bar ends. */
+/* Horizontal bars, one row per item: its label above the bar, across the chart's width, and its
+ * value at the bar's end. `empty` is said when there are no items. */
 static void chart_hbars(FILE *out, const char *id, const char *title, const char *category,
-                        const char *unit, const struct bar *bars, size_t n, const char *color)
+                        const char *unit, const struct bar *bars, size_t n, const char *color,
+                        const char *empty)
 {
-    const double left = 220, right = 64, top = 30, row = 26, bar = 18;
-    double plot = CHART_WIDTH - left - right, bottom = top + (double)(n ? n : 2) * row;
-    double height = bottom + 44;
+    const double left = 2, right = 52, top = 30, row = 40, bar = 16;
+    double plot = CHART_WIDTH - left - right, bottom = top + (double)(n ? n : 1) * row;
+    double height = n ? bottom + 44 : 60;
     svg_open(out, id, "hbars", CHART_WIDTH, height, title);
-    fprintf(out, "<text class=\"axis-label\" x=\"%.0f\" y=\"16\" text-anchor=\"end\">", left - 10);
-    html_str(out, category);
-    fputs("</text>\n", out);
     if (!n) {
-        svg_empty(out, CHART_WIDTH, height);
+        svg_empty(out, CHART_WIDTH, height, empty);
         fputs("</svg>\n", out);
         return;
     }
+    fprintf(out, "<text class=\"axis-label\" x=\"%.0f\" y=\"16\">", left);
+    html_str(out, category);
+    fputs("</text>\n", out);
     double step = axis_step(max_value(bars, n), 4), axis = step * ceil(max_value(bars, n) / step);
     if (axis <= 0)
         axis = step;
@@ -253,30 +243,28 @@ static void chart_hbars(FILE *out, const char *id, const char *title, const char
         double x = left + plot * v / axis;
         format_number(v, number, sizeof number);
         fprintf(out,
-                "<line class=\"grid\" x1=\"%.1f\" y1=\"%.0f\" x2=\"%.1f\" y2=\"%.0f\"/>"
-                "<text class=\"tick\" x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">%s</text>\n",
-                x, top - 6, x, bottom, x, bottom + 16, number);
+                "<line class=\"axis\" x1=\"%.1f\" y1=\"%.0f\" x2=\"%.1f\" y2=\"%.0f\"/>"
+                "<text class=\"tick\" x=\"%.1f\" y=\"%.0f\" text-anchor=\"%s\">%s</text>\n",
+                x, bottom, x, bottom + 4, x, bottom + 17, v == 0 ? "start" : "middle", number);
     }
     for (size_t i = 0; i < n; i++) {
-        double y = top + (double)i * row + (row - bar) / 2, w = plot * bars[i].value / axis;
+        double y = top + (double)i * row, w = plot * bars[i].value / axis;
         format_number(bars[i].value, number, sizeof number);
         fputs("<g class=\"item\">", out);
         svg_title(out, bars[i].label, bars[i].value, unit);
-        fprintf(out,
-                "<text class=\"label\" x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\" "
-                "dominant-baseline=\"central\">",
-                left - 10, y + bar / 2);
+        fprintf(out, "<text class=\"label\" x=\"%.0f\" y=\"%.1f\">", left, y + 14);
         html_cut(out, bars[i].label, LABEL_CHARS);
         fprintf(out,
                 "</text><rect class=\"bar\" x=\"%.0f\" y=\"%.1f\" width=\"%.1f\" height=\"%.0f\" "
                 "rx=\"3\" fill=\"%s\"/><text class=\"value\" x=\"%.1f\" y=\"%.1f\" "
                 "dominant-baseline=\"central\">%s</text></g>\n",
-                left, y, w, bar, color, left + w + 6, y + bar / 2, number);
+                left, y + 20, w, bar, color, left + w + 6, y + 20 + bar / 2, number);
     }
+    /* No grid across the rows: it would run through the labels; every bar has its value. */
     fprintf(out,
-            "<line class=\"axis\" x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\"/>"
+            "<line class=\"axis\" x1=\"%.0f\" y1=\"%.0f\" x2=\"%.1f\" y2=\"%.0f\"/>"
             "<text class=\"axis-label\" x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">",
-            left, top - 6, left, bottom, left + plot / 2, height - 6);
+            left, bottom, left + plot, bottom, left + plot / 2, height - 6);
     html_str(out, unit);
     fputs("</text>\n</svg>\n", out);
 }
@@ -318,7 +306,8 @@ static void chart_vbars(FILE *out, const char *id, const char *title, const char
                         const char *unit, const struct bar *bars, size_t n, const char *color,
                         double width)
 {
-    const double height = 290, left = 64, top = 26, bottom = height - 52;
+    const double height = width == WIDE_WIDTH ? 290 : SMALL_HEIGHT, left = 64, top = 26;
+    const double bottom = height - 52;
     svg_open(out, id, "vbars", width, height, title);
     double axis =
         vertical_frame(out, width, height, left, top, bottom, max_value(bars, n), category, unit);
@@ -361,7 +350,7 @@ static void chart_line(FILE *out, const char *id, const char *title, const struc
     const double width = WIDE_WIDTH, height = 300, left = 64, top = 30, bottom = height - 52;
     svg_open(out, id, "line", width, height, title);
     if (!n) {
-        svg_empty(out, width, height);
+        svg_empty(out, width, height, "no plays in this period");
         fputs("</svg>\n", out);
         return;
     }
@@ -407,24 +396,34 @@ static void chart_line(FILE *out, const char *id, const char *title, const struc
     fputs("</svg>\n", out);
 }
 
-/* Paid vs free: one bar split by share, and a legend with plays and percentages. */
+/* Paid vs free: one bar split by share on a 0-100% scale, and below it each level's share in
+ * large type with its plays, filling the height of the weekday histogram beside it. */
 static void chart_share(FILE *out, const char *id, const char *title, const struct result_set *rs)
 {
-    const double left = 10, top = 36, bar = 40, plot = CHART_WIDTH - 20;
+    const double left = 2, top = 34, bar = 56, plot = CHART_WIDTH - 4, height = SMALL_HEIGHT;
     size_t n = row_count(rs);
-    double height = top + bar + 30 + 24 * (double)(n ? n : 1);
     svg_open(out, id, "share", CHART_WIDTH, height, title);
-    fputs("<text class=\"axis-label\" x=\"10\" y=\"20\">share of plays by level</text>\n", out);
+    fputs("<text class=\"axis-label\" x=\"2\" y=\"16\">share of plays by level</text>\n", out);
     if (!n) {
-        svg_empty(out, CHART_WIDTH, height);
+        svg_empty(out, CHART_WIDTH, height, "no plays in this period");
         fputs("</svg>\n", out);
         return;
     }
-    double x = left;
+    for (int p = 0; p <= 100; p += 25)
+        fprintf(out,
+                "<line class=\"axis\" x1=\"%.1f\" y1=\"%.0f\" x2=\"%.1f\" y2=\"%.0f\"/>"
+                "<text class=\"tick\" x=\"%.1f\" y=\"%.0f\" text-anchor=\"%s\">%d%%</text>\n",
+                left + plot * p / 100, top + bar, left + plot * p / 100, top + bar + 5,
+                left + plot * p / 100, top + bar + 19,
+                p == 0     ? "start"
+                : p == 100 ? "end"
+                           : "middle",
+                p);
+    double x = left, column = plot / (double)n;
     for (size_t i = 0; i < n; i++) {
         char *label = label_at(rs, i, "{level}");
         double plays = number_at(rs, i, "plays"), percent = number_at(rs, i, "percent_of_plays");
-        double w = plot * percent / 100;
+        double w = plot * percent / 100, cx = left + column * (double)i;
         const char *color = share_colors[i < 4 ? i : 3];
         char number[40], share[40];
         format_number(plays, number, sizeof number);
@@ -443,13 +442,16 @@ static void chart_share(FILE *out, const char *id, const char *title, const stru
             html_cut(out, label, 12);
             fprintf(out, " %s%%</text>", share);
         }
-        double legend = top + bar + 30 + 24 * (double)i;
         fprintf(out,
-                "<rect x=\"10\" y=\"%.0f\" width=\"14\" height=\"14\" rx=\"3\" fill=\"%s\"/>"
-                "<text class=\"label\" x=\"32\" y=\"%.0f\" dominant-baseline=\"central\">",
-                legend - 7, color, legend);
-        html_cut(out, label, 40);
-        fprintf(out, ": %s plays (%s%%)</text></g>\n", number, share);
+                "<rect x=\"%.1f\" y=\"%.0f\" width=\"14\" height=\"14\" rx=\"3\" fill=\"%s\"/>"
+                "<text class=\"label share-level\" x=\"%.1f\" y=\"%.0f\">",
+                cx, top + bar + 48, color, cx + 22, top + bar + 60);
+        html_cut(out, label, n > 2 ? 12 : 30);
+        fprintf(out,
+                "</text><text class=\"share-value\" x=\"%.1f\" y=\"%.0f\" style=\"fill:%s\">%s%%"
+                "</text><text class=\"label share-plays\" x=\"%.1f\" y=\"%.0f\">%s plays</text>"
+                "</g>\n",
+                cx, top + bar + 104, color, share, cx, top + bar + 132, number);
         x += w;
         free(label);
     }
@@ -458,16 +460,22 @@ static void chart_share(FILE *out, const char *id, const char *title, const stru
 
 /* ---- the page ---- */
 
-/* Bar charts of the top lists and families: section, label, category axis, colour. */
+/* Bar charts of the top lists and families: section, label, category axis, colour, and what
+ * an empty chart says (the period has plays: a period without any draws no chart). */
 static const struct {
-    const char *section, *id, *label, *category, *color;
+    const char *section, *id, *label, *category, *color, *empty;
 } bar_charts[] = {
-    {"top_songs", "chart-top-songs", "{song} — {artist}", "song — artist", "#4f46e5"},
-    {"top_artists", "chart-top-artists", "{artist}", "artist", "#0d9488"},
-    {"top_users", "chart-top-users", "{first_name} {last_name} (#{user_id})", "user", "#7c3aed"},
-    {"top_locations", "chart-top-locations", "{location}", "location", "#0284c7"},
-    {"browsers", "chart-browsers", "{browser}", "browser", "#db2777"},
-    {"operating_systems", "chart-operating-systems", "{os}", "operating system", "#059669"},
+    {"top_songs", "chart-top-songs", "{song} — {artist}", "song — artist", "#4f46e5",
+     "no play matched a song in the catalog"},
+    {"top_artists", "chart-top-artists", "{artist}", "artist", "#0d9488",
+     "no play matched a song in the catalog"},
+    {"top_users", "chart-top-users", "{first_name} {last_name} (#{user_id})", "user", "#7c3aed",
+     "no plays"},
+    {"top_locations", "chart-top-locations", "{location}", "location", "#0284c7",
+     "no play has a location"},
+    {"browsers", "chart-browsers", "{browser}", "browser", "#db2777", "no plays"},
+    {"operating_systems", "chart-operating-systems", "{os}", "operating system", "#059669",
+     "no plays"},
 };
 
 static const char *title_of(const struct page_data *d, const char *name)
@@ -496,7 +504,8 @@ static void write_bar_chart(FILE *out, const struct page_data *d, size_t which)
     }
     figure_open(out, d, bar_charts[which].section, false);
     chart_hbars(out, bar_charts[which].id, title_of(d, bar_charts[which].section),
-                bar_charts[which].category, "plays", bars, n, bar_charts[which].color);
+                bar_charts[which].category, "plays", bars, n, bar_charts[which].color,
+                bar_charts[which].empty);
     fputs("</figure>\n", out);
     bars_free(bars, n);
 }
@@ -542,27 +551,31 @@ static void write_kpi(FILE *out, double value, const char *label, const char *su
 
 static void write_kpis(FILE *out, const struct page_data *d)
 {
-    const struct result_set *matched = rows_of(d, "matched");
     const struct result_set *tables = rows_of(d, "row_counts");
     const struct result_set *levels = rows_of(d, "level_share");
     const struct result_set *dau = rows_of(d, "daily_active_users");
-    double plays = row_count(matched) ? number_at(matched, 0, "songplays") : 0;
-    double hits = row_count(matched) ? number_at(matched, 0, "matched") : 0;
     fputs("<section class=\"kpis\">\n", out);
-    write_kpi(out, plays, "songplays in the period", "");
-    write_kpi(out, hits, "matched to a song", "");
-    double paid = 0, peak = 0;
-    for (size_t i = 0; i < row_count(levels); i++) {
-        char *level = label_at(levels, i, "{level}");
-        if (strcmp(level, "paid") == 0)
-            paid = number_at(levels, i, "percent_of_plays");
-        free(level);
+    write_kpi(out, d->plays, "songplays in the period", "");
+    if (d->plays > 0) {
+        char label[64];
+        snprintf(label, sizeof label, "matched to a song (");
+        report_matched_share((long long)d->plays, (long long)d->matched, label + strlen(label),
+                             sizeof label - strlen(label) - 1);
+        strcat(label, ")");
+        write_kpi(out, d->matched, label, "");
+        double paid = 0, peak = 0;
+        for (size_t i = 0; i < row_count(levels); i++) {
+            char *level = label_at(levels, i, "{level}");
+            if (strcmp(level, "paid") == 0)
+                paid = number_at(levels, i, "percent_of_plays");
+            free(level);
+        }
+        for (size_t i = 0; i < row_count(dau); i++)
+            if (number_at(dau, i, "users") > peak)
+                peak = number_at(dau, i, "users");
+        write_kpi(out, paid, "of plays by paid users", "%");
+        write_kpi(out, peak, "peak daily active users", "");
     }
-    for (size_t i = 0; i < row_count(dau); i++)
-        if (number_at(dau, i, "users") > peak)
-            peak = number_at(dau, i, "users");
-    write_kpi(out, paid, "of plays by paid users", "%");
-    write_kpi(out, peak, "peak daily active users", "");
     for (size_t i = 0; i < row_count(tables); i++) {
         char *name = label_at(tables, i, "{table_name} in the warehouse");
         if (strncmp(name, "songplays", 9) != 0 && strncmp(name, "time", 4) != 0)
@@ -570,6 +583,46 @@ static void write_kpis(FILE *out, const struct page_data *d)
         free(name);
     }
     fputs("</section>\n", out);
+}
+
+/* A period without plays: said once, with what the warehouse holds, in place of the charts. */
+static void write_no_plays(FILE *out, const struct page_data *d)
+{
+    const struct result_set *tables = rows_of(d, "row_counts");
+    double total = 0;
+    for (size_t i = 0; i < row_count(tables); i++) {
+        char *name = label_at(tables, i, "{table_name}");
+        if (strcmp(name, "songplays") == 0)
+            total = number_at(tables, i, "row_count");
+        free(name);
+    }
+    char number[40];
+    format_number(total, number, sizeof number);
+    fputs("<section class=\"card wide no-plays\" id=\"no-plays\"><p class=\"no-plays-title\">No "
+          "plays in this period</p><p>",
+          out);
+    if (total > 0)
+        fprintf(out, "The warehouse holds %s play%s, all outside it: choose another period.",
+                number, total == 1 ? "" : "s");
+    else
+        fputs("The warehouse holds no plays yet: <code>sparkify etl</code> loads them.", out);
+    fputs("</p></section>\n", out);
+}
+
+/* The note on matched plays, once, above the top songs and artists it is about. */
+static void write_matched_note(FILE *out, const struct page_data *d)
+{
+    for (size_t i = 0; i < d->count; i++) {
+        if (strcmp(d->sections[i].name, "top_songs") != 0)
+            continue;
+        char *note = report_section_note(d->sections, d->results, d->count, i);
+        if (note) {
+            fputs("<p class=\"note\" id=\"matched-note\">", out);
+            html_str(out, note);
+            fputs("</p>\n", out);
+        }
+        free(note);
+    }
 }
 
 static const char style[] =
@@ -592,16 +645,32 @@ static const char style[] =
     "svg.chart{width:100%;height:auto;display:block}"
     "svg.chart text{fill:var(--ink);font-size:12px}"
     "svg.chart .tick,svg.chart .axis-label,svg.chart .empty{fill:var(--muted)}"
+    "svg.chart .empty{font-size:14px}"
     "svg.chart .tick{font-size:11px}svg.chart .value{font-size:11px;font-weight:600}"
     "svg.chart .share-label{fill:#fff;font-weight:600;font-size:13px}"
     "svg.chart .grid{stroke:var(--grid)}svg.chart .axis{stroke:#94a3b8}"
     "svg.chart .item:hover .bar{opacity:.8}"
+    "svg.chart .share-level{font-weight:600;font-size:14px}"
+    "svg.chart .share-value{font-size:32px;font-weight:650}"
+    "svg.chart .share-plays{fill:var(--muted);font-size:13px}"
+    ".note{grid-column:1/-1;margin:0;padding:12px 16px;background:#fffbeb;color:#78350f;"
+    "border:1px solid #fde68a;border-left:4px solid #f59e0b;border-radius:10px}"
+    ".no-plays{grid-column:1/-1;background:var(--card);border-radius:12px;padding:36px 24px;"
+    "text-align:center;color:var(--muted);box-shadow:0 1px 3px rgba(15,23,42,.08)}"
+    ".no-plays p{margin:0}.no-plays .no-plays-title{color:var(--ink);font-size:20px;"
+    "font-weight:600;margin-bottom:6px}"
     "footer{color:var(--muted);padding:0 32px 24px;font-size:12px}"
-    "@media (max-width:900px){main{grid-template-columns:1fr}}";
+    /* A wide chart is drawn smaller than its 1200 units below ~1300px: larger text keeps it
+     * readable (about 11px on screen). */
+    "@media (max-width:1100px){svg.chart.wide text{font-size:15px}"
+    "svg.chart.wide .tick,svg.chart.wide .value{font-size:14px}}"
+    "@media (max-width:900px){main{grid-template-columns:1fr}svg.chart.wide text{font-size:19px}"
+    "svg.chart.wide .tick,svg.chart.wide .value{font-size:18px}}"
+    "@media (max-width:700px){svg.chart.wide text{font-size:25px}"
+    "svg.chart.wide .tick,svg.chart.wide .value{font-size:23px}}";
 
-void report_html_write(FILE *out, const struct report_page *page,
-                       const struct report_section *sections, struct result_set *const *results,
-                       size_t count)
+/* Every chart, for a period with plays. */
+static void write_charts(FILE *out, const struct page_data *d)
 {
     static const char *const weekdays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
     static const struct histogram hours = {
@@ -615,7 +684,40 @@ void report_html_write(FILE *out, const struct report_page *page,
                                           weekdays,
                                           7,
                                           CHART_WIDTH};
-    struct page_data d = {sections, results, count};
+    write_histogram(out, d, &hours);
+
+    const struct result_set *dau = rows_of(d, "daily_active_users");
+    size_t days = row_count(dau);
+    struct bar *points = xcalloc(days ? days : 1, sizeof *points);
+    for (size_t i = 0; i < days; i++) {
+        points[i].label = label_at(dau, i, "{day}");
+        points[i].value = number_at(dau, i, "users");
+    }
+    figure_open(out, d, "daily_active_users", true);
+    chart_line(out, "chart-daily-active-users", title_of(d, "daily_active_users"), points, days,
+               "#4f46e5");
+    fputs("</figure>\n", out);
+    bars_free(points, days);
+
+    write_matched_note(out, d);
+    for (size_t i = 0; i < 4; i++)
+        write_bar_chart(out, d, i);
+    write_histogram(out, d, &week);
+    figure_open(out, d, "level_share", false);
+    chart_share(out, "chart-level-share", title_of(d, "level_share"), rows_of(d, "level_share"));
+    fputs("</figure>\n", out);
+    for (size_t i = 4; i < sizeof bar_charts / sizeof bar_charts[0]; i++)
+        write_bar_chart(out, d, i);
+}
+
+void report_html_write(FILE *out, const struct report_page *page,
+                       const struct report_section *sections, struct result_set *const *results,
+                       size_t count)
+{
+    struct page_data d = {sections, results, count, 0, 0};
+    const struct result_set *matched = rows_of(&d, "matched");
+    d.plays = number_at(matched, 0, "songplays");
+    d.matched = number_at(matched, 0, "matched");
     fprintf(out,
             "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
@@ -637,29 +739,11 @@ void report_html_write(FILE *out, const struct report_page *page,
     html_str(out, page->generated_at);
     fputs("</p></header>\n<main>\n", out);
     write_kpis(out, &d);
-    write_histogram(out, &d, &hours);
+    if (d.plays > 0)
+        write_charts(out, &d);
+    else
+        write_no_plays(out, &d);
 
-    const struct result_set *dau = rows_of(&d, "daily_active_users");
-    size_t days = row_count(dau);
-    struct bar *points = xcalloc(days ? days : 1, sizeof *points);
-    for (size_t i = 0; i < days; i++) {
-        points[i].label = label_at(dau, i, "{day}");
-        points[i].value = number_at(dau, i, "users");
-    }
-    figure_open(out, &d, "daily_active_users", true);
-    chart_line(out, "chart-daily-active-users", title_of(&d, "daily_active_users"), points, days,
-               "#4f46e5");
-    fputs("</figure>\n", out);
-    bars_free(points, days);
-
-    for (size_t i = 0; i < 4; i++)
-        write_bar_chart(out, &d, i);
-    write_histogram(out, &d, &week);
-    figure_open(out, &d, "level_share", false);
-    chart_share(out, "chart-level-share", title_of(&d, "level_share"), rows_of(&d, "level_share"));
-    fputs("</figure>\n", out);
-    for (size_t i = 4; i < sizeof bar_charts / sizeof bar_charts[0]; i++)
-        write_bar_chart(out, &d, i);
     fputs("</main>\n<footer>Made by sparkify from the star schema; every number is the one "
           "`sparkify report` prints.</footer>\n</body>\n</html>\n",
           out);

@@ -7,7 +7,7 @@
 
 int main(void)
 {
-    struct report_options options = {10, "2018-11-05", "2018-11-11"};
+    struct report_options options = {.top = 10, .since = "2018-11-05", .until = "2018-11-11"};
     struct report_section *sections;
     size_t count;
     struct sp_error err;

@@ -208,6 +208,7 @@ def report(song_dir, log_dir, top, since, until):
     days, day_users = count(lambda p: p["day"]), users_by(lambda p: p["day"])
     hours = count(lambda p: p["when"].hour)
     weekdays = count(lambda p: p["when"].isoweekday() % 7)
+    note = matched_note(total, sum(1 for p in plays if p["song_id"]), len(songs))
     return {
         "row_counts": [{"table_name": t, "row_count": n} for t, n in
                        [("songplays", loaded), ("users", len(latest)), ("songs", len(songs)),
@@ -226,7 +227,23 @@ def report(song_dir, log_dir, top, since, until):
         "browsers": [{"browser": b, "plays": n, "users": len(browser_users[b])} for b, n in ranked(browsers)],
         "operating_systems": [{"os": o, "plays": n, "users": len(system_users[o])} for o, n in ranked(systems)],
         "daily_active_users": [{"day": d, "users": len(day_users[d]), "plays": days[d]} for d in sorted(days)],
+        "notes": {"top_songs": note, "top_artists": note} if note else {},
     }
+
+
+def matched_note(plays, matched, songs):
+    """README "Report": the note beside top_songs and top_artists when some play did not match."""
+    if plays == 0 or matched == plays:
+        return None
+    if songs == 0:
+        return (f"{matched:,} of {plays:,} plays matched a song: the catalog holds no songs "
+                "(etl --song-data loads them), so top songs and artists are empty.")
+    hundredths = matched * 10000 // plays
+    share = ("under 0.01" if matched and not hundredths else
+             f"{hundredths // 100}" if hundredths % 100 == 0 else f"{hundredths // 100}.{hundredths % 100:02d}")
+    return (f"{matched:,} of {plays:,} plays ({share}%) matched a song in the catalog; top songs and "
+            "artists count only those. A play matches when its song title, artist name and length "
+            f"equal a catalog song's exactly; the catalog holds {songs:,} song{'' if songs == 1 else 's'}.")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ same_report() {
 import json, sys
 expected, actual = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 assert sorted(expected) == sorted(actual), (sorted(expected), sorted(actual))
+assert expected.pop("notes") == actual.pop("notes"), "notes differ"
 for name in expected:
     for i, (e, a) in enumerate(zip(expected[name], actual[name])):
         assert e == a, f"{name} row {i}: expected {e}, got {a}"
@@ -59,7 +60,7 @@ PY
   load_sample
   run sp --target "$DB" report --format json --since 2030-01-01
   [ "$status" -eq 0 ]
-  python3 -c 'import json,sys; r = json.loads(sys.argv[1]); assert r["matched"] == [{"songplays": 0, "matched": 0}]; assert all(r[k] == [] for k in r if k not in ("row_counts", "matched")), r' "$output"
+  python3 -c 'import json,sys; r = json.loads(sys.argv[1]); assert r["matched"] == [{"songplays": 0, "matched": 0}] and r["notes"] == {}; assert all(r[k] == [] for k in r if k not in ("row_counts", "matched", "notes")), r' "$output"
 }
 
 @test "a malformed or impossible day, or a period that ends before it starts, is a usage error naming it" {
@@ -100,23 +101,109 @@ PY
   grep -q '…' shown.txt
 }
 
-@test "CSV carries the same rows as JSON, one titled block per section" {
+@test "CSV carries the same rows and notes as JSON, one titled block per section" {
   load_sample
   json=$(sp --target "$DB" report --format json --top 3)
   sp --target "$DB" report --format csv --top 3 > report.csv
   python3 - "$json" report.csv <<'PY'
 import csv, json, sys
 sections = json.loads(sys.argv[1])
+notes = sections.pop("notes")
 blocks = open(sys.argv[2], newline="").read().split("\r\n\r\n")
 blocks = [b for b in blocks if b.strip()]
 assert len(blocks) == len(sections), (len(blocks), len(sections))
 for block, (name, rows) in zip(blocks, sections.items()):
-    title, *body = block.split("\r\n", 1)
-    assert title.startswith("# "), title
-    parsed = list(csv.DictReader(body[0].splitlines())) if body else []
+    lines = block.split("\r\n")
+    assert lines[0].startswith("# "), lines[0]
+    comments = [line[2:] for line in lines[1:] if line.startswith("# ")]
+    assert comments == ([notes[name]] if name in notes else []), (name, comments)
+    body = [line for line in lines[1:] if not line.startswith("# ")]
+    parsed = list(csv.DictReader(body))
     as_text = [{k: "" if v is None else str(v) for k, v in row.items()} for row in rows]
     assert parsed == as_text, (name, parsed[:2], as_text[:2])
 PY
+}
+
+@test "top songs and artists say, in every text format, how few plays matched a song and why" {
+  need_sample
+  sp -q --target "$DB" etl --song-data "$DATA/song_data" --log-data "$DATA/log_data"
+  note="1 of 6,820 plays (0.01%) matched a song in the catalog; top songs and artists count only those. A play matches when its song title, artist name and length equal a catalog song's exactly; the catalog holds 71 songs."
+  run sp --target "$DB" report --format json
+  python3 -c 'import json, sys; r = json.loads(sys.argv[1]); assert r["notes"] == {"top_songs": sys.argv[2], "top_artists": sys.argv[2]}, r["notes"]' "$output" "$note"
+  run sp --target "$DB" report --format csv
+  [ "$(printf '%s\n' "$output" | tr -d '\r' | grep -c -Fx "# $note")" -eq 2 ]
+  [[ "$(printf '%s\n' "$output" | tr -d '\r')" == *"# Top songs by plays"$'\n'"# $note"$'\n'"song,artist,plays"$'\n'"Setanta matins,Elena,1"* ]]
+  # A table wraps the note to 80 columns, or to a narrower terminal.
+  run sp --target "$DB" report
+  [[ "$output" == *"Top artists by plays"$'\n'"1 of 6,820 plays (0.01%) matched a song in the catalog; top songs and artists"$'\n'"count only those. A play matches when its song title, artist name and length"$'\n'"equal a catalog song's exactly; the catalog holds 71 songs."$'\n'"artist  plays"* ]]
+  [ "$(grep -c 'matched a song in the catalog' <<<"$output")" -eq 2 ]
+  COLUMNS=40 run sp --target "$DB" report --section top_songs
+  printf '%s\n' "$output" | python3 -c 'import sys; w = max(len(l) for l in sys.stdin.read().splitlines()); assert w <= 40, w'
+}
+
+@test "the matched note: none when every play matched or the period is empty, and an empty catalog is named" {
+  need_sample
+  sp -q --target "$DB" etl --log-data "$DATA/log_data"
+  run sp --target "$DB" report --format json --since 2018-11-30
+  python3 -c 'import json, sys; n = json.loads(sys.argv[1])["notes"]; assert n["top_songs"] == n["top_artists"] == "0 of 330 plays matched a song: the catalog holds no songs (etl --song-data loads them), so top songs and artists are empty.", n' "$output"
+  run sp --target "$DB" report --format json --since 2030-01-01
+  python3 -c 'import json, sys; assert json.loads(sys.argv[1])["notes"] == {}' "$output"
+  DB="sqlite:$TMP/matched.db"
+  sp -q --target "$DB" etl --song-data "$DATA/song_data" --log-data "$DATA/log_data"
+  sp -q --target "$DB" query --write "DELETE FROM songplays WHERE song_id IS NULL"
+  run sp --target "$DB" report --format json
+  python3 -c 'import json, sys; r = json.loads(sys.argv[1]); assert r["matched"] == [{"songplays": 1, "matched": 1}] and r["notes"] == {}, r' "$output"
+  run sp --target "$DB" report --format csv
+  [[ "$output" != *"matched a song in the catalog"* ]]
+}
+
+@test "--section NAME as CSV is one plain CSV table: a header row and the section's rows, as in JSON" {
+  load_sample
+  json=$(sp --target "$DB" report --format json --top 5)
+  for name in $(python3 -c 'import json, sys; print(" ".join(k for k in json.loads(sys.argv[1]) if k != "notes"))' "$json"); do
+    sp -q --target "$DB" report --format csv --top 5 --section "$name" > "$name.csv"
+    sp -q --target "$DB" report --format csv --section "$name" --since 2030-01-01 > "$name.empty.csv"
+    python3 - "$json" "$name" <<'PY'
+import csv, json, sys
+rows, name = json.loads(sys.argv[1])[sys.argv[2]], sys.argv[2]
+with open(name + ".csv", newline="") as f:
+    table = list(csv.reader(f, strict=True))
+assert table[0] == list(rows[0]), (name, table[0])
+assert table[1:] == [["" if v is None else str(v) for v in row.values()] for row in rows], name
+# A period without plays still gives the header, so that the file still loads.
+with open(name + ".empty.csv", newline="") as f:
+    empty = list(csv.reader(f, strict=True))
+assert empty[0] == table[0], (name, empty)
+assert len(empty) == 1 or name in ("row_counts", "matched"), (name, empty)
+PY
+  done
+  # The note a plain CSV has no room for goes to stderr (-q leaves it out).
+  run sp --target "$DB" report --format csv --section top_artists --top 1
+  [ "$output" = "$(printf 'artist,plays\r\nKid Cudi,5\r')
+sparkify report: 39 of 6,820 plays (0.57%) matched a song in the catalog; top songs and artists count only those. A play matches when its song title, artist name and length equal a catalog song's exactly; the catalog holds 1,943 songs." ]
+  run sp -q --target "$DB" report --format csv --section top_artists --top 1
+  [ "$output" = "$(printf 'artist,plays\r\nKid Cudi,5\r')" ]
+}
+
+@test "--section works with table and json, is refused with html, and an unknown name lists the sections --help lists" {
+  load_sample
+  run sp --target "$DB" report --section level_share
+  [ "$status" -eq 0 ]
+  [ "$output" = "$(printf 'Plays by level (paid vs free)\nlevel  plays  percent_of_plays\n-----  -----  ----------------\npaid    5591             81.98\nfree    1229             18.02\n(2 rows)')" ]
+  run sp --target "$DB" report --format json --section top_songs --top 1
+  python3 -c 'import json, sys; r = json.loads(sys.argv[1]); assert list(r) == ["top_songs", "notes"] and list(r["notes"]) == ["top_songs"] and len(r["top_songs"]) == 1, r' "$output"
+  run sp --target "$DB" report --format html --section top_songs -o report.html
+  [ "$status" -eq 2 ]
+  [ "$output" = "sparkify report: --section selects a section of the table, csv or json report; the html page is always whole (see \`sparkify report --help\`)" ]
+  [ ! -e report.html ]
+  names="row_counts, matched, top_songs, top_artists, top_users, plays_by_hour, plays_by_weekday, level_share, top_locations, browsers, operating_systems, daily_active_users"
+  run sp --target "$DB" report --section songs
+  [ "$status" -eq 2 ]
+  [ "$output" = "sparkify report: --section takes a section name, not 'songs'; the sections are $names (see \`sparkify report --help\`)" ]
+  # The names are the JSON report's keys, in order, and --help lists every one of them.
+  [ "$names" = "$(sp --target "$DB" report --format json | python3 -c 'import json, sys; print(", ".join(k for k in json.load(sys.stdin) if k != "notes"))')" ]
+  help=$(sp report --help | tr -s ' \n' '  ')
+  [[ "$help" == *"NAME is one of $names"* ]]
 }
 
 @test "-o writes the report whole or not at all: a failing query leaves the old file and no temporary file" {
@@ -213,5 +300,119 @@ assert m.marks[("chart-level-share", "rect.share-segment")] == len(report["level
 for chart in ["chart-plays-by-hour", "chart-daily-active-users", "chart-plays-by-weekday"] + list(bars):
     assert m.marks[(chart, "text.axis-label")] >= 1, chart
     assert m.marks[(chart, "text.value")] >= 1, chart
+PY
+}
+
+# dom FILE: the DOM headless Chromium renders from FILE (scripts off: the page has none).
+dom() {
+  command -v chromium >/dev/null || skip "chromium is absent (scripts/deps.sh test installs it)"
+  timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+    --disable-background-networking --disable-component-update --disable-sync \
+    --user-data-dir="$TMP/profile" --window-size=1280,2000 --dump-dom "file://$TMP/$1" 2>/dev/null
+}
+
+# page_text DOM_FILE: JSON of what the rendered page says, by element: the texts of each class
+# inside each chart (id/class), of each element with an id, and the page's visible text.
+page_text() {
+  /usr/bin/python3 - "$1" <<'PY'
+import collections, json, sys
+from html.parser import HTMLParser
+
+class Texts(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.stack, self.out, self.visible = [], collections.defaultdict(list), []
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        chart = next((s[1] for s in reversed(self.stack) if s[1]), None)
+        if tag == "svg" and "chart" in (attrs.get("class") or "").split():
+            chart = attrs.get("id")
+        self.stack.append((tag, chart, attrs.get("class") or "", attrs.get("id"), []))
+        if tag == "svg" and chart == attrs.get("id"):
+            self.out["charts"].append(chart)
+    def handle_endtag(self, tag):
+        while self.stack:
+            t, chart, cls, ident, text = self.stack.pop()
+            joined = "".join(text)
+            if self.stack:
+                self.stack[-1][4].append(joined)
+            for c in cls.split():
+                self.out[f"{chart or 'page'} {t}.{c}"].append(joined)
+            if ident:
+                self.out["#" + ident].append(joined)
+            if t == tag:
+                break
+    def handle_data(self, data):
+        if self.stack and self.stack[-1][0] not in ("style", "title", "script"):
+            self.stack[-1][4].append(data)
+            self.visible.append(data)
+
+t = Texts()
+t.feed(open(sys.argv[1], encoding="utf-8").read())
+t.out["visible"] = [" ".join(" ".join(t.visible).split())]
+print(json.dumps(t.out))
+PY
+}
+
+@test "the HTML page shows bar labels whole above their bars, the matched note once, and paid vs free in large type" {
+  load_sample
+  json=$(sp --target "$DB" report --format json)
+  sp --target "$DB" report --format html -o report.html
+  dom report.html > dom.html
+  page_text dom.html > texts.json
+  python3 - "$json" texts.json <<'PY'
+import json, sys
+report, page = json.loads(sys.argv[1]), json.load(open(sys.argv[2]))
+# Every location and song in full, metropolitan areas such as "Sacramento--Roseville--Arden-Arcade, CA" too.
+assert page["chart-top-locations text.label"] == [r["location"] for r in report["top_locations"]], page["chart-top-locations text.label"]
+assert "Sacramento--Roseville--Arden-Arcade, CA" in page["chart-top-locations text.label"]
+assert page["chart-top-songs text.label"] == [f'{r["song"]} — {r["artist"]}' for r in report["top_songs"]]
+assert not any("…" in label for key, labels in page.items() if key.endswith("text.label") for label in labels)
+# The note, once, above the top songs and artists it is about, and the matched share beside the count.
+assert page["#matched-note"] == [report["notes"]["top_songs"]], page["#matched-note"]
+assert page["page p.note"] == page["#matched-note"]
+assert "matched to a song (0.57%)" in page["page div.kpi-label"], page["page div.kpi-label"]
+# Paid vs free: each level's share in large type, with its plays.
+assert page["chart-level-share text.share-value"] == ["81.98%", "18.02%"], page["chart-level-share text.share-value"]
+assert page["chart-level-share text.share-plays"] == ["5,591 plays", "1,229 plays"]
+# The wide charts are marked, so that a narrow screen draws their text larger.
+assert [c for c in page["charts"]] == ["chart-plays-by-hour", "chart-daily-active-users", "chart-top-songs", "chart-top-artists", "chart-top-users", "chart-top-locations", "chart-plays-by-weekday", "chart-level-share", "chart-browsers", "chart-operating-systems"], page["charts"]
+PY
+  [ "$(grep -c '<svg class="chart vbars wide" id="chart-plays-by-hour"' report.html)" -eq 1 ]
+  [ "$(grep -c '<svg class="chart line wide" id="chart-daily-active-users"' report.html)" -eq 1 ]
+}
+
+@test "the HTML page of a period without plays says so once, with no charts and no zero bars" {
+  load_sample
+  sp --target "$DB" report --format html --since 2030-01-01 -o empty.html
+  dom empty.html > dom.html
+  page_text dom.html > texts.json
+  python3 - texts.json <<'PY'
+import json, sys
+page = json.load(open(sys.argv[1]))
+visible = page["visible"][0]
+assert visible.lower().count("no plays in this period") == 1, visible
+assert "No plays in this period The warehouse holds 6,820 plays, all outside it: choose another period." in visible, visible
+assert page.get("charts", []) == [], page["charts"]
+assert not any(key.endswith("rect.bar") for key in page), [k for k in page if "bar" in k]
+# The cards: the period's plays and what the warehouse holds; no shares of nothing.
+assert page["page div.kpi-value"] == ["0", "96", "1,943", "1,809"], page["page div.kpi-value"]
+PY
+  ! grep -q '<svg' empty.html
+}
+
+@test "the HTML page of plays that match no song says why, in the note and in the empty top songs and artists" {
+  need_sample
+  sp -q --target "$DB" etl --log-data "$DATA/log_data"
+  sp --target "$DB" report --format html --since 2018-11-14 --until 2018-11-14 -o report.html
+  dom report.html > dom.html
+  page_text dom.html > texts.json
+  python3 - texts.json <<'PY'
+import json, sys
+page = json.load(open(sys.argv[1]))
+assert page["#matched-note"] == ["0 of 390 plays matched a song: the catalog holds no songs (etl --song-data loads them), so top songs and artists are empty."], page["#matched-note"]
+assert page["chart-top-songs text.empty"] == page["chart-top-artists text.empty"] == ["no play matched a song in the catalog"]
+assert "chart-top-songs rect.bar" not in page and len(page["chart-top-users rect.bar"]) == 10
+assert "no plays in this period" not in page["visible"][0].lower()
 PY
 }

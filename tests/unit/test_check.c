@@ -194,7 +194,7 @@ static void report_periods_become_whole_day_literals(void **state)
     struct report_section *sections;
     size_t count;
     struct sp_error err;
-    struct report_options o = {10, "2016-02-28", "2016-02-29"};
+    struct report_options o = {.top = 10, .since = "2016-02-28", .until = "2016-02-29"};
     assert_int_equal(report_sections(&o, &sections, &count, &err), SP_OK);
     assert_string_equal(sections[1].name, "matched");
     assert_string_equal(sections[1].sql,
@@ -203,7 +203,7 @@ static void report_periods_become_whole_day_literals(void **state)
                         "start_time < '2016-03-01 00:00:00.000') p");
     report_sections_free(sections, count);
     /* The last day there is: no upper bound at all (a five-digit year would sort first). */
-    struct report_options last = {10, NULL, "9999-12-31"};
+    struct report_options last = {.top = 10, .until = "9999-12-31"};
     assert_int_equal(report_sections(&last, &sections, &count, &err), SP_OK);
     assert_string_equal(
         sections[1].sql,
@@ -212,9 +212,81 @@ static void report_periods_become_whole_day_literals(void **state)
     const char *bad[] = {"2017-02-29", "2018-13-01", "2018-00-10",  "2018-1-05",
                          "20181105",   "1969-12-31", "2018-11-05x", "２018-11-05"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        struct report_options b = {10, bad[i], NULL};
+        struct report_options b = {.top = 10, .since = bad[i]};
         assert_int_equal(report_sections(&b, &sections, &count, &err), SP_USAGE);
     }
+}
+
+static void report_section_selects_one_and_hides_what_its_note_needs(void **state)
+{
+    (void)state;
+    struct report_section *sections;
+    size_t count;
+    struct sp_error err;
+    /* report_section_names lists every section, in order. */
+    struct report_options all = {.top = 10};
+    assert_int_equal(report_sections(&all, &sections, &count, &err), SP_OK);
+    char names[512] = "";
+    for (size_t i = 0; i < count; i++) {
+        snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "",
+                 sections[i].name);
+        assert_false(sections[i].hidden);
+        assert_int_equal(sections[i].matched_only,
+                         strcmp(sections[i].name, "top_songs") == 0 ||
+                             strcmp(sections[i].name, "top_artists") == 0);
+    }
+    assert_string_equal(names, report_section_names());
+    report_sections_free(sections, count);
+
+    struct report_options one = {.top = 3, .section = "browsers"};
+    assert_int_equal(report_sections(&one, &sections, &count, &err), SP_OK);
+    assert_int_equal(count, 1);
+    assert_string_equal(sections[0].name, "browsers");
+    assert_string_equal(sections[0].columns, "browser,plays,users");
+    report_sections_free(sections, count);
+
+    struct report_options noted = {.top = 3, .section = "top_artists"};
+    assert_int_equal(report_sections(&noted, &sections, &count, &err), SP_OK);
+    assert_int_equal(count, 3);
+    assert_string_equal(sections[0].name, "row_counts");
+    assert_true(sections[0].hidden);
+    assert_string_equal(sections[1].name, "matched");
+    assert_true(sections[1].hidden);
+    assert_string_equal(sections[2].name, "top_artists");
+    assert_false(sections[2].hidden);
+    report_sections_free(sections, count);
+
+    struct report_options unknown = {.top = 3, .section = "songs"};
+    assert_int_equal(report_sections(&unknown, &sections, &count, &err), SP_USAGE);
+    assert_non_null(strstr(err.message, "not 'songs'; the sections are row_counts, matched, "));
+}
+
+static void the_matched_note_says_how_many_matched_and_why(void **state)
+{
+    (void)state;
+    assert_null(report_matched_note(0, 0, 71));       /* no plays */
+    assert_null(report_matched_note(6820, 6820, 71)); /* every play matched */
+    char *note = report_matched_note(6820, 1, 71);
+    assert_string_equal(note, "1 of 6,820 plays (0.01%) matched a song in the catalog; top songs "
+                              "and artists count only those. A play matches when its song title, "
+                              "artist name and length equal a catalog song's exactly; the catalog "
+                              "holds 71 songs.");
+    free(note);
+    /* Rounded down: some matched is never 0%, and short of all is never 100%. */
+    note = report_matched_note(1234567, 1, 1);
+    assert_non_null(strstr(note, "1 of 1,234,567 plays (under 0.01%) matched"));
+    assert_non_null(strstr(note, "the catalog holds 1 song."));
+    free(note);
+    note = report_matched_note(100000, 99999, 1000);
+    assert_non_null(strstr(note, "99,999 of 100,000 plays (99.99%) matched"));
+    free(note);
+    note = report_matched_note(10, 5, 1000);
+    assert_non_null(strstr(note, "5 of 10 plays (50%) matched"));
+    free(note);
+    note = report_matched_note(330, 0, 0);
+    assert_string_equal(note, "0 of 330 plays matched a song: the catalog holds no songs (etl "
+                              "--song-data loads them), so top songs and artists are empty.");
+    free(note);
 }
 
 int main(void)
@@ -225,6 +297,8 @@ int main(void)
         cmocka_unit_test(built_in_checks_count_offending_rows_and_name_a_sample),
         cmocka_unit_test(user_checks_compare_numbers_text_and_ranges),
         cmocka_unit_test(report_periods_become_whole_day_literals),
+        cmocka_unit_test(report_section_selects_one_and_hides_what_its_note_needs),
+        cmocka_unit_test(the_matched_note_says_how_many_matched_and_why),
     };
     return cmocka_run_group_tests(tests, make_dir, remove_dir);
 }
