@@ -590,7 +590,7 @@ static void write_event(struct event_state *st, int64_t ts, struct buffer *b,
  * of the day's distribution (hour h holds hour_weights[h] / hour_weight_sum of it, spread evenly
  * over the hour), u uniform in [0, 1) and drawn once per event, as the gap it replaces was, so
  * that the pages, users and songs drawn after it stay the same. Each event keeps to its own
- * slice of the day: hour h receives its share of the events to within one, whatever the count,
+ * slice of the day: hour h receives its share of the events to within two, whatever the count,
  * and memory stays constant. */
 static int64_t next_offset(struct rng *r, int64_t previous, uint64_t i, uint64_t count)
 {
