@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
-"""help_docs.py - the man page sparkify(1) and the bash completion, from `sparkify --help-all`.
+"""help_docs.py - the man page sparkify(1), bash and zsh completion, from `sparkify --help-all`.
 
 Run at build time on the binary just built (CMakeLists.txt), so that the man page and the
 completion list exactly the options the option tables declare: --help, the parser, the man page
 and the completion all come from one declaration. The rows' format is in src/cli.h. What the
 tables do not hold (the description, FILES, ENVIRONMENT, EXIT STATUS) is written here.
 
-    help_docs.py SPARKIFY --man OUT.1 --bash OUT
+    help_docs.py SPARKIFY --man OUT.1 --bash OUT --zsh _OUT
 """
 import argparse
 import os
@@ -306,11 +306,110 @@ def bash_completion(commands):
     return "\n".join(lines) + "\n"
 
 
+# --- zsh completion ----------------------------------------------------------------------------
+
+
+def zsh_spec(o):
+    """An _arguments spec: "--format=[how it prints]:FORMAT:(table csv json)"."""
+    text = o.help.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]").replace(":", "\\:")
+    if o.words:
+        action = "(" + " ".join(o.words) + ")"
+    elif o.value in ("FILE", "SRC"):
+        action = "_files"
+    elif o.value == "DIR":
+        action = "_files -/"
+    else:
+        action = " "
+    specs = []
+    for name in o.names():
+        spec = name + ("=" if o.value and name.startswith("--") else "") + f"[{text}]"
+        if o.value:
+            spec += f":{o.value}:{action}"
+        specs.append(quote([spec]))
+    return specs
+
+
+def zsh_completion(commands):
+    top = [n for n in commands if n not in ("*", "sparkify") and " " not in n]
+    global_specs = [s for o in commands["*"].options() for s in zsh_spec(o)]
+    lines = [
+        "#compdef sparkify",
+        "# zsh completion for sparkify. Generated from `sparkify --help-all` by tools/help_docs.py;",
+        "# do not edit.",
+        "",
+        "local -a sparkify_global_options=(",
+    ] + [f"    {s}" for s in global_specs] + [")", ""]
+
+    def describe(names, what):
+        items = [quote([n.split(" ")[-1] + ":" + commands[n].summary.replace(":", "\\:")])
+                 for n in names]
+        return [f"local -a {what}=("] + [f"    {i}" for i in items] + [")"]
+
+    lines += describe(top, "sparkify_commands")
+    lines += [
+        "",
+        "# The options of command (or \"cluster create\"), as _arguments specs.",
+        "_sparkify_command_options() {",
+        '    case "$1" in',
+    ]
+    for name, c in commands.items():
+        if name in ("*", "sparkify") or not c.options():
+            continue
+        specs = [s for o in c.options() for s in zsh_spec(o)]
+        lines.append(f"        {quote([name])}) reply=(" + " ".join(specs) + ") ;;")
+    lines += [
+        "        *) reply=() ;;",
+        "    esac",
+        "}",
+        "",
+        "local curcontext=$curcontext state line",
+        "local -a reply",
+        "_arguments -C $sparkify_global_options "
+        + " ".join(s for o in commands["sparkify"].options() for s in zsh_spec(o))
+        + " '1:command:->command' '*::argument:->argument' && return",
+        'case $state in',
+        "    command) _describe command sparkify_commands ;;",
+        "    argument)",
+        "        local command=$words[1]",
+    ]
+    for n in top:
+        subs = subcommands(commands, n)
+        if not subs:
+            continue
+        lines += [
+            f"        if [[ $command == {n} ]]; then",
+            "            if ((CURRENT == 2)); then",
+        ]
+        lines += ["                " + l for l in describe(subs, "sparkify_subcommands")]
+        lines += [
+            "                _describe subcommand sparkify_subcommands",
+            "                return",
+            "            fi",
+            '            command="$command $words[2]"',
+            "            shift words",
+            "            ((CURRENT--))",
+            "        fi",
+        ]
+    operand_lines = []
+    for name, c in commands.items():
+        if c.operand and "FILE" in c.operand:
+            operand_lines.append(f"        [[ $command == {name} ]] && reply+=('1:{c.operand}:_files')")
+    lines += [
+        '        _sparkify_command_options "$command"',
+    ] + operand_lines + [
+        "        _arguments $sparkify_global_options $reply",
+        "        ;;",
+        "esac",
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sparkify", help="the binary whose --help-all is read")
     parser.add_argument("--man", required=True, help="where to write the man page")
     parser.add_argument("--bash", required=True, help="where to write the bash completion")
+    parser.add_argument("--zsh", required=True, help="where to write the zsh completion")
     args = parser.parse_args()
     rows = subprocess.run([args.sparkify, "--help-all"], check=True, capture_output=True,
                           text=True).stdout
@@ -318,7 +417,8 @@ def main():
                              text=True).stdout.split()[-1]
     commands = read_rows(rows)
     for path, text in ((args.man, man_page(commands, version)),
-                       (args.bash, bash_completion(commands))):
+                       (args.bash, bash_completion(commands)),
+                       (args.zsh, zsh_completion(commands))):
         with open(path + ".tmp", "w", encoding="utf-8") as f:
             f.write(text)
         os.replace(path + ".tmp", path)

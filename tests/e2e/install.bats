@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
-# What `cmake --install` (and so the .deb) carries: the program, its man page and its bash
-# completion, the last two written from `sparkify --help-all` and so listing every option.
+# What `cmake --install` (and so the .deb) carries: the program, its man page and its bash and zsh
+# completions, all but the program written from `sparkify --help-all` and so listing every option.
 
 load helpers
 
@@ -13,6 +13,7 @@ install_build() {
   ROOT="$TMP/root/usr"
   MAN="$ROOT/share/man/man1/sparkify.1"
   COMPLETION="$ROOT/share/bash-completion/completions/sparkify"
+  ZSH_COMPLETION="$ROOT/share/zsh/vendor-completions/_sparkify"
 }
 
 # Every option name of --help-all: "--long" and "-s", one a line.
@@ -32,11 +33,12 @@ complete_words() {
   printf '%s\n' "${COMPREPLY[@]}"
 }
 
-@test "cmake --install puts the program, its man page and its bash completion under the prefix" {
+@test "cmake --install puts the program, its man page and its completions under the prefix" {
   install_build
   [ -x "$ROOT/bin/sparkify" ]
   [ -s "$MAN" ]
   [ -s "$COMPLETION" ]
+  [ -s "$ZSH_COMPLETION" ]
   [ -f "$ROOT/share/doc/sparkify/LICENSE" ]
   run "$ROOT/bin/sparkify" --version
   [ "$status" -eq 0 ]
@@ -105,4 +107,45 @@ complete_words() {
   # A file name where the option takes a file.
   touch events.json
   test_cmp "events.json" "$(complete_words etl --log-data ev)"
+}
+
+# zsh_complete STATE WORD...: runs the zsh completion with the words as zsh's _arguments leaves
+# them in STATE (command: before the command; argument: from the command on), _arguments and
+# _describe replaced by functions that print what they are given: the candidates of _describe,
+# then (in state argument) the specs of the last _arguments, one a line.
+zsh_complete() {
+  FILE="$ZSH_COMPLETION" zsh -f -c '
+    _arguments() { calls=("$@"); state=$STATE; return 1 }
+    _describe() { print -rl -- "${(@P)2}"; calls=() }
+    STATE=$1; shift; words=("$@"); CURRENT=$#
+    source "$FILE"
+    [[ $STATE == argument ]] && (($#calls)) && print -rl -- "${calls[@]}"
+    true' zsh "$@"
+}
+
+@test "the zsh completion offers the commands, cluster's subcommands and each command's options" {
+  install_build
+  command -v zsh >/dev/null || skip "zsh is not installed"
+  zsh -n "$ZSH_COMPLETION"
+  test_cmp "$("$SPARKIFY" --help-all | awk -F '\t' '$1 == "command" && $2 !~ / / { print $2 ":" $3 }')" \
+    "$(zsh_complete command '')"
+  test_cmp "$(printf '%s\n' create status delete)" "$(zsh_complete argument cluster '' | cut -d: -f1)"
+  zsh_complete argument etl --lo | grep -qxF -- '--log-data=[the event logs (JSON Lines, one file per day)]:SRC:_files'
+  zsh_complete argument report -f '' | grep -qx -- '--format=\[.*\]:FORMAT:(table csv json html)'
+  zsh_complete argument cluster create --s3 | grep -q -- '^--s3-read-only-access\['
+  ! zsh_complete argument cluster create --s3 | grep -q -- '^--log-data'
+  # Every option of every command, with the global ones after it.
+  missing=$("$SPARKIFY" --help-all | awk -F '\t' '$1 == "option" { print $2 "\t" $3 "\t" $4 }' |
+    while IFS=$'\t' read -r command short long; do
+      case "$command" in '*' | sparkify) command='etl' ;; esac
+      # shellcheck disable=SC2086
+      specs=$(zsh_complete argument $command '')
+      # sparkify's own option comes before the command (and a tab-separated empty short name
+      # is no field for read: --version lands in $short).
+      [ "$short$long" = --version ] && specs=$(grep -o "'--version\[" "$ZSH_COMPLETION")
+      for name in $short $long; do
+        grep -q -- "^'*$name[=[]" <<<"$specs" || echo "$command: $name"
+      done
+    done)
+  test_cmp "" "$missing"
 }
