@@ -294,7 +294,8 @@ def bash_completion(commands):
     ]
     for n, s in subs.items():
         if s:
-            lines.append(f"        {quote([n])}) COMPREPLY=($(compgen -W {quote(s)} -- \"$cur\")) ;;")
+            lines.append(
+                f"        {quote([n])}) COMPREPLY=($(compgen -W {quote(s)} -- \"$cur\")) ;;")
     for name, c in commands.items():
         if c.operand and "FILE" in c.operand:
             lines.append(f"        {quote([name])}) COMPREPLY=($(compgen -f -- \"$cur\")) ;;")
@@ -334,8 +335,8 @@ def zsh_completion(commands):
     global_specs = [s for o in commands["*"].options() for s in zsh_spec(o)]
     lines = [
         "#compdef sparkify",
-        "# zsh completion for sparkify. Generated from `sparkify --help-all` by tools/help_docs.py;",
-        "# do not edit.",
+        "# zsh completion for sparkify. Generated from `sparkify --help-all` by",
+        "# tools/help_docs.py; do not edit.",
         "",
         "local -a sparkify_global_options=(",
     ] + [f"    {s}" for s in global_specs] + [")", ""]
@@ -393,7 +394,8 @@ def zsh_completion(commands):
     operand_lines = []
     for name, c in commands.items():
         if c.operand and "FILE" in c.operand:
-            operand_lines.append(f"        [[ $command == {name} ]] && reply+=('1:{c.operand}:_files')")
+            operand_lines.append(
+                f"        [[ $command == {name} ]] && reply+=('1:{c.operand}:_files')")
     lines += [
         '        _sparkify_command_options "$command"',
     ] + operand_lines + [
