@@ -154,9 +154,9 @@ all_commands() {
   [[ "$output" == *"--start-date takes YYYY-MM-DD, not '2018-13-01'"* ]]
 }
 
-@test "the README's usage block is what sparkify --help prints" {
+@test "the reference's usage block (docs/reference.md) is what sparkify --help prints" {
   : "${SPARKIFY_SOURCE:?SPARKIFY_SOURCE must name the source tree}"
-  diff -u <(awk '/^## Using it/ {f = 1; next} f && /^```$/ {if (b) exit; b = 1; next} b' "$SPARKIFY_SOURCE/README.md") <(sp --help)
+  diff -u <(awk '/^## Using it/ {f = 1; next} f && /^```$/ {if (b) exit; b = 1; next} b' "$SPARKIFY_SOURCE/docs/reference.md") <(sp --help)
 }
 
 @test "every option --help-all lists is in its command's --help and known to its parser" {

@@ -30,7 +30,7 @@ def as_text(value):
 
 
 def trimmed(obj):
-    # No star table keeps a trailing space (README "Tables and their meaning"): every string
+    # No star table keeps a trailing space (docs/reference.md, "Tables and their meaning"): every string
     # value is read without its trailing spaces, as Redshift compares it.
     return {k: v.rstrip(" ") if isinstance(v, str) else v for k, v in obj.items()}
 
@@ -91,7 +91,7 @@ def main(song_dir, log_dir):
 
 # ---- the report ----
 
-# README's user-agent rules: the first family one of whose substrings the agent contains, ASCII
+# docs/report.md's user-agent rules: the first family one of whose substrings the agent contains, ASCII
 # letters compared without case; an empty or missing agent is Unknown, no match is Other.
 BROWSERS = [("Edge", ["edge/", "edg/"]), ("Opera", ["opr/", "opera"]),
             ("Firefox", ["firefox/", "fxios/"]), ("Chrome", ["chrome/", "crios/", "chromium/"]),
@@ -127,7 +127,7 @@ def ranked(counter, top=None):
 
 
 def star_rows(song_dir):
-    """The songs and artists tables and the match index, by DESIGN.md section 3 and the README."""
+    """The songs and artists tables and the match index, by DESIGN.md section 3 and docs/reference.md."""
     songs, artists, matches = {}, {}, {}
     for path in files(song_dir):
         for s in songs_in(path):
@@ -232,7 +232,7 @@ def report(song_dir, log_dir, top, since, until):
 
 
 def matched_note(plays, matched, songs):
-    """README "Report": the note beside top_songs and top_artists when some play did not match."""
+    """docs/report.md, "Report": the note beside top_songs and top_artists when some play did not match."""
     if plays == 0 or matched == plays:
         return None
     if songs == 0:

@@ -194,7 +194,7 @@ T0=1541990258796 # 2018-11-12 02:37:38.796 UTC
 }
 
 # ---- trailing spaces: Redshift ignores them when it compares VARCHAR values, so no target
-# ---- keeps them in the star tables (README "Tables and their meaning")
+# ---- keeps them in the star tables (docs/reference.md, "Tables and their meaning")
 
 # song_file ID TITLE ARTIST_ID ARTIST_NAME DURATION LOCATION: a song object whose text is taken
 # as it is (json.dumps keeps every space).

@@ -39,7 +39,7 @@ READ_S3 = {
     "Statement": [
         {
             "Effect": "Allow",
-            # COPY needs GetObject and ListBucket (README: "Running on Redshift"); the
+            # COPY needs GetObject and ListBucket (docs/redshift.md, "Running on Redshift"); the
             # stand-in also asks each bucket's region, as the cluster's S3 client learns it.
             "Action": ["s3:GetObject", "s3:ListBucket", "s3:GetBucketLocation"],
             "Resource": "*",

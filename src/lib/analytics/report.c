@@ -19,7 +19,7 @@
 #include <string.h>
 #include <time.h>
 
-/* User-agent families: the first rule with a matching pattern wins (README documents them). */
+/* User-agent families: the first rule with a matching pattern wins (docs/report.md documents them). */
 struct family_rule {
     const char *family;
     const char *patterns[4];
