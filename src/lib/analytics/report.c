@@ -19,7 +19,8 @@
 #include <string.h>
 #include <time.h>
 
-/* User-agent families: the first rule with a matching pattern wins (docs/report.md documents them). */
+/* User-agent families: the first rule with a matching pattern wins (docs/report.md documents them).
+ */
 struct family_rule {
     const char *family;
     const char *patterns[4];
