@@ -19,8 +19,7 @@
 #include <string.h>
 #include <time.h>
 
-/* User-agent families: the first rule with a matching pattern wins (docs/report.md documents them).
- */
+/* User-agent families: the first rule with a matching pattern wins (see docs/report.md). */
 struct family_rule {
     const char *family;
     const char *patterns[4];
