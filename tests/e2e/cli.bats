@@ -282,3 +282,25 @@ SELECT 2 AS n"
   [ "$(cat out.txt)" = '[{"n":1}]' ]
   [ "$(ls -A)" = "$(printf 'out.txt\nw.db')" ]
 }
+
+@test "etl --format json ends the run with one object on stdout: objects by kind, counts, seconds, the target" {
+  need_sample
+  sp --target "$DB" --progress always etl --song-data "$DATA/song_data" --log-data "$DATA/log_data" --format json > out.json 2> err.txt
+  [ "$(wc -l < out.json)" -eq 1 ]
+  # The progress line stays on stderr; the summary line gives way to the object.
+  [[ "$(cat err.txt)" == *"objects,"* ]]
+  [[ "$(cat err.txt)" != *"loaded 30 log"* ]]
+  [ "$(jq -c 'del(.seconds)' out.json)" = "{\"target\":\"$DB\",\"objects\":{\"song\":{\"loaded\":71,\"skipped\":0},\"log\":{\"loaded\":30,\"skipped\":0}},\"bytes\":3774819,\"song_records\":71,\"events\":8056,\"songplays\":6820,\"matched\":1,\"users\":96,\"songs\":71,\"artists\":69,\"bad_records\":0,\"open_lines\":0}" ]
+  [ "$(jq '.seconds | type == "number" and . >= 0' out.json)" = true ]
+  # A second run loads nothing and says which objects it skipped; with --check, how many
+  # checks passed.
+  sp --target "$DB" etl --song-data "$DATA/song_data" --log-data "$DATA/log_data" --format json --check > out.json 2> err.txt
+  [ ! -s err.txt ]
+  [ "$(jq -c '[.objects, .events, .songplays, .checks_passed]' out.json)" = '[{"song":{"loaded":0,"skipped":71},"log":{"loaded":0,"skipped":30}},0,0,26]' ]
+}
+
+@test "etl --format json with --dry-run is refused: both would write stdout" {
+  run sp --target "$DB" --dry-run etl --log-data x --format json
+  [ "$status" -eq 2 ]
+  [ "$output" = "sparkify etl: --format json and --dry-run both write to stdout: give one of them (see \`sparkify etl --help\`)" ]
+}

@@ -58,7 +58,8 @@ struct etl_options {
 
 struct etl_result {
     size_t song_objects, log_objects; /* new objects read */
-    size_t skipped_objects;           /* already loaded */
+    size_t skipped_objects;           /* already loaded: the song and log ones below */
+    size_t skipped_song_objects, skipped_log_objects;
     uint64_t bytes;
     size_t song_records, events;
     size_t songplays, matched, users, songs, artists;
