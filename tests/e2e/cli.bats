@@ -304,3 +304,22 @@ SELECT 2 AS n"
   [ "$status" -eq 2 ]
   [ "$output" = "sparkify etl: --format json and --dry-run both write to stdout: give one of them (see \`sparkify etl --help\`)" ]
 }
+
+# The progress line's rewrites on stderr, one per line, without the escape that clears it.
+progress_rewrites() {
+  tr '\r' '\n' < "$1" | sed 's/\x1b\[K//g' | grep -v '^$'
+}
+
+@test "the progress line fits COLUMNS, and shows the commit as a phase of its own" {
+  need_sample
+  COLUMNS=50 sp --target "$DB" --progress always etl --song-data "$DATA/song_data" --log-data "$DATA/log_data" --format json > out.json 2> err.txt
+  [ "$(jq .songplays out.json)" = 6820 ]
+  [ -z "$(progress_rewrites err.txt | awk 'length > 50')" ]
+  progress_rewrites err.txt | grep -q '^events: 30/30 objects, 3.8/3.8 MB, '
+  [ "$(progress_rewrites err.txt | tail -n 1)" = "committing..." ]
+  # The line is cleared at the end: stderr ends with the escape that erases it.
+  [ "$(tail -c 4 err.txt | od -An -c | tr -s ' ')" = ' \r 033 [ K' ]
+  # Wide enough, the line is whole.
+  COLUMNS=200 sp --target "$DB" --progress always etl --full-refresh --song-data "$DATA/song_data" --log-data "$DATA/log_data" --format json > out.json 2> err.txt
+  progress_rewrites err.txt | grep -Eq '^events: 30/30 objects, 3.8/3.8 MB, [0-9]+ records/s$'
+}

@@ -16,8 +16,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* The last phase of every run: its record written, its checks run and its transaction
+ * committed; objects_total is 0. */
+#define ETL_PHASE_COMMITTING "committing"
+
 struct etl_progress {
-    const char *phase; /* "songs" or "events" */
+    const char *phase; /* "songs", "events", ...; ETL_PHASE_COMMITTING last */
     size_t objects_done, objects_total;
     uint64_t bytes_done, bytes_total;
     uint64_t records;

@@ -197,6 +197,13 @@ int load_run_transaction(struct load_run *run,
         return status;
     status = body(run, ctx, err);
     run->result->bytes = run->songs.total_size + run->logs.total_size;
+    const struct etl_options *o = run->options;
+    if (status == SP_OK && o->progress) {
+        /* The record, the checks and the commit can take a while (a sync to disk, a server's
+         * commit): say so, rather than leave the last phase's line standing as if stuck. */
+        struct etl_progress committing = {ETL_PHASE_COMMITTING, 0, 0, 0, 0, 0};
+        o->progress(o->progress_ctx, &committing);
+    }
     if (status == SP_OK)
         status = finish(run, err);
     if (status == SP_OK)
