@@ -12,7 +12,7 @@ scripts/deps.sh build
 quietly cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF
 quietly cmake --build build -j "$(nproc)"
 
-./build/sparkify generate --out sample --events 100000 --songs 5000 --seed 42
+./build/sparkify generate --force --out sample --events 100000 --songs 5000 --seed 42  # a rerun rewrites it
 ./build/sparkify --target sqlite:sparkify.db create-tables --force  # a rerun starts afresh
 ./build/sparkify --target sqlite:sparkify.db etl --check --song-data sample/song_data --log-data sample/log_data
 ./build/sparkify --target sqlite:sparkify.db report

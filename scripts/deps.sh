@@ -5,11 +5,14 @@
 set -euo pipefail
 
 build_packages=(build-essential cmake pkg-config libsqlite3-dev libsimdjson-dev zlib1g-dev
-                libinih-dev libxxhash-dev libcjson-dev libpq-dev libcurl4-openssl-dev libxml2-dev libssl-dev)
+                libinih-dev libxxhash-dev libcjson-dev libpq-dev libcurl4-openssl-dev libxml2-dev libssl-dev
+                python3)
+# python3 (build): tools/help_docs.py writes the man page and the shell completions; zsh (test):
+# install.bats runs the zsh completion.
 # openssl: the Redshift stand-in's TLS certificate (scripts/redshift_standin.sh); the stand-in
 # also needs Python's moto and boto3, which Debian does not package (tests skip without them).
 test_packages=(libcmocka-dev bats python3 util-linux time clang clang-format postgresql curl sqlfluff openssl
-               chromium python3-pil libclang-rt-14-dev)
+               chromium python3-pil libclang-rt-14-dev zsh)
 bench_packages=(python3 time postgresql)
 
 packages=("${build_packages[@]}")

@@ -566,7 +566,7 @@ static const char cluster_epilogue[] =
     "\n"
     "With --dry-run, only the requests that read are sent; the others are printed.";
 
-static const struct cli_command create_command = {
+static const struct cli_command cluster_create_command = {
     .options = create_options,
     .description =
         "Makes an IAM role that Redshift may assume (tagged " CLUSTER_TAG_KEY
@@ -583,7 +583,7 @@ static const struct cli_command create_command = {
     .run = cmd_cluster,
 };
 
-static const struct cli_command status_command = {
+static const struct cli_command cluster_status_command = {
     .options = status_options,
     .description = "Shows the cluster's state, endpoint, nodes, role and ingress rules; exits 1 "
                    "when it does not exist.",
@@ -593,7 +593,7 @@ static const struct cli_command status_command = {
     .run = cmd_cluster,
 };
 
-static const struct cli_command delete_command = {
+static const struct cli_command cluster_delete_command = {
     .options = delete_options,
     .description =
         "Deletes the cluster (no final snapshot unless --final-snapshot), waits until it is "
@@ -607,10 +607,11 @@ static const struct cli_command delete_command = {
 };
 
 static const struct cli_subcommand cluster_subcommands[] = {
-    {"create", &create_command,
+    {"create", &cluster_create_command,
      "make the IAM role, its policy, the ingress rule and the cluster; write dwh.cfg"},
-    {"status", &status_command, "show the cluster's state, endpoint, nodes, role and ingress"},
-    {"delete", &delete_command,
+    {"status", &cluster_status_command,
+     "show the cluster's state, endpoint, nodes, role and ingress"},
+    {"delete", &cluster_delete_command,
      "delete the cluster, sparkify's ingress rule and role; clear dwh.cfg"},
     {NULL, NULL, NULL},
 };

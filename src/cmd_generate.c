@@ -51,6 +51,9 @@ static const struct cli_option generate_options[] = {
                  "the first day (default 2018-11-01)"),
     OPT_BOOL(0, "songs-in-one-file", o.songs_in_one_file,
              "every song in DIR/song_data/songs.json instead of one file per song"),
+    OPT_BOOL(0, "force", o.force,
+             "write into a DIR that is not empty, removing DIR/song_data and DIR/log_data first "
+             "(anything else in DIR is left as it is); without it such a DIR is refused"),
     OPT_END,
 };
 #undef CLI_ARGS

@@ -38,6 +38,7 @@ extern const struct cli_command etl_command;
 extern const struct cli_command check_command;
 extern const struct cli_command query_command;
 extern const struct cli_command report_command;
+extern const struct cli_command status_command;
 extern const struct cli_command generate_command;
 
 #endif

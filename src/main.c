@@ -33,6 +33,8 @@ static const struct command commands[] = {
     {"report", &report_command, RUN_WAREHOUSE_READ,
      "top songs, artists, users, locations; plays by hour, weekday, level, browser, OS; daily "
      "active users (table|csv|json|html)"},
+    {"status", &status_command, RUN_WAREHOUSE_READ,
+     "what the warehouse holds, what was loaded, the last runs and the bad records kept"},
     {"query", &query_command, RUN_WAREHOUSE_READ,
      "run one read-only SQL statement (--write to change), print as --format table|csv|json"},
     {"generate", &generate_command, 0, "write a realistic synthetic dataset"},

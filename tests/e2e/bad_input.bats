@@ -255,3 +255,23 @@ PY
   [ "$status" -eq 1 ]
   [[ "$output" == *"huge/songs.json:3: JSON object larger than 4 MB (Redshift COPY's limit)"* ]]
 }
+
+@test "event files given as --song-data are named for what they are, not met with advice to skip records" {
+  mkdir -p logs
+  printf '%s\n' '{"artist":"A","page":"NextSong","ts":1541121934796,"userId":"7","song":"S","length":1.5}' \
+    '{"page":"Home","ts":1541121934797,"userId":"7"}' > logs/day.json
+  before=$(sha256sum "$TMP/w.db" 2>/dev/null || echo none)
+  run sp --target "$DB" etl --song-data logs
+  [ "$status" -eq 1 ]
+  [ "$output" = "sparkify: $TMP/logs/day.json:1: not a song record (no song_id, title, artist, duration, year or num_songs, all absent or null): this looks like event data given as --song-data; are --song-data and --log-data swapped? Nothing was written" ]
+  # Under --max-errors the records are bad records like any other, until there are too many.
+  run sp --target "$DB" etl --max-errors 1 --song-data logs
+  [ "$status" -eq 1 ]
+  [[ "$output" == "sparkify: $TMP/logs/day.json:2: not a song record"* ]]
+  [ "$(sha256sum "$TMP/w.db" 2>/dev/null || echo none)" = "$before" ]
+  # A song record that lacks only some fields keeps the reason of its own.
+  printf '%s\n' '{"num_songs":1,"title":"T","artist_id":"AR1","artist_name":"N","duration":1.0}' > logs/day.json
+  run sp --target "$DB" etl --song-data logs
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"day.json:1: song_id is missing or empty; nothing was written"* ]]
+}

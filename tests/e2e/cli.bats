@@ -108,7 +108,7 @@ all_commands() {
 }
 
 @test "every command answers --help, and so does every subcommand" {
-  [ "$(all_commands | tr '\n' ' ')" = "init cluster cluster create cluster status cluster delete create-tables etl check report query generate help version " ]
+  [ "$(all_commands | tr '\n' ' ')" = "init cluster cluster create cluster status cluster delete create-tables etl check report status query generate help version " ]
   mapfile -t commands < <(all_commands)
   for cmd in "${commands[@]}"; do
     # shellcheck disable=SC2086 # "cluster create" is two arguments

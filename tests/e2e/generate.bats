@@ -101,3 +101,57 @@ for f in glob.glob(sys.argv[1] + "/*/*/*.json"):
     assert all(a < b for a, b in zip(ts, ts[1:])), f
 PY
 }
+
+@test "every hour of a generated day has plays, and each hour its share of the day's events" {
+  # Plays per hour (UTC) in the real November 2018 logs, as the generator weighs them. Before,
+  # the day's events ran out by about 19:35 and hours 20 to 23 had none.
+  sp -q generate --out g --events 40000 --songs 100 --days 2 --seed 8
+  python3 - g/log_data <<'PY'
+import glob, json, sys
+weights = [155, 154, 117, 109, 136, 162, 183, 179, 207, 270, 312, 336,
+           308, 324, 432, 477, 542, 494, 498, 367, 360, 280, 217, 201]
+files = sorted(glob.glob(sys.argv[1] + "/*/*/*.json"))
+assert len(files) == 2, files
+for f in files:
+    events, plays = [0] * 24, [0] * 24
+    for line in open(f):
+        e = json.loads(line)
+        hour = e["ts"] // 3600000 % 24
+        events[hour] += 1
+        plays[hour] += e["page"] == "NextSong"
+    n, total_plays = sum(events), sum(plays)
+    assert n == 20000, (f, n)
+    assert all(plays), (f, "an hour without plays", plays)
+    for hour, weight in enumerate(weights):
+        # Event i falls in slice i of the day: an hour gets its share to within two events.
+        expected = n * weight / sum(weights)
+        assert abs(events[hour] - expected) < 2, (f, hour, events[hour], expected)
+        # The plays among them, drawn at random, keep the shares to within a point.
+        share = plays[hour] / total_plays
+        assert abs(share - weight / sum(weights)) < 0.01, (f, hour, share)
+PY
+}
+
+@test "generate refuses a directory holding earlier output; --force removes song_data and log_data first" {
+  sp -q generate --out g --events 300 --songs 50 --seed 2
+  run sp generate --out g --events 300 --songs 20 --seed 2
+  [ "$status" -eq 2 ]
+  [ "$output" = "sparkify: g is not empty; nothing was written (the new files would mix with what is there: use --force to remove g/song_data and g/log_data first)" ]
+  [ "$(find g/song_data -name 'TR*.json' | wc -l)" = 50 ]
+  # --force empties only what generate writes: a file of the user's beside them stays.
+  echo notes > g/README
+  sp -q generate --out g --events 300 --songs 20 --seed 2 --force
+  [ "$(find g/song_data -name 'TR*.json' | wc -l)" = 20 ]
+  [ "$(cat g/README)" = notes ]
+  # What is left is what a fresh directory receives.
+  sp -q generate --out fresh --events 300 --songs 20 --seed 2
+  rm g/README
+  [ "$(cd g && find . -type f -print0 | sort -z | xargs -0 sha256sum)" = "$(cd fresh && find . -type f -print0 | sort -z | xargs -0 sha256sum)" ]
+  # An empty directory is fine without --force; a file where the directory should be is not.
+  mkdir empty
+  sp -q generate --out empty --events 10 --songs 1
+  touch plain
+  run sp generate --out plain --events 10 --songs 1
+  [ "$status" -eq 2 ]
+  [ "$output" = "sparkify: plain: not a directory" ]
+}

@@ -6,11 +6,16 @@
  * 1e-5 and printed with five decimals, so a song's duration and a matching event's length
  * are the same text and hence the same double.
  */
+/* nftw() (removing earlier output under --force) is an X/Open extension. */
+#define _XOPEN_SOURCE 700
+
 #include "generate.h"
 
 #include "buffer.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -580,22 +585,29 @@ static void write_event(struct event_state *st, int64_t ts, struct buffer *b,
     result->events++;
 }
 
-/* The millisecond of the day of event i of `count`, the event before it being at `offset`.
- * Gaps shrink where the hour is busy: with `hour_gap` the mean gap of an hour of weight 1, hour h
- * receives a share of the day's events proportional to its weight, and memory stays constant. */
-static int64_t next_offset(struct rng *r, int64_t offset, uint64_t i, uint64_t count,
-                           double hour_gap)
+/* The millisecond of the day of event i of `count`, the event before it being at `previous`.
+ * The day follows its hour weights over all 24 hours: event i falls at quantile (i + u) / count
+ * of the day's distribution (hour h holds hour_weights[h] / hour_weight_sum of it, spread evenly
+ * over the hour), u uniform in [0, 1) and drawn once per event, as the gap it replaces was, so
+ * that the pages, users and songs drawn after it stay the same. Each event keeps to its own
+ * slice of the day: hour h receives its share of the events to within two, whatever the count,
+ * and memory stays constant. */
+static int64_t next_offset(struct rng *r, int64_t previous, uint64_t i, uint64_t count)
 {
-    uint64_t mean_gap = (uint64_t)(hour_gap / hour_weights[offset / 3600000]);
-    /* Never run out of day: the last events of a day would pile up at 23:59:59.999. */
-    uint64_t room = (uint64_t)(86399999 - offset) / (count - i + 1);
-    if (mean_gap > room)
-        mean_gap = room;
+    double u = (double)(next(r) >> 11) * 0x1.0p-53;
+    double target = ((double)i + u) / (double)count * hour_weight_sum;
+    int hour = 0;
+    while (hour < 23 && target >= hour_weights[hour]) {
+        target -= hour_weights[hour];
+        hour++;
+    }
+    double within = target / hour_weights[hour];
+    int64_t offset = (int64_t)hour * 3600000 + (int64_t)(within * 3600000.0);
     /* Strictly later than the event before: one listener's session never holds two events at
      * the same millisecond, as in the real logs (a play is its (ts, user, session), which the
      * checks count). */
-    uint64_t gap = below(r, 2 * mean_gap + 1);
-    offset += (int64_t)(i > 0 && gap == 0 ? 1 : gap);
+    if (i > 0 && offset <= previous)
+        offset = previous + 1;
     return offset > 86399999 ? 86399999 : offset;
 }
 
@@ -640,9 +652,8 @@ static int write_events(const struct generate_options *o, struct generate_result
             break;
         }
         int64_t offset = 0;
-        double hour_gap = count ? 3600000.0 * hour_weight_sum / (double)count : 1;
         for (uint64_t i = 0; status == SP_OK && i < count; i++) {
-            offset = next_offset(&st.r, offset, i, count, hour_gap);
+            offset = next_offset(&st.r, offset, i, count);
             buffer_clear(&line);
             if (i > 0)
                 buffer_append_char(&line, '\n'); /* no newline after the last line */
@@ -663,6 +674,71 @@ static int write_events(const struct generate_options *o, struct generate_result
     buffer_release(&line);
     buffer_release(&file);
     free(st.users);
+    return status;
+}
+
+/* Whether the directory at `path` holds any entry; -1 (with errno) when it cannot be read. */
+static int directory_has_entries(const char *path)
+{
+    DIR *dir = opendir(path);
+    if (!dir)
+        return -1;
+    int found = 0;
+    const struct dirent *entry;
+    while (!found && (entry = readdir(dir)))
+        found = strcmp(entry->d_name, ".") != 0 && strcmp(entry->d_name, "..") != 0;
+    closedir(dir);
+    return found;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)st, (void)type, (void)ftw;
+    return remove(path);
+}
+
+/* Removes `path` and everything under it (links are removed, not followed); absent is done. */
+static int remove_tree(const char *path, struct sp_error *err)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0 && errno == ENOENT)
+        return SP_OK;
+    if (nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+        return sp_fail(err, "%s: cannot remove the earlier output: %s", path, strerror(errno));
+    return SP_OK;
+}
+
+/* The output directory, made if absent; one holding anything only with o->force, which empties
+ * what generate writes there (see generate.h). */
+static int prepare_out_dir(const struct generate_options *o, struct sp_error *err)
+{
+    struct stat st;
+    if (stat(o->out_dir, &st) != 0) {
+        if (errno != ENOENT)
+            return sp_fail(err, "%s: %s", o->out_dir, strerror(errno));
+        return make_dirs(o->out_dir, err);
+    }
+    if (!S_ISDIR(st.st_mode))
+        return sp_usage(err, "%s: not a directory", o->out_dir);
+    int used = directory_has_entries(o->out_dir);
+    if (used < 0)
+        return sp_fail(err, "%s: cannot read the directory: %s", o->out_dir, strerror(errno));
+    if (!used)
+        return SP_OK;
+    if (!o->force)
+        return sp_usage(err,
+                        "%s is not empty; nothing was written (the new files would mix with what "
+                        "is there: use --force to remove %s/song_data and %s/log_data first)",
+                        o->out_dir, o->out_dir, o->out_dir);
+    struct buffer path;
+    buffer_init(&path);
+    int status = SP_OK;
+    for (int i = 0; status == SP_OK && i < 2; i++) {
+        buffer_clear(&path);
+        buffer_printf(&path, "%s/%s", o->out_dir, i == 0 ? "song_data" : "log_data");
+        status = remove_tree(path.data, err);
+    }
+    buffer_release(&path);
     return status;
 }
 
@@ -688,7 +764,7 @@ int generate_dataset(const struct generate_options *o, struct generate_result *r
         return sp_usage(err, "--days must be at least 1");
     if (o->match_share < 0 || o->match_share > 1)
         return sp_usage(err, "--match-share must be between 0 and 1");
-    int status = make_dirs(o->out_dir, err);
+    int status = prepare_out_dir(o, err);
     if (status == SP_OK && o->songs)
         status = write_songs(o, result, err);
     if (status == SP_OK)

@@ -28,6 +28,8 @@ struct generate_options {
     uint32_t users;         /* 0 = derived from events */
     double match_share;     /* share of NextSong events that match a catalogue song */
     bool songs_in_one_file; /* song_data/songs.json holding every song, one per line */
+    bool force;             /* write into a non-empty out_dir, removing its song_data and
+                               log_data first */
     int start_year, start_month, start_day;
 };
 
@@ -36,6 +38,10 @@ struct generate_result {
 };
 
 void generate_options_default(struct generate_options *o);
+/* Writes the dataset under o->out_dir, made if absent. A directory holding anything is refused
+ * (SP_USAGE), as what is written would mix with it (fewer songs than before would leave the
+ * others): unless o->force, which removes out_dir/song_data and out_dir/log_data first and
+ * leaves anything else there as it is. */
 int generate_dataset(const struct generate_options *o, struct generate_result *result,
                      struct sp_error *err);
 

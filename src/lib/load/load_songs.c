@@ -39,9 +39,20 @@ static int merge_song(void *ctx, const struct cell *cells, size_t line)
     char reason[256];
     int rc = run->model ? model_add_song(run->model, cells, reason, sizeof reason)
                         : model_check_song(cells, reason, sizeof reason);
-    if (rc != 0)
-        return load_run_bad_record(&run->core, m->key, line, reason, NULL, 0, m->err) == SP_OK ? 0
-                                                                                               : -2;
+    if (rc != 0) {
+        if (load_run_bad_record(&run->core, m->key, line, reason, NULL, 0, m->err) == SP_OK)
+            return 0;
+        bool keyless = true; /* no song field has a value: not song data at all */
+        for (size_t i = 0; i < SONG_FIELD_COUNT && keyless; i++)
+            keyless = cells[i].type == CELL_NULL;
+        if (keyless)
+            sp_fail(m->err,
+                    "%s:%zu: not a song record (no song_id, title, artist, duration, year or "
+                    "num_songs, all absent or null): this looks like event data given as "
+                    "--song-data; are --song-data and --log-data swapped? Nothing was written",
+                    m->key, line);
+        return -2;
+    }
     run->core.result->song_records++;
     if (run->stage) {
         struct cell *row = rowbuf_add_row(&run->staging_songs);
