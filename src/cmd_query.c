@@ -49,7 +49,7 @@ static int query_prepare(struct cli *cli, void *args)
     struct query_args *a = args;
     if (strcmp(a->sql, "-") != 0)
         return 0;
-    buffer_reserve(&a->sql_read, 0); /* a NUL to end even an empty text */
+    buffer_append(&a->sql_read, "", 0); /* a NUL to end even an empty text */
     char chunk[65536];
     size_t n;
     while ((n = fread(chunk, 1, sizeof chunk, stdin)) > 0)
