@@ -318,7 +318,8 @@ void cli_info(const struct cli *cli, const char *fmt, ...)
 
 static const char *volatile interrupt_line = "sparkify: interrupted; nothing was written\n";
 static const char *volatile interrupt_file;
-static bool interrupt_on_terminal; /* stderr is a terminal: clear a progress line first */
+static bool interrupt_on_terminal;           /* stderr is a terminal: clear a progress line first */
+static volatile sig_atomic_t progress_drawn; /* a progress line stands: clear it first */
 
 static void on_interrupt(int signal_number)
 {
@@ -327,7 +328,7 @@ static void on_interrupt(int signal_number)
         unlink(file);
     static const char clear[] = "\r\033[K";
     ssize_t ignored = 0;
-    if (interrupt_on_terminal)
+    if (interrupt_on_terminal || progress_drawn)
         ignored += write(STDERR_FILENO, clear, sizeof clear - 1);
     const char *line = interrupt_line;
     ignored += write(STDERR_FILENO, line, strlen(line));
@@ -362,4 +363,9 @@ void cli_interrupt_message(const char *line)
 void cli_remove_on_interrupt(const char *path)
 {
     interrupt_file = path;
+}
+
+void cli_progress_drawn(bool drawn)
+{
+    progress_drawn = drawn;
 }

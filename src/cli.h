@@ -125,6 +125,9 @@ void cli_handle_interrupts(void);
 void cli_interrupt_message(const char *line);
 /* A file removed on an interrupt (a temporary file; NULL: none). */
 void cli_remove_on_interrupt(const char *path);
+/* Whether a progress line stands on stderr: an interrupt clears it before its line, on a
+ * terminal or not (--progress always), so that the message is a line of its own. */
+void cli_progress_drawn(bool drawn);
 
 /* Prints a usage error about `command` and returns 2. */
 int cli_usage_error(const char *command, const char *fmt, ...)

@@ -3,7 +3,8 @@
  * The options land in struct etl_args as given; etl_resolve turns them into the library's
  * etl_options and s3_config, filling what a flag leaves out from the environment and dwh.cfg.
  * A checks file (--checks) is read before the warehouse is opened, so that a bad one opens,
- * creates and writes nothing.
+ * creates and writes nothing. With --format json a committed run ends with one JSON object on
+ * stdout in place of the summary line, for scripts; the progress line stays on stderr.
  */
 #include "commands.h"
 
@@ -14,6 +15,8 @@
 #include "progress.h"
 #include "warehouse_redshift.h"
 
+#include <cjson/cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,7 +62,10 @@ static int run_checks_before_commit(void *ctx, struct warehouse *wh, struct sp_e
     return status;
 }
 
+enum etl_format { ETL_FORMAT_TEXT, ETL_FORMAT_JSON };
+
 struct etl_args {
+    enum etl_format format;
     const char *log_data, *song_data, *log_jsonpath;
     long max_errors;
     bool full_refresh, keep_staging;
@@ -77,6 +83,9 @@ struct etl_args {
     struct etl_checks checks;
     double started;
 };
+
+static const struct cli_word etl_formats[] = {
+    {"text", ETL_FORMAT_TEXT}, {"json", ETL_FORMAT_JSON}, {NULL, 0}};
 
 static const struct cli_word transforms[] = {
     {"c", ETL_TRANSFORM_C}, {"sql", ETL_TRANSFORM_SQL}, {NULL, 0}};
@@ -105,6 +114,9 @@ static const struct cli_option etl_option_table[] = {
              "one fails, print it and roll the run back"),
     OPT_STRING(0, "checks", checks_path, "FILE",
                "also the checks in FILE (see `sparkify check --help`); implies --check"),
+    OPT_ENUM('f', "format", format, NULL, etl_formats,
+             "how a committed run is summed up: a line on stderr (text, the default), or one JSON "
+             "object on stdout (json; its keys are in the README)"),
     OPT_GROUP("Redshift target (the cluster COPYs the sources from S3 itself):"),
     OPT_STRING(0, "iam-role", iam_role, "ARN",
                "role the cluster assumes to read S3 (SPARKIFY_IAM_ROLE, [IAM_ROLE] ARN)"),
@@ -137,9 +149,11 @@ static const struct cli_option etl_option_table[] = {
 
 static int etl_prepare(struct cli *cli, void *args)
 {
-    (void)cli;
     struct etl_args *a = args;
     etl_checks_init(&a->checks);
+    if (a->format == ETL_FORMAT_JSON && cli->dry_run)
+        return cli_usage_error("etl", "--format json and --dry-run both write to stdout: give "
+                                      "one of them");
     a->check |= a->checks_path != NULL;
     struct sp_error err;
     sp_error_clear(&err);
@@ -253,6 +267,41 @@ static void etl_print_summary(const struct cli *cli, const struct etl_args *a,
         cli_info(cli, "%zu data-quality checks passed\n", a->checks.list.count);
 }
 
+/* etl --format json: what a committed run did, as one object on stdout (the README's etl
+ * section lists the keys). */
+static void etl_print_json(const struct cli *cli, const struct etl_args *a,
+                           const struct etl_result *r)
+{
+    cJSON *json = cJSON_CreateObject();
+    cJSON_AddStringToObject(json, "target", cli->wh->display);
+    cJSON *objects = cJSON_AddObjectToObject(json, "objects");
+    cJSON *song = cJSON_AddObjectToObject(objects, "song");
+    cJSON_AddNumberToObject(song, "loaded", (double)r->song_objects);
+    cJSON_AddNumberToObject(song, "skipped", (double)r->skipped_song_objects);
+    cJSON *log = cJSON_AddObjectToObject(objects, "log");
+    cJSON_AddNumberToObject(log, "loaded", (double)r->log_objects);
+    cJSON_AddNumberToObject(log, "skipped", (double)r->skipped_log_objects);
+    cJSON_AddNumberToObject(json, "bytes", (double)r->bytes);
+    cJSON_AddNumberToObject(json, "song_records", (double)r->song_records);
+    cJSON_AddNumberToObject(json, "events", (double)r->events);
+    cJSON_AddNumberToObject(json, "songplays", (double)r->songplays);
+    cJSON_AddNumberToObject(json, "matched", (double)r->matched);
+    cJSON_AddNumberToObject(json, "users", (double)r->users);
+    cJSON_AddNumberToObject(json, "songs", (double)r->songs);
+    cJSON_AddNumberToObject(json, "artists", (double)r->artists);
+    cJSON_AddNumberToObject(json, "bad_records", (double)r->bad_records);
+    cJSON_AddNumberToObject(json, "open_lines", (double)r->open_lines);
+    if (a->check)
+        cJSON_AddNumberToObject(json, "checks_passed", (double)a->checks.list.count);
+    /* Milliseconds are enough, and keep the number short. */
+    cJSON_AddNumberToObject(json, "seconds", round((progress_now() - a->started) * 1000) / 1000);
+    char *text = cJSON_PrintUnformatted(json);
+    printf("%s\n", text);
+    fflush(stdout);
+    cJSON_free(text);
+    cJSON_Delete(json);
+}
+
 /* What a dry run read: the sources were listed and checked, nothing was written. */
 static void etl_print_dry_run(const struct cli *cli, const struct etl_result *r)
 {
@@ -285,6 +334,8 @@ static int cmd_etl(struct cli *cli, void *args)
     progress_finish(&progress);
     if (status == SP_OK && cli->dry_run)
         etl_print_dry_run(cli, &r);
+    else if (status == SP_OK && a->format == ETL_FORMAT_JSON)
+        etl_print_json(cli, a, &r);
     else if (status == SP_OK)
         etl_print_summary(cli, a, &o, &r);
     else if (a->checks.ran && a->checks.failed)

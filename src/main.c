@@ -2,7 +2,9 @@
  *
  * Each command lives in cmd_NAME.c as an options table and its entry points; this file parses
  * the options into them, answers --help, and loads dwh.cfg and opens the warehouse before the
- * command runs when its row in the table says so (RUN_*), closing it after. A command with
+ * command runs when its row in the table says so (RUN_*), closing it after. The two commands
+ * about sparkify itself, help and version, live here beside the table they read. A misspelt
+ * command is answered with the nearest name in the table. A command with
  * subcommands (cluster) has its subcommand picked from the first argument before any option is
  * parsed; an option of a sibling subcommand is named as such rather than called unknown.
  */
@@ -10,9 +12,15 @@
 #include "cli.h"
 #include "commands.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define SPARKIFY_VERSION "0.1.0"
+
+extern const struct cli_command help_command;
+extern const struct cli_command version_command;
 
 static const struct command commands[] = {
     {"init", &init_command, 0, "write a commented dwh.cfg template"},
@@ -30,6 +38,8 @@ static const struct command commands[] = {
     {"query", &query_command, RUN_WAREHOUSE_READ,
      "run one read-only SQL statement (--write to change), print as --format table|csv|json"},
     {"generate", &generate_command, 0, "write a realistic synthetic dataset"},
+    {"help", &help_command, 0, "describe sparkify, or COMMAND (as `sparkify COMMAND --help`)"},
+    {"version", &version_command, 0, "print the version (as --version and -V)"},
 };
 
 const struct command *commands_list(size_t *count)
@@ -46,7 +56,7 @@ struct main_args {
 
 #define CLI_ARGS struct main_args
 static const struct cli_option main_options[] = {
-    OPT_BOOL_F(0, "version", version, "print the version", .flags = CLI_OPTION_STOP),
+    OPT_BOOL_F('V', "version", version, "print the version", .flags = CLI_OPTION_STOP),
     OPT_BOOL_F(0, "help-all", help_all, "print every option table as tab-separated rows (cli.h)",
                .flags = CLI_OPTION_STOP | CLI_OPTION_HIDDEN),
     OPT_END,
@@ -71,8 +81,76 @@ static void usage(FILE *out)
     options_print_text(out, "targets: sqlite:PATH, postgresql://user:pass@host:port/db (or a libpq "
                             "keyword string), redshift://user:pass@host:5439/db\n"
                             "settings: flag > environment (SPARKIFY_*) > dwh.cfg > default\n"
-                            "`sparkify COMMAND --help` describes a command.");
+                            "`sparkify help COMMAND` or `sparkify COMMAND --help` describes a "
+                            "command.");
 }
+
+/* The command called `name`, or NULL. */
+static const struct command *find_command(const char *name)
+{
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+/* "unknown command 'etll'; did you mean etl?" about `command` (NULL: sparkify itself). */
+static int unknown_command(const char *command, const char *name)
+{
+    const char *names[sizeof commands / sizeof commands[0]];
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        names[i] = commands[i].name;
+    const char *nearest = options_nearest(name, strlen(name), names, sizeof names / sizeof *names);
+    if (nearest)
+        return cli_usage_error(command, "unknown command '%s'; did you mean %s?", name, nearest);
+    return cli_usage_error(command, "unknown command '%s'", name);
+}
+
+struct help_args {
+    const char *command; /* the operand, or NULL */
+};
+
+static const struct cli_option no_options[] = {OPT_END};
+
+static int cmd_help(struct cli *cli, void *args)
+{
+    (void)cli;
+    const struct help_args *a = args;
+    if (!a->command) {
+        usage(stdout);
+        return 0;
+    }
+    const struct command *c = find_command(a->command);
+    if (!c)
+        return unknown_command("help", a->command);
+    cli_print_command_help(stdout, c->name, c->spec);
+    return 0;
+}
+
+const struct cli_command help_command = {
+    .options = no_options,
+    .operand = "COMMAND",
+    .operand_optional = true,
+    .operand_offset = offsetof(struct help_args, command),
+    .description = "Describes sparkify (as `sparkify --help`), or COMMAND (as `sparkify COMMAND "
+                   "--help`).",
+    .args_size = sizeof(struct help_args),
+    .run = cmd_help,
+};
+
+static int cmd_version(struct cli *cli, void *args)
+{
+    (void)cli;
+    (void)args;
+    printf("sparkify " SPARKIFY_VERSION "\n");
+    return 0;
+}
+
+const struct cli_command version_command = {
+    .options = no_options,
+    .description = "Prints the version of sparkify (as `sparkify --version` and `sparkify -V`).",
+    .run = cmd_version,
+};
 
 static void print_option_rows(FILE *out)
 {
@@ -91,7 +169,7 @@ static int command_arguments(const char *name, const struct cli_command *spec, s
                              const struct options_unknown *unknown)
 {
     const struct option_table tables[] = {{cli_global_options, cli}, {spec->options, args}};
-    int first = options_parse(name, argc, argv, tables, 2, unknown);
+    int first = options_parse(name, argc, argv, tables, 2, true, unknown);
     if (first < 0)
         return SP_USAGE;
     if (cli->help) {
@@ -147,7 +225,16 @@ static const struct cli_subcommand *pick_subcommand(const char *name,
     for (const struct cli_subcommand *sub = spec->subcommands; sub->name; sub++)
         if (strcmp(sub->name, argv[1]) == 0)
             return sub;
-    *status = cli_usage_error(name, "unknown subcommand '%s' (%s)", argv[1], names);
+    const char *subs[16];
+    size_t count = 0;
+    for (const struct cli_subcommand *sub = spec->subcommands; sub->name && count < 16; sub++)
+        subs[count++] = sub->name;
+    const char *nearest = options_nearest(argv[1], strlen(argv[1]), subs, count);
+    if (nearest)
+        *status =
+            cli_usage_error(name, "unknown subcommand '%s'; did you mean %s?", argv[1], nearest);
+    else
+        *status = cli_usage_error(name, "unknown subcommand '%s' (%s)", argv[1], names);
     return NULL;
 }
 
@@ -250,7 +337,7 @@ int main(int argc, char **argv)
     config_file_init(&cli.config);
     struct main_args m = {0};
     const struct option_table tables[] = {{cli_global_options, &cli}, {main_options, &m}};
-    int first = options_parse(NULL, argc, argv, tables, 2, NULL);
+    int first = options_parse(NULL, argc, argv, tables, 2, false, NULL);
     if (first < 0)
         return SP_USAGE;
     if (cli.help) {
@@ -258,7 +345,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (m.version) {
-        printf("sparkify 0.1.0\n");
+        printf("sparkify " SPARKIFY_VERSION "\n");
         return 0;
     }
     if (m.help_all) {
@@ -269,12 +356,10 @@ int main(int argc, char **argv)
         usage(stderr);
         return SP_USAGE;
     }
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
-        if (strcmp(commands[i].name, argv[first]) == 0) {
-            int status = command_main(&commands[i], &cli, argc - first, argv + first);
-            config_file_release(&cli.config);
-            return status;
-        }
-    }
-    return cli_usage_error(NULL, "unknown command '%s'", argv[first]);
+    const struct command *c = find_command(argv[first]);
+    if (!c)
+        return unknown_command(NULL, argv[first]);
+    int status = command_main(c, &cli, argc - first, argv + first);
+    config_file_release(&cli.config);
+    return status;
 }

@@ -2,9 +2,12 @@
  *
  * The parser is getopt_long, given a long-option array and a short-option string built from
  * the tables; each option's getopt value is its short letter, or 256 plus its index among all
- * the tables' options. Options end at the first operand ('+': argv is not reordered), as
- * POSIX utilities' do. Help is wrapped to 80 columns here, so that the tables hold each text
- * as one paragraph, ready for other layouts (a man page).
+ * the tables' options. sparkify's own options end at the command name ('+': argv is not
+ * reordered); a command's may also follow its operand (`query SQL --format csv`): getopt_long
+ * moves the operands after the options, and "--" still ends them. An unknown option is
+ * answered with the nearest known name, by edit distance, when one is near enough. Help is
+ * wrapped to 80 columns here, so that the tables hold each text as one paragraph, ready for
+ * other layouts (a man page).
  */
 #include "options.h"
 
@@ -88,7 +91,8 @@ struct parser {
     char *shorts;
 };
 
-static void parser_init(struct parser *p, const struct option_table *tables, size_t count)
+static void parser_init(struct parser *p, const struct option_table *tables, size_t count,
+                        bool anywhere)
 {
     size_t n = 0;
     for (size_t t = 0; t < count; t++)
@@ -99,10 +103,11 @@ static void parser_init(struct parser *p, const struct option_table *tables, siz
     p->longs = xcalloc(n + 1, sizeof *p->longs);
     p->shorts = xcalloc(2 * n + 3, 1);
     p->count = 0;
-    /* '+': stop at the first operand; ':': a missing value is told apart from an unknown
-     * option. */
+    /* '+': stop at the first operand, else '-'-less: permute; ':': a missing value is told
+     * apart from an unknown option. */
     char *s = p->shorts;
-    *s++ = '+';
+    if (!anywhere)
+        *s++ = '+';
     *s++ = ':';
     size_t longs = 0;
     for (size_t t = 0; t < count; t++) {
@@ -208,6 +213,74 @@ static int store(const char *command, const struct cli_option *o, void *args, co
     return -1;
 }
 
+size_t options_edit_distance(const char *a, const char *b)
+{
+    /* Optimal string alignment: insertions, deletions, substitutions and swaps of two adjacent
+     * characters cost one each; three rows of the table are enough. */
+    size_t m = strlen(a), n = strlen(b);
+    size_t *rows = xcalloc(3 * (n + 1), sizeof *rows);
+    size_t *before = rows, *previous = rows + n + 1, *current = rows + 2 * (n + 1);
+    for (size_t j = 0; j <= n; j++)
+        previous[j] = j;
+    for (size_t i = 1; i <= m; i++) {
+        current[0] = i;
+        for (size_t j = 1; j <= n; j++) {
+            size_t cost = a[i - 1] != b[j - 1];
+            size_t best = previous[j - 1] + cost;
+            if (previous[j] + 1 < best)
+                best = previous[j] + 1;
+            if (current[j - 1] + 1 < best)
+                best = current[j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                before[j - 2] + 1 < best)
+                best = before[j - 2] + 1;
+            current[j] = best;
+        }
+        size_t *oldest = before;
+        before = previous;
+        previous = current;
+        current = oldest;
+    }
+    size_t distance = previous[n];
+    free(rows);
+    return distance;
+}
+
+const char *options_nearest(const char *word, size_t len, const char *const names[], size_t count)
+{
+    char *typed = xcalloc(len + 1, 1);
+    memcpy(typed, word, len);
+    /* A third of the word, at least one and at most three edits: "etll" is etl, "x" is
+     * nothing. */
+    size_t limit = len / 3 < 1 ? 1 : len / 3 > 3 ? 3 : len / 3;
+    const char *nearest = NULL;
+    size_t best = limit + 1;
+    for (size_t i = 0; i < count; i++) {
+        size_t d = options_edit_distance(typed, names[i]);
+        if (d < best) {
+            best = d;
+            nearest = names[i];
+        }
+    }
+    free(typed);
+    return nearest;
+}
+
+/* The known long option nearest to "--text" or "--text=value", or NULL. */
+static const char *nearest_long_name(const struct parser *p, const char *text)
+{
+    if (strncmp(text, "--", 2) != 0)
+        return NULL;
+    const char **names = xcalloc(p->count + 1, sizeof *names);
+    size_t count = 0;
+    for (size_t i = 0; i < p->count; i++)
+        if (p->options[i]->long_name && !(p->options[i]->flags & CLI_OPTION_HIDDEN))
+            names[count++] = p->options[i]->long_name;
+    const char *nearest = options_nearest(text + 2, strcspn(text + 2, "="), names, count);
+    free(names);
+    return nearest;
+}
+
 /* The usage error for what getopt_long refused (returned '?' or ':' for). */
 static int refuse(const char *command, const struct parser *p, int c, char **argv,
                   const struct options_unknown *unknown)
@@ -227,16 +300,21 @@ static int refuse(const char *command, const struct parser *p, int c, char **arg
     if (unknown && found < 0 && strncmp(name, "--", 2) == 0 &&
         unknown->explain(command, name, unknown->ctx))
         return -1;
+    const char *nearest = found < 0 ? nearest_long_name(p, name) : NULL;
+    if (nearest) {
+        cli_usage_error(command, "unknown option '%s'; did you mean --%s?", name, nearest);
+        return -1;
+    }
     cli_usage_error(command, command ? "unknown or invalid option '%s'" : "unknown option '%s'",
                     name);
     return -1;
 }
 
 int options_parse(const char *command, int argc, char **argv, const struct option_table *tables,
-                  size_t count, const struct options_unknown *unknown)
+                  size_t count, bool anywhere, const struct options_unknown *unknown)
 {
     struct parser p;
-    parser_init(&p, tables, count);
+    parser_init(&p, tables, count, anywhere);
     optind = 0; /* glibc starts afresh, also on a second argv */
     opterr = 0;
     int c, status = 0;

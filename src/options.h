@@ -133,12 +133,22 @@ struct options_unknown {
 };
 
 /* Parses the options of argv[1..argc-1] into the tables' structs with getopt_long, up to the
- * first operand (or "--"), or up to an option flagged CLI_OPTION_STOP. Returns the index of
- * the first argument not parsed, or -1 after printing a usage error about `command` (NULL:
- * sparkify itself): an unknown option, a missing value, or a value the option does not take.
- * `unknown` may be NULL. */
+ * first operand, or with `anywhere` up to the end, the operands moved after the options; in
+ * both cases up to "--" or to an option flagged CLI_OPTION_STOP. Returns the index of the
+ * first argument not parsed (the first operand), or -1 after printing a usage error about
+ * `command` (NULL: sparkify itself): an unknown option (with the nearest known one, as "did
+ * you mean --log-data?"), a missing value, or a value the option does not take. `unknown` may
+ * be NULL. */
 int options_parse(const char *command, int argc, char **argv, const struct option_table *tables,
-                  size_t count, const struct options_unknown *unknown);
+                  size_t count, bool anywhere, const struct options_unknown *unknown);
+
+/* The number of single-character insertions, deletions, substitutions and swaps of adjacent
+ * characters that turn a into b. */
+size_t options_edit_distance(const char *a, const char *b);
+
+/* Of `names`, the one nearest to the first `len` characters of `word`, when it is a few edits
+ * away (about a third of the word); NULL when none is. */
+const char *options_nearest(const char *word, size_t len, const char *const names[], size_t count);
 
 /* What a value of `option` must be ("a number from 1 to 16", "c or sql"); "" for a string. */
 void options_describe_value(const struct cli_option *option, char *out, size_t size);

@@ -108,7 +108,7 @@ all_commands() {
 }
 
 @test "every command answers --help, and so does every subcommand" {
-  [ "$(all_commands | tr '\n' ' ')" = "init cluster cluster create cluster status cluster delete create-tables etl check report status query generate " ]
+  [ "$(all_commands | tr '\n' ' ')" = "init cluster cluster create cluster status cluster delete create-tables etl check report status query generate help version " ]
   mapfile -t commands < <(all_commands)
   for cmd in "${commands[@]}"; do
     # shellcheck disable=SC2086 # "cluster create" is two arguments
@@ -121,7 +121,7 @@ all_commands() {
   [[ "$output" == "usage: sparkify cluster create"*"   or: sparkify cluster status"*"   or: sparkify cluster delete"* ]]
   run sp --help
   [ "$status" -eq 0 ]
-  [[ "$output" == *"init [FILE]"*"cluster create|status|delete"*"create-tables"*"etl"*"check"*"report"*"query"*"generate"* ]]
+  [[ "$output" == *"init [FILE]"*"cluster create|status|delete"*"create-tables"*"etl"*"check"*"report"*"query"*"generate"*"help [COMMAND]"*"version"* ]]
 }
 
 @test "an option given without its value is named (exit 2), before or after the command" {
@@ -207,4 +207,119 @@ all_commands() {
   [ "$status" -eq 0 ]
   [[ "$output" == "usage: sparkify init [FILE]"* ]]
   [ "$(sp --help-all | grep '^operand	init	')" = "operand	init	[FILE]" ]
+}
+
+@test "help COMMAND prints what COMMAND --help prints, and help alone what --help prints" {
+  [ "$(sp help etl)" = "$(sp etl --help)" ]
+  [ "$(sp help cluster)" = "$(sp cluster --help)" ]
+  [ "$(sp help)" = "$(sp --help)" ]
+  run sp help etll
+  [ "$status" -eq 2 ]
+  [ "$output" = "sparkify help: unknown command 'etll'; did you mean etl? (see \`sparkify help --help\`)" ]
+}
+
+@test "-V, --version and version print the same version" {
+  [ "$(sp -V)" = "sparkify 0.1.0" ]
+  [ "$(sp --version)" = "sparkify 0.1.0" ]
+  [ "$(sp version)" = "sparkify 0.1.0" ]
+}
+
+@test "a misspelt command, subcommand or option is answered with the nearest known name (exit 2)" {
+  run sp etll
+  [ "$status" -eq 2 ]
+  [ "$output" = "sparkify: unknown command 'etll'; did you mean etl? (see \`sparkify --help\`)" ]
+  run sp reprot
+  [ "$output" = "sparkify: unknown command 'reprot'; did you mean report? (see \`sparkify --help\`)" ]
+  run sp etl --log-dta x
+  [ "$status" -eq 2 ]
+  [ "$output" = "sparkify etl: unknown option '--log-dta'; did you mean --log-data? (see \`sparkify etl --help\`)" ]
+  run sp query --formt=csv "SELECT 1"
+  [ "$output" = "sparkify query: unknown option '--formt=csv'; did you mean --format? (see \`sparkify query --help\`)" ]
+  run sp cluster creat
+  [ "$output" = "sparkify cluster: unknown subcommand 'creat'; did you mean create? (see \`sparkify cluster --help\`)" ]
+  # Nothing near: no guess.
+  run sp xyzzy
+  [ "$output" = "sparkify: unknown command 'xyzzy' (see \`sparkify --help\`)" ]
+  run sp etl --colour
+  [ "$output" = "sparkify etl: unknown or invalid option '--colour' (see \`sparkify etl --help\`)" ]
+}
+
+@test "options may follow the SQL, and after -- every argument is the SQL" {
+  sp -q --target "$DB" create-tables
+  run sp query "SELECT 1 AS a, 'x' AS b" --format csv --target "$DB"
+  [ "$status" -eq 0 ]
+  [ "$(printf '%s' "$output" | tr -d '\r')" = "$(printf 'a,b\n1,x')" ]
+  run sp --target "$DB" query -- "SELECT 1" --format csv
+  [ "$status" -eq 2 ]
+  [ "$output" = "sparkify query: expected exactly one SQL argument (see \`sparkify query --help\`)" ]
+  run sp --target "$DB" query --format csv -- "-- one
+SELECT 2 AS n"
+  [ "$(printf '%s' "$output" | tr -d '\r')" = "$(printf 'n\n2')" ]
+}
+
+@test "query - reads the SQL from stdin" {
+  sp -q --target "$DB" create-tables
+  run sp --target "$DB" query --format csv - <<< $'-- from a file\nSELECT 3 AS n;\n'
+  [ "$status" -eq 0 ]
+  [ "$(printf '%s' "$output" | tr -d '\r')" = "$(printf 'n\n3')" ]
+  run sp --target "$DB" query - < /dev/null
+  [ "$status" -eq 2 ]
+  [[ "$output" == *"query needs an SQL statement, and this holds none []" ]]
+}
+
+@test "query -o FILE writes the rows to FILE whole, and a failed query leaves FILE as it was" {
+  sp -q --target "$DB" create-tables
+  run sp --target "$DB" query "SELECT 'a long value' AS v, 2 AS n" -o out.txt
+  [ "$status" -eq 0 ]
+  [ -z "$output" ]
+  # A file gets whole rows, whatever the terminal's width.
+  COLUMNS=20 sp --target "$DB" query "SELECT 'a rather long value here' AS v, 2 AS n" -o out.txt
+  [ "$(cat out.txt)" = "$(printf 'v                         n\n------------------------  -\na rather long value here  2\n(1 row)')" ]
+  sp --target "$DB" query -f json -o out.txt "SELECT 1 AS n"
+  [ "$(cat out.txt)" = '[{"n":1}]' ]
+  run sp --target "$DB" query -o out.txt "SELECT * FROM no_such_table"
+  [ "$status" -ne 0 ]
+  [ "$(cat out.txt)" = '[{"n":1}]' ]
+  [ "$(ls -A)" = "$(printf 'out.txt\nw.db')" ]
+}
+
+@test "etl --format json ends the run with one object on stdout: objects by kind, counts, seconds, the target" {
+  need_sample
+  sp --target "$DB" --progress always etl --song-data "$DATA/song_data" --log-data "$DATA/log_data" --format json > out.json 2> err.txt
+  [ "$(wc -l < out.json)" -eq 1 ]
+  # The progress line stays on stderr; the summary line gives way to the object.
+  [[ "$(cat err.txt)" == *"objects,"* ]]
+  [[ "$(cat err.txt)" != *"loaded 30 log"* ]]
+  [ "$(jq -c 'del(.seconds)' out.json)" = "{\"target\":\"$DB\",\"objects\":{\"song\":{\"loaded\":71,\"skipped\":0},\"log\":{\"loaded\":30,\"skipped\":0}},\"bytes\":3774819,\"song_records\":71,\"events\":8056,\"songplays\":6820,\"matched\":1,\"users\":96,\"songs\":71,\"artists\":69,\"bad_records\":0,\"open_lines\":0}" ]
+  [ "$(jq '.seconds | type == "number" and . >= 0' out.json)" = true ]
+  # A second run loads nothing and says which objects it skipped; with --check, how many
+  # checks passed.
+  sp --target "$DB" etl --song-data "$DATA/song_data" --log-data "$DATA/log_data" --format json --check > out.json 2> err.txt
+  [ ! -s err.txt ]
+  [ "$(jq -c '[.objects, .events, .songplays, .checks_passed]' out.json)" = '[{"song":{"loaded":0,"skipped":71},"log":{"loaded":0,"skipped":30}},0,0,26]' ]
+}
+
+@test "etl --format json with --dry-run is refused: both would write stdout" {
+  run sp --target "$DB" --dry-run etl --log-data x --format json
+  [ "$status" -eq 2 ]
+  [ "$output" = "sparkify etl: --format json and --dry-run both write to stdout: give one of them (see \`sparkify etl --help\`)" ]
+}
+
+# The progress line's rewrites on stderr, one per line, without the escape that clears it.
+progress_rewrites() {
+  tr '\r' '\n' < "$1" | sed 's/\x1b\[K//g' | grep -v '^$'
+}
+
+@test "the progress line fits COLUMNS, and shows the commit as a phase of its own" {
+  need_sample
+  COLUMNS=50 sp --target "$DB" --progress always etl --song-data "$DATA/song_data" --log-data "$DATA/log_data" --format json > out.json 2> err.txt
+  [ "$(jq .songplays out.json)" = 6820 ]
+  [ -z "$(progress_rewrites err.txt | awk 'length > 50')" ]
+  progress_rewrites err.txt | grep -q '^events: 30/30 objects, 3.8/3.8 MB, '
+  [ "$(progress_rewrites err.txt | tail -n 1)" = "committing..." ]
+  # The line is cleared at the end: stderr ends with the escape that erases it.
+  [ "$(tail -c 4 err.txt | od -An -c | tr -s ' ')" = ' \r 033 [ K' ]
+  # Wide enough, the line is whole.
+  COLUMNS=200 sp --target "$DB" --progress always etl --full-refresh --song-data "$DATA/song_data" --log-data "$DATA/log_data" --format json > out.json 2> err.txt
+  progress_rewrites err.txt | grep -Eq '^events: 30/30 objects, 3.8/3.8 MB, [0-9]+ records/s$'
 }

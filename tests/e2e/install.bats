@@ -137,12 +137,14 @@ zsh_complete() {
   # Every option of every command, with the global ones after it.
   missing=$("$SPARKIFY" --help-all | awk -F '\t' '$1 == "option" { print $2 "\t" $3 "\t" $4 }' |
     while IFS=$'\t' read -r command short long; do
+      own=$command
       case "$command" in '*' | sparkify) command='etl' ;; esac
       # shellcheck disable=SC2086
       specs=$(zsh_complete argument $command '')
-      # sparkify's own option comes before the command (and a tab-separated empty short name
-      # is no field for read: --version lands in $short).
-      [ "$short$long" = --version ] && specs=$(grep -o "'--version\[" "$ZSH_COMPLETION")
+      # sparkify's own options (-V, --version) come before the command, in the top-level
+      # _arguments (and a tab-separated empty short name is no field for read: a long name
+      # alone lands in $short).
+      [ "$own" = sparkify ] && specs=$(grep -o "'-[-A-Za-z0-9]*[=[]" "$ZSH_COMPLETION")
       for name in $short $long; do
         grep -q -- "^'*$name[=[]" <<<"$specs" || echo "$command: $name"
       done

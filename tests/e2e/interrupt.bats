@@ -88,6 +88,24 @@ stop_etl() {
   test_cmp "$before" "$(star_contents)"
 }
 
+@test "SIGINT under a progress line clears it and ends with the line saying nothing was written" {
+  load_first_day "$DB"
+  before=$(star_contents)
+  COLUMNS=50 env --default-signal=SIGINT "$SPARKIFY" --target "$DB" --progress always etl --song-data "$GENERATED/song_data" --log-data "$GENERATED/log_data" \
+    > etl.out 2> etl.err &
+  ETL_PID=$!
+  sleep 0.5
+  stop_etl INT
+  [ "$ETL_STATUS" -eq 130 ]
+  rewrites=$(tr '\r' '\n' < etl.err | sed 's/\x1b\[K//g' | grep -v '^$')
+  [[ "$rewrites" == *"objects, "* ]]
+  [ -z "$(awk 'length > 50' <<< "$rewrites")" ]
+  # The message stands on a line of its own: the progress line was cleared before it.
+  [ "$(tail -n 1 <<< "$rewrites")" = "sparkify: interrupted; nothing was written" ]
+  [[ "$(cat etl.err)" == *$'\r\033[K'"sparkify: interrupted; nothing was written" ]]
+  test_cmp "$before" "$(star_contents)"
+}
+
 @test "a background job started with SIGINT ignored keeps ignoring it" {
   load_first_day "$DB"
   "$SPARKIFY" -q --target "$DB" etl --song-data "$GENERATED/song_data" --log-data "$GENERATED/log_data" &

@@ -309,3 +309,15 @@ teardown_file() {
   [[ "$output" == *"2 objects already loaded"* ]]
   test_cmp "$before" "$(star_contents "$pg")"
 }
+
+@test "etl --format json names the target with its password masked" {
+  target=$(new_database)
+  mkdir logs
+  printf '%s\n' '{"artist":null,"auth":"Logged In","firstName":"A","gender":"F","itemInSession":0,"lastName":"B","length":null,"level":"free","location":"X","method":"GET","page":"Home","registration":1.5e12,"sessionId":1,"song":null,"status":200,"ts":1541105830796,"userAgent":"u","userId":"1"}' > logs/a.json
+  sp -q --target "$target" create-tables
+  run sp -q --target "$target" etl --log-data logs --format json
+  [ "$status" -eq 0 ]
+  [[ "$output" != *sparkify-test-secret* ]]
+  [ "$(jq -r .target <<< "$output")" = "${target/:sparkify-test-secret@/:***@}" ]
+  [ "$(jq -c '[.objects.log, .events]' <<< "$output")" = '[{"loaded":1,"skipped":0},1]' ]
+}

@@ -245,6 +245,8 @@ static void a_second_load_of_the_same_files_adds_nothing(void **state)
     if (load(wh, &r, &err) != SP_OK)
         fail_msg("etl_run: %s", err.message);
     assert_int_equal(r.skipped_objects, 3);
+    assert_int_equal(r.skipped_song_objects, 2);
+    assert_int_equal(r.skipped_log_objects, 1);
     assert_int_equal(r.song_objects + r.log_objects, 0);
     assert_int_equal(r.events, 0);
     assert_int_equal(r.songplays, 0);

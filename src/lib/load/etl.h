@@ -16,8 +16,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* The last phase of every run: its record written, its checks run and its transaction
+ * committed; objects_total is 0. */
+#define ETL_PHASE_COMMITTING "committing"
+
 struct etl_progress {
-    const char *phase; /* "songs" or "events" */
+    const char *phase; /* "songs", "events", ...; ETL_PHASE_COMMITTING last */
     size_t objects_done, objects_total;
     uint64_t bytes_done, bytes_total;
     uint64_t records;
@@ -58,7 +62,8 @@ struct etl_options {
 
 struct etl_result {
     size_t song_objects, log_objects; /* new objects read */
-    size_t skipped_objects;           /* already loaded */
+    size_t skipped_objects;           /* already loaded: the song and log ones below */
+    size_t skipped_song_objects, skipped_log_objects;
     uint64_t bytes;
     size_t song_records, events;
     size_t songplays, matched, users, songs, artists;

@@ -49,23 +49,28 @@ int load_run_list(struct load_run *run, struct sp_error *err)
 
 int load_run_plan(struct load_run *run, bool read_record, struct sp_error *err)
 {
-    size_t *skipped = &run->result->skipped_objects;
+    struct etl_result *r = run->result;
     int status = read_record ? loaded_record_read(run->wh, &run->loaded, run->songs.count > 0,
                                                   run->logs.count > 0, err)
                              : SP_OK;
     if (status == SP_OK)
-        status = loaded_record_plan(&run->loaded, "song", &run->songs, true, skipped, err);
+        status = loaded_record_plan(&run->loaded, "song", &run->songs, true,
+                                    &r->skipped_song_objects, err);
     if (status == SP_OK)
-        status = loaded_record_plan(&run->loaded, "log", &run->logs, true, skipped, err);
-    run->result->song_objects = run->songs.count;
-    run->result->log_objects = run->logs.count;
+        status =
+            loaded_record_plan(&run->loaded, "log", &run->logs, true, &r->skipped_log_objects, err);
+    r->skipped_objects = r->skipped_song_objects + r->skipped_log_objects;
+    r->song_objects = run->songs.count;
+    r->log_objects = run->logs.count;
     return status;
 }
 
 void load_run_drop_skipped(struct load_run *run)
 {
-    run->result->skipped_objects += source_list_drop_skipped(&run->songs);
-    run->result->skipped_objects += source_list_drop_skipped(&run->logs);
+    struct etl_result *r = run->result;
+    r->skipped_song_objects += source_list_drop_skipped(&run->songs);
+    r->skipped_log_objects += source_list_drop_skipped(&run->logs);
+    r->skipped_objects = r->skipped_song_objects + r->skipped_log_objects;
     run->result->song_objects = run->songs.count;
     run->result->log_objects = run->logs.count;
 }
@@ -192,6 +197,13 @@ int load_run_transaction(struct load_run *run,
         return status;
     status = body(run, ctx, err);
     run->result->bytes = run->songs.total_size + run->logs.total_size;
+    const struct etl_options *o = run->options;
+    if (status == SP_OK && o->progress) {
+        /* The record, the checks and the commit can take a while (a sync to disk, a server's
+         * commit): say so, rather than leave the last phase's line standing as if stuck. */
+        struct etl_progress committing = {ETL_PHASE_COMMITTING, 0, 0, 0, 0, 0};
+        o->progress(o->progress_ctx, &committing);
+    }
     if (status == SP_OK)
         status = finish(run, err);
     if (status == SP_OK)
