@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages sparkify needs: `deps.sh build` for building and running,
+# `deps.sh package` for building the .deb (scripts/package.sh),
 # `deps.sh test` for the test suite, `deps.sh bench` for the benchmark. Skips apt-get when
 # everything is present.
 set -euo pipefail
@@ -19,6 +20,7 @@ packages=("${build_packages[@]}")
 case "${1:-build}" in
   test) packages+=("${test_packages[@]}") ;;
   bench) packages+=("${bench_packages[@]}") ;;
+  package) packages+=(file dpkg-dev) ;; # CPack's .deb: dpkg-shlibdeps, and `file` to find binaries
 esac
 # Node.js and npm run the peers (DuckDB's Node API, nodejs-polars) in the benchmark and its
 # test; a machine that already has a node on PATH keeps it.

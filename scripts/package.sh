@@ -3,7 +3,7 @@
 # portable: no -march=native, so that the package runs on any x86-64 machine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/deps.sh build
+scripts/deps.sh package
 cmake -S . -B build-deb -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF -DSPARKIFY_NATIVE=OFF >/dev/null
 cmake --build build-deb -j "$(nproc)" >/dev/null
 (cd build-deb && cpack -G DEB >/dev/null)
