@@ -24,7 +24,7 @@ case "${1:-build}" in
 esac
 # Node.js and npm run the peers (DuckDB's Node API, nodejs-polars) in the benchmark and its
 # test; a machine that already has a node on PATH keeps it.
-if [ "${1:-build}" != build ] && ! command -v npm >/dev/null; then
+if { [ "${1:-build}" = test ] || [ "${1:-build}" = bench ]; } && ! command -v npm >/dev/null; then
   packages+=(nodejs npm)
 fi
 
