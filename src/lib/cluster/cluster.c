@@ -165,6 +165,17 @@ void cluster_info_release(struct cluster_info *i)
 }
 
 /* The IPv4 ingress rules of `groups` that let TCP reach `port` (all rules when port is 0). */
+
+static void free_rules(struct cluster_rule *rules, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        free(rules[i].group_id);
+        free(rules[i].protocol);
+        free(rules[i].cidr);
+        free(rules[i].description);
+    }
+    free(rules);
+}
 static int read_rules(struct aws_client *aws, char **groups, size_t group_count, int port,
                       struct cluster_rule **rules, size_t *rule_count, struct sp_error *err)
 {
@@ -652,13 +663,7 @@ static int ensure_rule(struct aws_client *aws, const struct cluster_settings *s,
                    "not add: it stays when the cluster is deleted)",
                    group, s->allow_cidr, port);
     }
-    for (size_t i = 0; i < count; i++) {
-        free(rules[i].group_id);
-        free(rules[i].protocol);
-        free(rules[i].cidr);
-        free(rules[i].description);
-    }
-    free(rules);
+    free_rules(rules, count);
     if (status != SP_OK || present)
         return status;
     struct aws_params p;
@@ -853,13 +858,7 @@ static int revoke_rules(struct aws_client *aws, const struct cluster_settings *s
         }
         aws_answer_release(&a);
     }
-    for (size_t i = 0; i < count; i++) {
-        free(rules[i].group_id);
-        free(rules[i].protocol);
-        free(rules[i].cidr);
-        free(rules[i].description);
-    }
-    free(rules);
+    free_rules(rules, count);
     return status;
 }
 
