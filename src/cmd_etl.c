@@ -332,6 +332,14 @@ static int cmd_etl(struct cli *cli, void *args)
     if (status == SP_OK && !cli->dry_run)
         cli_interrupt_message("sparkify: interrupted after the run was committed\n");
     progress_finish(&progress);
+    /* Loaded as COPY loads them, on every target alike, but worth a word: records with neither
+     * page nor ts are no events, and a run of nothing else is most likely song data given as
+     * --log-data. */
+    if (status == SP_OK && !cli->dry_run && r.events && r.blank_events == r.events)
+        cli_info(cli,
+                 "sparkify: warning: none of the %zu log records has a page or a ts: this looks "
+                 "like song data given as --log-data (are --song-data and --log-data swapped?)\n",
+                 r.events);
     if (status == SP_OK && cli->dry_run)
         etl_print_dry_run(cli, &r);
     else if (status == SP_OK && a->format == ETL_FORMAT_JSON)

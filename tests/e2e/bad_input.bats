@@ -275,3 +275,18 @@ PY
   [ "$status" -eq 1 ]
   [[ "$output" == *"day.json:1: song_id is missing or empty; nothing was written"* ]]
 }
+
+@test "song files given as --log-data load as COPY loads them, with a warning that the options look swapped" {
+  mkdir -p songs
+  printf '%s\n' '{"num_songs":1,"artist_id":"AR1","artist_name":"N","song_id":"SO1","title":"T","duration":1.0,"year":0}' > songs/a.json
+  printf '%s\n' '{"num_songs":1,"artist_id":"AR2","artist_name":"M","song_id":"SO2","title":"U","duration":2.0,"year":0}' > songs/b.json
+  run sp --target "$DB" etl --log-data songs
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "sparkify: warning: none of the 2 log records has a page or a ts: this looks like song data given as --log-data (are --song-data and --log-data swapped?)" ]
+  [ "$(q 'SELECT COUNT(*) FROM songplays')" = 0 ]
+  # One real event among them: no warning.
+  printf '%s\n' '{"page":"Home","ts":1541121934796,"userId":"7"}' > songs/c.json
+  run sp --target "sqlite:$TMP/other.db" etl --log-data songs
+  [ "$status" -eq 0 ]
+  [[ "$output" != *"warning"* ]]
+}

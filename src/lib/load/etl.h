@@ -68,7 +68,8 @@ struct etl_result {
     size_t song_records, events;
     size_t songplays, matched, users, songs, artists;
     size_t bad_records;
-    size_t open_lines; /* unfinished last lines of growing log files, left for the next run */
+    size_t open_lines;   /* unfinished last lines of growing log files, left for the next run */
+    size_t blank_events; /* log records with neither page nor ts: not events (song data?) */
 };
 
 int etl_run(struct warehouse *wh, const struct etl_options *options, struct etl_result *result,

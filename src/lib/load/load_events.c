@@ -126,6 +126,8 @@ static int stream_object(struct pipeline *p, struct json_parser *parser, struct 
             continue;
         }
         run->core.result->events++;
+        run->core.result->blank_events +=
+            cells[EVENT_PAGE].type == CELL_NULL && cells[EVENT_TS].type == CELL_NULL;
         run->core.result->songplays += (size_t)songplay;
         if (run->stage) {
             struct rowbuf *staging = &(*batch)->staging;

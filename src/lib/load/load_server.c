@@ -517,10 +517,11 @@ static int count_staged(void *ctx, size_t columns, const char *const *names, con
 {
     (void)names;
     struct etl_result *r = ctx;
-    if (columns == 3) {
+    if (columns == 4) {
         r->events = v[0].type == CELL_INT ? (size_t)v[0].i : 0;
         r->songplays = v[1].type == CELL_INT ? (size_t)v[1].i : 0;
         r->song_records = v[2].type == CELL_INT ? (size_t)v[2].i : 0;
+        r->blank_events = v[3].type == CELL_INT ? (size_t)v[3].i : 0;
     }
     return SP_OK;
 }
@@ -639,7 +640,9 @@ static int load_on_server(struct load_run *core, void *ctx, struct sp_error *err
                                 "SELECT (SELECT COUNT(*) FROM staging_events) AS events, "
                                 "(SELECT COUNT(*) FROM staging_events WHERE page = 'NextSong' "
                                 "AND user_id IS NOT NULL AND user_id <> '') AS songplays, "
-                                "(SELECT COUNT(*) FROM staging_songs) AS song_records",
+                                "(SELECT COUNT(*) FROM staging_songs) AS song_records, "
+                                "(SELECT COUNT(*) FROM staging_events WHERE page IS NULL "
+                                "AND ts IS NULL) AS blank_events",
                                 count_staged, core->result, err);
     if (status == SP_OK)
         status = transform_run(wh, o, core->result->events, err);
