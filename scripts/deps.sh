@@ -12,7 +12,7 @@ build_packages=(build-essential cmake pkg-config libsqlite3-dev libsimdjson-dev 
 # install.bats runs the zsh completion.
 # openssl: the Redshift stand-in's TLS certificate (scripts/redshift_standin.sh); the stand-in
 # also needs Python's moto and boto3, which Debian does not package (tests skip without them).
-test_packages=(libcmocka-dev bats python3 util-linux time clang clang-format postgresql curl sqlfluff openssl
+test_packages=(libcmocka-dev bats python3 util-linux time clang clang-format postgresql curl sqlfluff openssl jq
                chromium python3-pil libclang-rt-14-dev zsh)
 bench_packages=(python3 time postgresql)
 

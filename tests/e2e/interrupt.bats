@@ -94,7 +94,12 @@ stop_etl() {
   COLUMNS=50 env --default-signal=SIGINT "$SPARKIFY" --target "$DB" --progress always etl --song-data "$GENERATED/song_data" --log-data "$GENERATED/log_data" \
     > etl.out 2> etl.err &
   ETL_PID=$!
-  sleep 0.5
+  # The signal comes once a progress line has been drawn (a slow build, such as the sanitizers',
+  # draws its first one later than 0.5 s in).
+  for _ in $(seq 1 200); do
+    grep -q "objects, " etl.err 2>/dev/null && break
+    sleep 0.05
+  done
   stop_etl INT
   [ "$ETL_STATUS" -eq 130 ]
   rewrites=$(tr '\r' '\n' < etl.err | sed 's/\x1b\[K//g' | grep -v '^$')
