@@ -209,6 +209,22 @@ static void print_statement(void *ctx, const char *sql)
     printf("%.*s%s\n", (int)len, sql, strncmp(sql, "--", 2) == 0 ? "" : ";");
 }
 
+static volatile sig_atomic_t progress_drawn; /* a progress line stands: clear it first */
+
+/* A server's warning, on a line of its own: a progress line standing is cleared first and is
+ * drawn again by its next update. */
+static void server_warning(void *ctx, const char *line)
+{
+    const struct cli *cli = ctx;
+    if (cli->quiet)
+        return;
+    if (progress_drawn) {
+        fputs("\r\033[K", stderr);
+        progress_drawn = false;
+    }
+    cli_info(cli, "sparkify: warning: %s\n", line);
+}
+
 int cli_open_warehouse(const struct cli *cli, enum warehouse_mode mode, struct warehouse **out,
                        struct sp_error *err)
 {
@@ -228,7 +244,10 @@ int cli_open_warehouse(const struct cli *cli, enum warehouse_mode mode, struct w
               stdout);
         free(shown);
     }
-    return warehouse_open_target(&t.target, mode, cli->dry_run ? &dry_run : NULL, out, err);
+    int status = warehouse_open_target(&t.target, mode, cli->dry_run ? &dry_run : NULL, out, err);
+    if (status == SP_OK)
+        (*out)->warning = (struct warehouse_warning){server_warning, (void *)cli};
+    return status;
 }
 
 void cli_write_escaped(FILE *out, const char *text)
@@ -318,8 +337,7 @@ void cli_info(const struct cli *cli, const char *fmt, ...)
 
 static const char *volatile interrupt_line = "sparkify: interrupted; nothing was written\n";
 static const char *volatile interrupt_file;
-static bool interrupt_on_terminal;           /* stderr is a terminal: clear a progress line first */
-static volatile sig_atomic_t progress_drawn; /* a progress line stands: clear it first */
+static bool interrupt_on_terminal; /* stderr is a terminal: clear a progress line first */
 
 static void on_interrupt(int signal_number)
 {

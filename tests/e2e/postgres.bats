@@ -321,3 +321,32 @@ teardown_file() {
   [ "$(jq -r .target <<< "$output")" = "${target/:sparkify-test-secret@/:***@}" ]
   [ "$(jq -c '[.objects.log, .events]' <<< "$output")" = '[{"loaded":1,"skipped":0},1]' ]
 }
+
+@test "song files given as --log-data warn as on SQLite and load what SQLite loads, on both paths" {
+  mkdir songs
+  printf '%s\n' '{"num_songs":1,"artist_id":"AR1","artist_name":"N","song_id":"SO1","title":"T","duration":1.0,"year":0}' > songs/a.json
+  printf '%s\n' '{"num_songs":1,"artist_id":"AR2","artist_name":"M","song_id":"SO2","title":"U","duration":2.0,"year":0}' > songs/b.json
+  run sp --target "$DB" etl --log-data songs
+  [ "$status" -eq 0 ]
+  warning="sparkify: warning: none of the 2 log records has a page or a ts: this looks like song data given as --log-data (are --song-data and --log-data swapped?)"
+  [ "${lines[0]}" = "$warning" ]
+  expected=$(star_contents)
+  for mode in c sql; do
+    target=$(new_database "$mode")
+    run sp --target "$target" etl --transform "$mode" --log-data songs
+    [ "$status" -eq 0 ]
+    [ "${lines[0]}" = "$warning" ]
+    test_cmp "$expected" "$(star_contents "$target")"
+    [ "$(sp --target "$target" query --format csv 'SELECT kind, COUNT(*) FROM loaded_objects GROUP BY kind' | tr -d '\r' | tail -n +2)" = log,2 ]
+  done
+}
+
+@test "a server's warnings are shown on a line of their own, with the target masked; its notices are not" {
+  target=$(new_database)
+  psql -q "$target" -c "CREATE FUNCTION noisy() RETURNS int LANGUAGE plpgsql AS \$\$ BEGIN RAISE NOTICE 'a notice'; RAISE INFO 'some info'; RAISE WARNING 'disk almost full'; RETURN 1; END \$\$"
+  run sp --target "$target" query --format csv 'SELECT noisy() AS n'
+  [ "$status" -eq 0 ]
+  test_cmp "$(printf '%s\n' "sparkify: warning: ${target/:sparkify-test-secret@/:***@}: disk almost full" n 1)" "$(tr -d '\r' <<< "$output")"
+  # -q leaves only the answer.
+  [ "$(sp -q --target "$target" query --format csv 'SELECT noisy() AS n' 2>&1 | tr -d '\r')" = "$(printf 'n\n1')" ]
+}

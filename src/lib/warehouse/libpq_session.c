@@ -40,6 +40,26 @@ static const char *one_line(const char *message, char *out, size_t size)
     return out;
 }
 
+/* libpq prints every notice on stderr by default: Redshift's INFO line after each COPY would
+ * break into the progress line and fill a scheduler's log. Only warnings are passed on. */
+static void on_notice(void *arg, const PGresult *notice)
+{
+    const struct libpq_warehouse *w = arg;
+    const char *severity = PQresultErrorField(notice, PG_DIAG_SEVERITY_NONLOCALIZED);
+    if (!severity)
+        severity = PQresultErrorField(notice, PG_DIAG_SEVERITY);
+    const char *message = PQresultErrorField(notice, PG_DIAG_MESSAGE_PRIMARY);
+    if (!severity || strcmp(severity, "WARNING") != 0 || !message)
+        return;
+    char text[768], line[1024];
+    snprintf(line, sizeof line, "%s: %s", w->base.display ? w->base.display : "server",
+             one_line(message, text, sizeof text));
+    if (w->base.warning.fn)
+        w->base.warning.fn(w->base.warning.ctx, line);
+    else
+        fprintf(stderr, "sparkify: warning: %s\n", line);
+}
+
 /* ---- targets ---- */
 
 static bool is_uri(const char *conninfo)
@@ -293,6 +313,7 @@ int libpq_warehouse_init(struct libpq_warehouse *w, const struct warehouse_ops *
     }
     w->conn = conn;
     w->base.display = xstrdup(shown);
+    PQsetNoticeReceiver(conn, on_notice, w);
     return SP_OK;
 }
 

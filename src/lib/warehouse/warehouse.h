@@ -65,10 +65,18 @@ struct warehouse_ops {
     void (*close)(struct warehouse *wh);
 };
 
+/* Where a server's warnings go, one line each ("<target>: <message>"); fn NULL: stderr. Its
+ * notices below WARNING (Redshift's INFO after every COPY, NOTICE of IF EXISTS) are dropped. */
+struct warehouse_warning {
+    void (*fn)(void *ctx, const char *line);
+    void *ctx;
+};
+
 struct warehouse {
     const struct warehouse_ops *ops;
     char *display;                    /* the target as it may be shown: no password */
     struct warehouse_dry_run dry_run; /* fn NULL: statements really run */
+    struct warehouse_warning warning;
 };
 
 enum warehouse_mode {
