@@ -24,6 +24,15 @@ sp() {
   "$SPARKIFY" "$@"
 }
 
+# Two song files in songs/, to be given as --log-data, and the warning every target ends such a
+# run with.
+swapped_songs() {
+  mkdir -p songs
+  printf '%s\n' '{"num_songs":1,"artist_id":"AR1","artist_name":"N","song_id":"SO1","title":"T","duration":1.0,"year":0}' > songs/a.json
+  printf '%s\n' '{"num_songs":1,"artist_id":"AR2","artist_name":"M","song_id":"SO2","title":"U","duration":2.0,"year":0}' > songs/b.json
+  swapped_warning="sparkify: warning: none of the 2 log records has a page or a ts: this looks like song data given as --log-data (are --song-data and --log-data swapped?)"
+}
+
 # The value(s) of a query against $DB as CSV without the header.
 q() {
   "$SPARKIFY" --target "$DB" query --format csv "$1" | tr -d '\r' | tail -n +2
