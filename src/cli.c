@@ -211,13 +211,11 @@ static void print_statement(void *ctx, const char *sql)
 
 static volatile sig_atomic_t progress_drawn; /* a progress line stands: clear it first */
 
-/* A server's warning, on a line of its own: a progress line standing is cleared first and is
- * drawn again by its next update. */
+/* A server's warning, on a line of its own (cli_info: not with -q, which draws no progress
+ * line): a progress line standing is cleared first and is drawn again by its next update. */
 static void server_warning(void *ctx, const char *line)
 {
     const struct cli *cli = ctx;
-    if (cli->quiet)
-        return;
     if (progress_drawn) {
         fputs("\r\033[K", stderr);
         progress_drawn = false;
